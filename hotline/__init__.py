@@ -1,0 +1,1 @@
+"""Hotline: the agent desktop of a shared after-hours municipal hotline."""

@@ -1,0 +1,1 @@
+"""Users, roles, municipality scoping, sessions and CSRF."""

@@ -1,0 +1,119 @@
+"""Passwords, users, API tokens and the municipality scoping rule."""
+
+import hashlib
+import secrets
+from collections.abc import Iterable
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from hotline.auth.models import ApiToken, Role, User
+from hotline.db import utcnow
+from hotline.kit.errors import InvalidInput, PermissionDenied
+from hotline.municipalities.models import Municipality
+
+_hasher = PasswordHasher()
+# Verifying against this keeps failed logins for unknown users as slow as for known ones.
+_DUMMY_HASH = _hasher.hash("not-a-real-password")
+TOKEN_PREFIX = "hl_"
+
+
+def hash_password(password: str) -> str:
+    """An argon2id hash of the password."""
+    return _hasher.hash(password)
+
+
+def authenticate(*, session: Session, username: str, password: str, demo_mode: bool) -> User | None:
+    """The active user with these credentials, or None."""
+    user = session.scalar(select(User).where(User.username == username))
+    try:
+        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+    except (VerificationError, InvalidHashError):
+        return None
+    if user is None or not user.is_active or (user.is_demo and not demo_mode):
+        return None
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    user.last_login_at = utcnow()
+    session.flush()
+    return user
+
+
+def create_user(
+    *,
+    session: Session,
+    username: str,
+    full_name: str,
+    password: str,
+    role: Role,
+    municipality_codes: Iterable[str] = (),
+    is_demo: bool = False,
+    email: str | None = None,
+) -> User:
+    """Create a user; municipality admins must be given at least one municipality."""
+    codes = sorted(set(municipality_codes))
+    if role == Role.MUNICIPALITY_ADMIN and not codes:
+        raise InvalidInput("auth.admin_needs_municipality")
+    if session.scalar(select(User.id).where(User.username == username)) is not None:
+        raise InvalidInput("auth.username_taken", username=username)
+    municipalities = list(session.scalars(select(Municipality).where(Municipality.code.in_(codes))))
+    if len(municipalities) != len(codes):
+        raise InvalidInput("auth.unknown_municipality")
+    user = User(
+        username=username,
+        full_name=full_name,
+        password_hash=hash_password(password),
+        role=role,
+        is_demo=is_demo,
+        email=email,
+        municipalities=municipalities,
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def issue_api_token(*, session: Session, user: User, name: str) -> str:
+    """Create a personal API token and return it; only its hash is kept."""
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    session.add(ApiToken(user_id=user.id, name=name, token_sha256=_sha256(token)))
+    session.flush()
+    return token
+
+
+def user_for_api_token(*, session: Session, token: str) -> User | None:
+    """The active user owning this unrevoked token, or None."""
+    api_token = session.scalar(
+        select(ApiToken).where(
+            ApiToken.token_sha256 == _sha256(token), ApiToken.revoked_at.is_(None)
+        )
+    )
+    if api_token is None or not api_token.user.is_active:
+        return None
+    api_token.last_used_at = utcnow()
+    return api_token.user
+
+
+def can_admin_municipality(user: User, municipality_code: str) -> bool:
+    """Whether the user may change this municipality's local data."""
+    if user.role == Role.SYSTEM_ADMIN:
+        return True
+    return user.role == Role.MUNICIPALITY_ADMIN and municipality_code in user.municipality_codes
+
+
+def ensure_can_admin_municipality(user: User, municipality_code: str) -> None:
+    """Raise PermissionDenied unless the user may change this municipality's local data."""
+    if not can_admin_municipality(user, municipality_code):
+        raise PermissionDenied("error.permission_denied")
+
+
+def ensure_role(user: User, *roles: Role) -> None:
+    """Raise PermissionDenied unless the user has one of the roles."""
+    if user.role not in roles:
+        raise PermissionDenied("error.permission_denied")
+
+
+def _sha256(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()

@@ -1,0 +1,1 @@
+"""CTI intake, the live queue, pick-up, notes and wrap-up."""

@@ -1,0 +1,81 @@
+"""Calls reported by the telephony platform, and their CTI events."""
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from hotline.db import Base, UTCDateTime, utcnow
+
+
+class CallState(enum.StrEnum):
+    """Where a call is in its life."""
+
+    WAITING = "waiting"
+    ACTIVE = "active"
+    WRAP_UP = "wrap_up"
+    DONE = "done"
+    ABANDONED = "abandoned"
+
+
+class Outcome(enum.StrEnum):
+    """How a call ended for the citizen."""
+
+    ANSWERED = "answered"
+    REFERRED = "referred"
+    CALLBACK = "callback"
+    NOT_HELPED = "not_helped"
+
+
+class ContactReason(Base):
+    """A reason citizens call (MitID, passport, ...); the taxonomy supervisors keep."""
+
+    __tablename__ = "contact_reasons"
+
+    code: Mapped[str] = mapped_column(String(50), primary_key=True)
+    label: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(default=True)
+    sort_order: Mapped[int] = mapped_column(default=0)
+
+
+class Call(Base):
+    """One citizen's call, from the first CTI event to wrap-up."""
+
+    __tablename__ = "calls"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(20), unique=True)
+    cti_call_id: Mapped[str | None] = mapped_column(String(100), unique=True)
+    from_number: Mapped[str | None] = mapped_column(String(32))
+    to_number: Mapped[str | None] = mapped_column(String(32))
+    direction: Mapped[str] = mapped_column(String(3), default="in")
+    # The municipality whose after-hours line forwarded the call (from the dialled number).
+    line_municipality_code: Mapped[str | None] = mapped_column(ForeignKey("municipalities.code"))
+    # The caller's municipality as the agent chose or confirmed it; the bill goes here.
+    municipality_code: Mapped[str | None] = mapped_column(
+        ForeignKey("municipalities.code"), index=True
+    )
+    state: Mapped[CallState] = mapped_column(String(16), default=CallState.WAITING, index=True)
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    offered_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    wrapped_up_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    contact_reason_code: Mapped[str | None] = mapped_column(ForeignKey("contact_reasons.code"))
+    outcome: Mapped[Outcome | None] = mapped_column(String(16))
+    notes: Mapped[str] = mapped_column(Text, default="")
+
+
+class CtiEvent(Base):
+    """A telephony event as received; (callId, event) is unique so repeats are harmless."""
+
+    __tablename__ = "cti_events"
+    __table_args__ = (UniqueConstraint("cti_call_id", "event"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cti_call_id: Mapped[str] = mapped_column(String(100))
+    event: Mapped[str] = mapped_column(String(20))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

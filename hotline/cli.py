@@ -1,0 +1,81 @@
+"""The `hotline` command: serve, migrate, load demo data, manage users."""
+
+import click
+from sqlalchemy.orm import Session
+
+from hotline.config import Settings
+from hotline.db import make_engine, make_sessionmaker
+
+
+def open_session(settings: Settings) -> Session:
+    """A session on the configured database (the caller commits)."""
+    return make_sessionmaker(make_engine(settings.resolved_database_url))()
+
+
+@click.group()
+def main() -> None:
+    """Hotline: the agent desktop of a shared after-hours municipal hotline."""
+
+
+@main.command()
+@click.option("--reload", is_flag=True, help="Restart on code changes (development).")
+def serve(reload: bool) -> None:
+    """Serve the web app on HOTLINE_HOST:HOTLINE_PORT."""
+    import uvicorn
+
+    settings = Settings()
+    uvicorn.run(
+        "hotline.main:create_app",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        reload=reload,
+        proxy_headers=True,
+    )
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+@click.argument("revision", default="head")
+def db_upgrade(revision: str) -> None:
+    """Apply the migrations up to REVISION (default: head)."""
+    from hotline.migrate import upgrade_database
+
+    settings = Settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    upgrade_database(settings.resolved_database_url, revision)
+    click.echo(f"database at {revision}")
+
+
+@main.group()
+def demo() -> None:
+    """Demo data."""
+
+
+@demo.command("load")
+def demo_load() -> None:
+    """Load the demo data (idempotent: running it twice changes nothing)."""
+    from hotline.demo import load_demo
+
+    settings = Settings()
+    with open_session(settings) as session:
+        summary = load_demo(session=session, settings=settings)
+        session.commit()
+    for line in summary:
+        click.echo(line)
+
+
+def _register_domain_commands() -> None:
+    from hotline.auth.cli import users
+    from hotline.calls.cli import calls
+    from hotline.rules.cli import rules
+
+    for group in (users, calls, rules):
+        main.add_command(group)
+
+
+_register_domain_commands()

@@ -1,0 +1,1 @@
+"""Small generic helpers: errors, dates, security middleware; nothing domain-specific."""

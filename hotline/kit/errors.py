@@ -1,0 +1,44 @@
+"""Errors the services raise; the web and API layers turn them into responses."""
+
+from typing import Any
+
+
+class HotlineError(Exception):
+    """An error with a message key from the UI catalogue and its parameters."""
+
+    status_code = 400
+
+    def __init__(self, key: str, **params: Any) -> None:
+        super().__init__(key)
+        self.key = key
+        self.params = params
+
+
+class NotFound(HotlineError):
+    """The thing asked for does not exist (or the user may not know it does)."""
+
+    status_code = 404
+
+
+class PermissionDenied(HotlineError):
+    """The user is known but may not do this."""
+
+    status_code = 403
+
+
+class NotAuthenticated(HotlineError):
+    """No valid session or token."""
+
+    status_code = 401
+
+
+class Conflict(HotlineError):
+    """The request lost a race: someone else changed the thing first."""
+
+    status_code = 409
+
+
+class InvalidInput(HotlineError):
+    """The request is well-formed but its content is wrong."""
+
+    status_code = 422

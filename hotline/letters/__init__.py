@@ -1,0 +1,1 @@
+"""Letterheads, replies, PDF and e-mail rendering, the outbox and the archive."""

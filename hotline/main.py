@@ -1,0 +1,128 @@
+"""The application factory."""
+
+import asyncio
+import logging
+from contextlib import asynccontextmanager, suppress
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.sessions import SessionMiddleware
+
+from hotline.config import Settings
+from hotline.db import make_engine, make_sessionmaker
+from hotline.i18n import t
+from hotline.kit.errors import HotlineError, NotAuthenticated
+from hotline.kit.security import BodySizeLimitMiddleware, SecurityHeadersMiddleware
+
+log = logging.getLogger(__name__)
+STATIC_DIR = Path(__file__).parent / "web" / "static"
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the app: routers, middleware, error handlers; the lifespan opens the database."""
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        engine = make_engine(settings.resolved_database_url)
+        app.state.engine = engine
+        app.state.sessionmaker = make_sessionmaker(engine)
+        async with _background_workers(app):
+            yield
+        engine.dispose()
+
+    app = FastAPI(title="Hotline", version="0.1.0", lifespan=lifespan)
+    app.state.settings = settings
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.secret_key,
+        session_cookie="hotline_session",
+        max_age=settings.session_max_age_s,
+        same_site="lax",
+        https_only=settings.secure_cookies,
+    )
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(SecurityHeadersMiddleware)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    _add_error_handlers(app)
+    for router in _routers():
+        app.include_router(router)
+    return app
+
+
+def _routers():
+    from hotline.calls.api import router as calls_api
+    from hotline.health import router as health
+    from hotline.letters.api import router as letters_api
+    from hotline.municipalities.api import router as municipalities_api
+    from hotline.reports.api import router as reports_api
+    from hotline.rules.api import router as rules_api
+    from hotline.web.routes import routers as web_routers
+
+    return [
+        health,
+        calls_api,
+        municipalities_api,
+        rules_api,
+        letters_api,
+        reports_api,
+        *web_routers,
+    ]
+
+
+@asynccontextmanager
+async def _background_workers(app: FastAPI):
+    """Start the outbox worker (unless disabled) for the app's lifetime."""
+    from hotline.letters.outbox import run_outbox_worker
+
+    settings: Settings = app.state.settings
+    if not settings.outbox_worker:
+        yield
+        return
+    task = asyncio.create_task(run_outbox_worker(app.state.sessionmaker, settings))
+    try:
+        yield
+    finally:
+        task.cancel()
+        with suppress(asyncio.CancelledError):
+            await task
+
+
+def _wants_html(request: Request) -> bool:
+    return not request.url.path.startswith("/api/") and "text/html" in request.headers.get(
+        "accept", ""
+    )
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(HotlineError)
+    async def hotline_error(request: Request, exc: HotlineError) -> Response:
+        if isinstance(exc, NotAuthenticated) and _wants_html(request):
+            if request.headers.get("HX-Request"):
+                return Response(status_code=401, headers={"HX-Redirect": "/login"})
+            return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+        message = t(exc.key, **exc.params)
+        if _wants_html(request):
+            from hotline.web.templating import render
+
+            return render(request, "error.html", status_code=exc.status_code, message=message)
+        return JSONResponse({"error": exc.key, "detail": message}, status_code=exc.status_code)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+        errors = [
+            {"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in exc.errors()
+        ]
+        detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
+        return JSONResponse(
+            {
+                "error": "invalid_input",
+                "detail": t("error.invalid_input", detail=detail),
+                "errors": errors,
+            },
+            status_code=422,
+        )

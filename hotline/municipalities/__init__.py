@@ -1,0 +1,1 @@
+"""The 98 municipalities, postal codes, dialled numbers and participation."""

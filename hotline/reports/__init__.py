@@ -1,0 +1,1 @@
+"""The cost model and call-cost reports."""

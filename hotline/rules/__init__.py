@@ -1,0 +1,1 @@
+"""The layered national/local knowledge store."""

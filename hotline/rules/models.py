@@ -1,0 +1,83 @@
+"""The layered rule store: a rule per (topic, scope) and its immutable versions."""
+
+import enum
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Date, ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from hotline.db import Base, UTCDateTime, utcnow
+
+
+class RuleMode(enum.StrEnum):
+    """How a rule combines with the national rule of the same topic."""
+
+    NATIONAL = "national"
+    REPLACE = "replace"
+    APPEND = "append"
+    NOT_OFFERED = "not_offered"
+    LOCAL_ONLY = "local_only"
+
+
+class Rule(Base):
+    """The national rule of a topic (no municipality) or one municipality's local rule."""
+
+    __tablename__ = "rules"
+    __table_args__ = (
+        UniqueConstraint("topic_slug", "municipality_code"),
+        Index(
+            "uq_rules_national_topic",
+            "topic_slug",
+            unique=True,
+            sqlite_where=text("municipality_code IS NULL"),
+            postgresql_where=text("municipality_code IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    topic_slug: Mapped[str] = mapped_column(String(100), index=True)
+    municipality_code: Mapped[str | None] = mapped_column(
+        ForeignKey("municipalities.code"), index=True
+    )
+    # The newest version number; a save must name it, so a stale edit is a conflict.
+    current_version: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    versions: Mapped[list["RuleVersion"]] = relationship(
+        back_populates="rule", order_by="RuleVersion.version", lazy="selectin"
+    )
+
+    @property
+    def is_national(self) -> bool:
+        """Whether this is the national rule of its topic."""
+        return self.municipality_code is None
+
+
+class RuleVersion(Base):
+    """One immutable version of a rule; edits add versions, never overwrite."""
+
+    __tablename__ = "rule_versions"
+    __table_args__ = (UniqueConstraint("rule_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rule_id: Mapped[int] = mapped_column(ForeignKey("rules.id", ondelete="CASCADE"), index=True)
+    version: Mapped[int]
+    mode: Mapped[RuleMode] = mapped_column(String(16))
+    title: Mapped[str] = mapped_column(String(200))
+    category: Mapped[str] = mapped_column(String(100))
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    body_md: Mapped[str] = mapped_column(Text, default="")
+    agent_notes_md: Mapped[str] = mapped_column(Text, default="")
+    fields: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    sources: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    valid_from: Mapped[date] = mapped_column(Date)
+    valid_to: Mapped[date | None] = mapped_column(Date)
+    # For a local rule: the national version it was written against (stale when behind).
+    based_on_national_version: Mapped[int | None]
+    author_name: Mapped[str] = mapped_column(String(200))
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    source_path: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    rule: Mapped[Rule] = relationship(back_populates="versions")

@@ -1,0 +1,1 @@
+"""HTML views (htmx), templates and vendored static assets."""

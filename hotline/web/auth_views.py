@@ -1,0 +1,70 @@
+"""Log in and log out."""
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import RedirectResponse
+from sqlalchemy.orm import Session
+
+from hotline.auth.deps import current_user, log_in, log_out, verify_csrf
+from hotline.auth.models import Role, User
+from hotline.auth.service import authenticate
+from hotline.db import get_session
+from hotline.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+HOME_BY_ROLE = {
+    Role.AGENT: "/console",
+    Role.MUNICIPALITY_ADMIN: "/admin/rules",
+    Role.SUPERVISOR: "/supervisor",
+    Role.SYSTEM_ADMIN: "/admin/rules",
+}
+
+
+@router.get("/")
+def home(user: User = Depends(current_user)):
+    """Send the user to their own start page."""
+    return RedirectResponse(HOME_BY_ROLE[Role(user.role)], status_code=303)
+
+
+@router.get("/login")
+def login_form(request: Request, next: str = "/"):
+    """The login page."""
+    return render(request, "login.html", next=_safe_next(next))
+
+
+@router.post("/login", dependencies=[Depends(verify_csrf)])
+def login(
+    request: Request,
+    username: str = Form(max_length=64),
+    password: str = Form(max_length=200),
+    next: str = Form("/"),
+    session: Session = Depends(get_session),
+):
+    """Check the credentials and start a session."""
+    settings = request.app.state.settings
+    user = authenticate(
+        session=session, username=username, password=password, demo_mode=settings.demo_mode
+    )
+    if user is None:
+        return render(
+            request,
+            "login.html",
+            status_code=401,
+            next=_safe_next(next),
+            username=username,
+            error="login.failed",
+        )
+    log_in(request, user)
+    return RedirectResponse(_safe_next(next), status_code=303)
+
+
+@router.post("/logout", dependencies=[Depends(verify_csrf)])
+def logout(request: Request):
+    """End the session."""
+    log_out(request)
+    return RedirectResponse("/login", status_code=303)
+
+
+def _safe_next(target: str) -> str:
+    """Only local paths, so the login page can't redirect to another site."""
+    return target if target.startswith("/") and not target.startswith("//") else "/"

@@ -1,0 +1,1 @@
+// Hotline's small client-side glue; no inline script anywhere (the CSP forbids it).

@@ -1,0 +1,19 @@
+"""The Jinja2 environment shared by every HTML view."""
+
+from pathlib import Path
+
+from fastapi import Request
+from fastapi.templating import Jinja2Templates
+
+from hotline.auth.deps import csrf_token
+from hotline.i18n import t
+from hotline.kit.dates import danish_date, danish_datetime
+
+templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+templates.env.globals.update(t=t, csrf_token=csrf_token)
+templates.env.filters.update(danish_date=danish_date, danish_datetime=danish_datetime)
+
+
+def render(request: Request, name: str, status_code: int = 200, **context):
+    """Render a template (a page or an htmx fragment) with the request in its context."""
+    return templates.TemplateResponse(request, name, context, status_code=status_code)

@@ -1,0 +1,203 @@
+"""Shared fixtures: a migrated database (SQLite, or PostgreSQL when configured), the app, users.
+
+Set HOTLINE_TEST_DATABASE_URL to run the suite against PostgreSQL; CI does both.
+"""
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session
+
+import hotline.models  # noqa: F401
+from hotline.auth.models import Role, User
+from hotline.auth.service import create_user
+from hotline.config import Settings
+from hotline.db import Base, make_engine, make_sessionmaker
+from hotline.main import create_app
+from hotline.migrate import upgrade_database
+from hotline.municipalities.service import load_municipalities
+
+IN_CI = os.environ.get("CI") == "true"
+TEST_PASSWORD = "correct horse battery staple"
+# Reference data loaded once per run; every other table is emptied after each test.
+KEPT_TABLES = {"municipalities", "postal_codes", "alembic_version"}
+
+
+def require(condition: bool, what: str) -> None:
+    """Skip when a real part is missing on a developer machine; under CI=true, fail instead."""
+    if condition:
+        return
+    if IN_CI:
+        pytest.fail(f"{what} is missing, and under CI=true a missing part fails the test")
+    pytest.skip(f"{what} is missing (under CI this fails)")
+
+
+def require_executable(name: str) -> str:
+    """The path of an executable the test needs (see require)."""
+    path = shutil.which(name)
+    require(path is not None, f"the executable {name!r}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> str:
+    """A migrated, empty database for the whole run."""
+    url = os.environ.get("HOTLINE_TEST_DATABASE_URL")
+    if not url:
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+    else:
+        _drop_everything(url)
+    upgrade_database(url)
+    return url
+
+
+def _drop_everything(url: str) -> None:
+    engine = make_engine(url)
+    with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            connection.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[Engine]:
+    """The engine of the test database, with the municipalities loaded."""
+    engine = make_engine(database_url)
+    with make_sessionmaker(engine)() as session:
+        load_municipalities(session=session)
+        session.commit()
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _clean_tables(request) -> Iterator[None]:
+    """Empty every table but the reference data after each test that used the database."""
+    yield
+    if "engine" not in request.fixturenames:
+        return
+    engine: Engine = request.getfixturevalue("engine")
+    tables = [t for t in reversed(Base.metadata.sorted_tables) if t.name not in KEPT_TABLES]
+    with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            names = ", ".join(t.name for t in tables)
+            connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                connection.execute(table.delete())
+        connection.execute(
+            text("UPDATE municipalities SET participating = false, dialled_number = NULL")
+        )
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    """A session for arranging and checking data; commit what the app must see."""
+    with make_sessionmaker(engine)() as session:
+        yield session
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path, engine: Engine) -> Settings:
+    """Settings for one test: its own data dir and Maildir, demo mode on, no outbox worker."""
+    return Settings(
+        data_dir=tmp_path / "var",
+        database_url=database_url,
+        secret_key="test-secret",
+        demo_mode=True,
+        outbox_worker=False,
+        cti_token="test-cti-token",
+    )
+
+
+@pytest.fixture
+def app(settings: Settings):
+    """The application."""
+    return create_app(settings)
+
+
+@pytest.fixture
+def client(app) -> Iterator[TestClient]:
+    """An anonymous client; the lifespan runs around it."""
+    with TestClient(app) as client:
+        yield client
+
+
+@pytest.fixture
+def make_user(session: Session):
+    """Create a user: make_user(Role.AGENT) or make_user(Role.MUNICIPALITY_ADMIN, "0751")."""
+    counter = iter(range(1, 10_000))
+
+    def factory(
+        role: Role, *codes: str, username: str | None = None, full_name: str = "Test Bruger"
+    ) -> User:
+        name = username or f"{role.value}-{next(counter)}"
+        user = create_user(
+            session=session,
+            username=name,
+            full_name=full_name,
+            password=TEST_PASSWORD,
+            role=role,
+            municipality_codes=codes,
+        )
+        session.commit()
+        return user
+
+    return factory
+
+
+def log_in_client(client: TestClient, user: User) -> TestClient:
+    """Log the client in as the user through the real login form; sets the CSRF header."""
+    page = client.get("/login")
+    token = _csrf_from(page.text)
+    response = client.post(
+        "/login",
+        data={
+            "username": user.username,
+            "password": TEST_PASSWORD,
+            "csrf_token": token,
+            "next": "/",
+        },
+        follow_redirects=False,
+    )
+    assert response.status_code == 303, response.text
+    home = client.get("/login")
+    client.headers["X-CSRF-Token"] = _csrf_from(home.text)
+    return client
+
+
+def _csrf_from(html: str) -> str:
+    marker = 'name="csrf_token" value="'
+    start = html.index(marker) + len(marker)
+    return html[start : html.index('"', start)]
+
+
+@pytest.fixture
+def login(client: TestClient):
+    """Log the shared client in as a user: login(user) -> client."""
+    return lambda user: log_in_client(client, user)
+
+
+@pytest.fixture
+def api_client(app, session: Session):
+    """A client authenticated with a bearer token: api_client(user) -> TestClient."""
+    from hotline.auth.service import issue_api_token
+
+    clients: list[TestClient] = []
+
+    def factory(user: User) -> TestClient:
+        token = issue_api_token(session=session, user=user, name="test")
+        session.commit()
+        c = TestClient(app, headers={"Authorization": f"Bearer {token}"})
+        c.__enter__()
+        clients.append(c)
+        return c
+
+    yield factory
+    for c in clients:
+        c.__exit__(None, None, None)
