@@ -1,4 +1,4 @@
-"""The UI text catalogue: every user-facing string lives in hotline/locale/<lang>.toml."""
+"""The UI text catalogue: every user-facing string lives in hotline/locale/<lang>/*.toml."""
 
 import tomllib
 from functools import cache
@@ -11,9 +11,15 @@ DEFAULT_LANGUAGE = "da"
 
 @cache
 def catalogue(language: str = DEFAULT_LANGUAGE) -> dict[str, str]:
-    """The flattened catalogue of one language: {"section.key": "text"}."""
-    with open(LOCALE_DIR / f"{language}.toml", "rb") as f:
-        return dict(_flatten(tomllib.load(f)))
+    """The flattened catalogue of one language: {"section.key": "text"}, from all its files."""
+    merged: dict[str, str] = {}
+    for path in sorted((LOCALE_DIR / language).glob("*.toml")):
+        with open(path, "rb") as f:
+            for key, text in _flatten(tomllib.load(f)):
+                if key in merged:
+                    raise ValueError(f"{path}: the key {key!r} is defined twice")
+                merged[key] = text
+    return merged
 
 
 def _flatten(tree: dict[str, Any], prefix: str = ""):
