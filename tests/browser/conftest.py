@@ -1,0 +1,65 @@
+"""Browser tests: Debian's Chromium driven by Playwright against the real running server."""
+
+import os
+import shutil
+
+import pytest
+from playwright.sync_api import sync_playwright
+
+from tests.conftest import require
+from tests.live import DEMO_PASSWORD, start_live_server, stop_live_server
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="module")
+def live_server(tmp_path_factory):
+    """A real server with the demo data, for this module's tests."""
+    server = start_live_server(tmp_path_factory.mktemp("live"),
+                               os.environ.get("HOTLINE_TEST_DATABASE_URL"))
+    yield server
+    stop_live_server(server)
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """Debian's Chromium, launched headless by Playwright."""
+    executable = shutil.which("chromium") or "/usr/bin/chromium"
+    require(os.path.exists(executable), "Chromium (apt-get install chromium)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, headless=True,
+                                             args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(chromium, live_server):
+    """A fresh browser context and page; fails the test on any console error (CSP included)."""
+    context = chromium.new_context(base_url=live_server.url, accept_downloads=True,
+                                   locale="da-DK")
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.console_errors = errors
+    yield page
+    context.close()
+    assert errors == [], f"browser console errors: {errors}"
+
+
+def log_in(page, username: str) -> None:
+    """Log in through the login form with the demo password."""
+    page.goto("/login")
+    page.fill("#username", username)
+    page.fill("#password", DEMO_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_load_state("networkidle")

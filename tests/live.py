@@ -1,0 +1,101 @@
+"""A real Hotline server in a subprocess, on its own database, for browser and end-to-end tests."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+DEMO_PASSWORD = "demo-password-for-tests"
+CTI_TOKEN = "live-cti-token"
+
+
+@dataclass
+class LiveServer:
+    """Where the running server is, and what it was started with."""
+
+    url: str
+    data_dir: Path
+    database_url: str
+    process: subprocess.Popen
+
+    @property
+    def maildir(self) -> Path:
+        return self.data_dir / "mail"
+
+    def post_cti(self, **event) -> httpx.Response:
+        """Send a telephony event as the platform would (form-encoded)."""
+        return httpx.post(f"{self.url}/api/cti/{CTI_TOKEN}", data=event, timeout=10)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def live_database_url(test_database_url: str | None, tmp_dir: Path) -> str:
+    """A database for the live server alone: a SQLite file, or a sibling PostgreSQL database."""
+    if not test_database_url:
+        return f"sqlite:///{tmp_dir / 'live.sqlite3'}"
+    url = make_url(test_database_url)
+    live_name = f"{url.database}_live"
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{live_name}" WITH (FORCE)'))
+        connection.execute(text(f'CREATE DATABASE "{live_name}"'))
+    admin.dispose()
+    return url.set(database=live_name).render_as_string(hide_password=False)
+
+
+def start_live_server(tmp_dir: Path, test_database_url: str | None) -> LiveServer:
+    """Migrate, load the demo data and serve; returns once /healthz answers."""
+    port = free_port()
+    data_dir = tmp_dir / "var"
+    env = {
+        **os.environ,
+        "HOTLINE_DATA_DIR": str(data_dir),
+        "HOTLINE_DATABASE_URL": live_database_url(test_database_url, tmp_dir),
+        "HOTLINE_DEMO_MODE": "true",
+        "HOTLINE_DEMO_PASSWORD": DEMO_PASSWORD,
+        "HOTLINE_CTI_TOKEN": CTI_TOKEN,
+        "HOTLINE_SECRET_KEY": "live-test-secret",
+        "HOTLINE_OUTBOX_INTERVAL_S": "0.5",
+        "HOTLINE_HOST": "127.0.0.1",
+        "HOTLINE_PORT": str(port),
+    }
+    env.pop("HOTLINE_MAIL_URL", None)
+    cli = [sys.executable, "-m", "hotline.cli"]
+    for step in (["db", "upgrade"], ["demo", "load"]):
+        done = subprocess.run([*cli, *step], env=env, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise RuntimeError(f"hotline {' '.join(step)} failed:\n{done.stderr}")
+    log = open(tmp_dir / "server.log", "wb")  # noqa: SIM115  (closed with the process)
+    process = subprocess.Popen([*cli, "serve"], env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the server exited: {(tmp_dir / 'server.log').read_text()}")
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                return LiveServer(url, data_dir, env["HOTLINE_DATABASE_URL"], process)
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    process.terminate()
+    raise RuntimeError("the server did not answer /healthz within 30 s")
+
+
+def stop_live_server(server: LiveServer) -> None:
+    server.process.terminate()
+    try:
+        server.process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        server.process.kill()
