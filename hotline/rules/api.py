@@ -1,5 +1,91 @@
 """JSON API of the rules domain."""
 
-from fastapi import APIRouter
+from datetime import date
+
+from fastapi import APIRouter, Depends, Query
+from sqlalchemy.orm import Session
+
+from hotline.auth.deps import current_user
+from hotline.auth.models import User
+from hotline.db import get_session
+from hotline.municipalities.service import get_municipality
+from hotline.rules.resolve import list_resolved_topics, resolve_rule, search_rules
+from hotline.rules.schemas import LocalRuleIn, LocalRuleSave, ResolvedRule, TopicSummary
+from hotline.rules.service import get_rule_history, save_local_rule, version_snapshot
 
 router = APIRouter(prefix="/api", tags=["rules"])
+CODE = Query(pattern=r"^\d{4}$", description="kommunekode, e.g. 0751")
+
+
+@router.get("/rules/resolve", response_model=ResolvedRule)
+def resolve(
+    municipality: str = CODE,
+    topic: str = Query(max_length=100),
+    on: date | None = None,
+    user: User = Depends(current_user),
+    session: Session = Depends(get_session),
+) -> ResolvedRule:
+    """A topic as it applies in a municipality (on a date, default today)."""
+    get_municipality(session=session, code=municipality)
+    return resolve_rule(session=session, topic_slug=topic, municipality_code=municipality, on=on)
+
+
+@router.get("/rules/topics", response_model=list[TopicSummary])
+def topics(
+    municipality: str = CODE,
+    on: date | None = None,
+    user: User = Depends(current_user),
+    session: Session = Depends(get_session),
+) -> list[TopicSummary]:
+    """Every topic in force for a municipality."""
+    get_municipality(session=session, code=municipality)
+    return list_resolved_topics(session=session, municipality_code=municipality, on=on)
+
+
+@router.get("/rules/search", response_model=list[TopicSummary])
+def search(
+    municipality: str = CODE,
+    q: str = Query(default="", max_length=200),
+    on: date | None = None,
+    user: User = Depends(current_user),
+    session: Session = Depends(get_session),
+) -> list[TopicSummary]:
+    """Topics of a municipality matching a query."""
+    get_municipality(session=session, code=municipality)
+    return search_rules(session=session, municipality_code=municipality, query=q, on=on)
+
+
+@router.put("/rules/local/{code}/{slug}")
+def save_local(
+    code: str,
+    slug: str,
+    body: LocalRuleSave,
+    user: User = Depends(current_user),
+    session: Session = Depends(get_session),
+) -> dict:
+    """Save a new version of a local rule (409 if expected_version is not the newest)."""
+    data = LocalRuleIn.model_validate(body.model_dump(exclude={"expected_version"}))
+    version = save_local_rule(
+        session=session,
+        user=user,
+        municipality_code=code,
+        topic_slug=slug,
+        expected_version=body.expected_version,
+        data=data,
+    )
+    return {"topic_slug": slug, "municipality_code": code, **version_snapshot(version)}
+
+
+@router.get("/rules/local/{code}/{slug}/history")
+def history(
+    code: str,
+    slug: str,
+    user: User = Depends(current_user),
+    session: Session = Depends(get_session),
+) -> list[dict]:
+    """Every version of a municipality's local rule, newest first."""
+    versions = get_rule_history(session=session, topic_slug=slug, municipality_code=code)
+    return [
+        {**version_snapshot(v), "author": v.author_name, "created_at": v.created_at.isoformat()}
+        for v in versions
+    ]

@@ -1,8 +1,10 @@
 """Shapes of the rule store: a resolved rule with the provenance of each part."""
 
 from datetime import date
+from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 
 class Provenance(BaseModel):
@@ -50,6 +52,9 @@ class ResolvedRule(BaseModel):
     stale: bool  # the local part was written against an older national version
     national: Provenance | None
     local: Provenance | None
+    # Added: what "stale" compares (the local rule's base and the national rule's newest version).
+    based_on_national_version: int | None = None
+    national_current_version: int | None = None
 
     @property
     def cited_versions(self) -> list[int]:
@@ -59,3 +64,88 @@ class ResolvedRule(BaseModel):
     def field(self, key: str):
         """A field's value by key, or None."""
         return next((f.value for f in self.fields if f.key == key), None)
+
+
+class TopicSummary(BaseModel):
+    """One topic as listed for a municipality (console list, search, reply composer)."""
+
+    slug: str
+    title: str
+    category: str
+    tags: list[str] = []
+    mode: str
+    not_offered: bool
+    stale: bool
+
+
+class RuleFields(BaseModel):
+    """The structured fields of a rule; a local rule gives only those it overrides."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    fee_dkk: int | None = Field(default=None, ge=0)
+    deadline: str | None = None
+    phone: str | None = None
+    self_service_url: str | None = None
+    legal_basis: str | None = None
+
+    @field_validator("self_service_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("https://", "http://")):
+            raise ValueError("must start with https:// or http://")
+        return value
+
+    @field_validator("deadline", "phone", "legal_basis", "self_service_url", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value):
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value.strip() if isinstance(value, str) else value
+
+
+class SourceRef(BaseModel):
+    """A public source a rule was written from, and when it was last checked."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    url: str = Field(pattern=r"^https?://")
+    verified: date
+
+
+LOCAL_MODES = ("replace", "append", "not_offered", "local_only")
+
+
+class LocalRuleIn(BaseModel):
+    """A municipality admin's new version of a local rule."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    mode: Literal["replace", "append", "not_offered", "local_only"]
+    title: str = Field(default="", max_length=200)
+    category: str = Field(default="", max_length=100)
+    tags: list[str] = []
+    body_md: str = Field(default="", max_length=50_000)
+    agent_notes_md: str = Field(default="", max_length=20_000)
+    fields: RuleFields = RuleFields()
+    sources: list[SourceRef] = []
+    valid_from: date | None = None
+    valid_to: date | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self):
+        if not self.body_md.strip():
+            raise PydanticCustomError("body_required", "body_md is required")
+        if self.mode == "local_only" and not (self.title.strip() and self.category.strip()):
+            raise PydanticCustomError(
+                "title_category_required", "title and category are required for local_only"
+            )
+        if self.valid_from and self.valid_to and self.valid_to <= self.valid_from:
+            raise PydanticCustomError("dates_order", "valid_to must be after valid_from")
+        return self
+
+
+class LocalRuleSave(LocalRuleIn):
+    """The JSON body of PUT /api/rules/local/{code}/{slug}."""
+
+    expected_version: int = Field(ge=0)

@@ -1,5 +1,247 @@
-"""HTML views: rules_views."""
+"""HTML views of the rules: console fragments for agents, local-rule admin pages."""
 
-from fastapi import APIRouter
+from itertools import groupby
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import RedirectResponse
+from pydantic import ValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from hotline.auth.deps import current_user, require_roles
+from hotline.auth.models import Role, User
+from hotline.db import get_session
+from hotline.i18n import t
+from hotline.kit.errors import Conflict, InvalidInput
+from hotline.kit.markdown import render_markdown
+from hotline.municipalities.models import Municipality
+from hotline.municipalities.service import get_municipality
+from hotline.rules.resolve import list_resolved_topics, resolve_rule, search_rules
+from hotline.rules.schemas import LocalRuleIn
+from hotline.rules.service import admin_overview, local_rule_for_edit, save_local_rule
+from hotline.web.templating import render
 
 router = APIRouter(include_in_schema=False)
+CODE = Query(pattern=r"^\d{4}$")
+TOPIC_LIST_TARGET = "rule-topics"
+FORM_FIELDS = ("fee_dkk", "deadline", "phone", "self_service_url", "legal_basis")
+admin_user = require_roles(Role.MUNICIPALITY_ADMIN, Role.SYSTEM_ADMIN)
+
+
+@router.get("/console/rules")
+def console_rules(
+    request: Request,
+    municipality: str = CODE,
+    q: str = Query(default="", max_length=200),
+    user: User = Depends(current_user),
+    session: Session = Depends(get_session),
+):
+    """The rules panel of the console (search + topic list + detail area), or just the list."""
+    place = get_municipality(session=session, code=municipality)
+    if q.strip():
+        topics = search_rules(session=session, municipality_code=municipality, query=q)
+    else:
+        topics = list_resolved_topics(session=session, municipality_code=municipality)
+    groups = [(category, list(items)) for category, items in groupby(topics, lambda s: s.category)]
+    only_list = request.headers.get("HX-Target") == TOPIC_LIST_TARGET
+    template = "rules/_topic_list.html" if only_list else "rules/console_panel.html"
+    return render(request, template, municipality=place, groups=groups, q=q)
+
+
+@router.get("/console/rules/{slug}")
+def console_rule(
+    request: Request,
+    slug: str,
+    municipality: str = CODE,
+    user: User = Depends(current_user),
+    session: Session = Depends(get_session),
+):
+    """One resolved rule, with provenance, for the console's detail area."""
+    place = get_municipality(session=session, code=municipality)
+    rule = resolve_rule(session=session, topic_slug=slug, municipality_code=municipality)
+    return render(request, "rules/console_detail.html", rule=rule, municipality=place)
+
+
+@router.get("/admin/rules")
+def admin_rules(
+    request: Request,
+    municipality: str | None = Query(default=None, pattern=r"^\d{4}$"),
+    saved: str | None = Query(default=None, max_length=100),
+    version: int | None = None,
+    user: User = Depends(admin_user),
+    session: Session = Depends(get_session),
+):
+    """The admin's municipalities' local rules (stale first) and topics without one."""
+    choices = _administered(session, user)
+    code = municipality or (choices[0].code if choices else None)
+    if code is None:
+        return render(request, "rules/admin_list.html", user=user, nav="rules", choices=[])
+    rows = admin_overview(session=session, user=user, municipality_code=code)
+    return render(
+        request,
+        "rules/admin_list.html",
+        user=user,
+        nav="rules",
+        choices=choices,
+        selected=get_municipality(session=session, code=code),
+        local_rows=[r for r in rows if r.local_version],
+        other_rows=[r for r in rows if not r.local_version],
+        saved=saved,
+        saved_version=version,
+    )
+
+
+@router.get("/admin/rules/{code}/{slug}")
+def admin_rule_form(
+    request: Request,
+    code: str,
+    slug: str,
+    user: User = Depends(admin_user),
+    session: Session = Depends(get_session),
+):
+    """The edit form of a local rule beside the national text."""
+    editing = local_rule_for_edit(
+        session=session, user=user, municipality_code=code, topic_slug=slug
+    )
+    return _render_form(request, session, user, editing, _form_from_version(editing))
+
+
+@router.post("/admin/rules/{code}/{slug}")
+async def admin_rule_save(
+    request: Request,
+    code: str,
+    slug: str,
+    user: User = Depends(admin_user),
+    session: Session = Depends(get_session),
+):
+    """Save the form as a new local version; a conflict or bad input re-renders it."""
+    editing = local_rule_for_edit(
+        session=session, user=user, municipality_code=code, topic_slug=slug
+    )
+    submitted = await request.form()
+    form = {key: str(submitted.get(key, "")) for key in _form_keys()}
+    try:
+        expected = int(form["expected_version"])
+        data = _rule_in(form)
+        version = save_local_rule(
+            session=session,
+            user=user,
+            municipality_code=code,
+            topic_slug=slug,
+            expected_version=expected,
+            data=data,
+        )
+    except ValueError as exc:
+        message = _validation_message(exc)
+        return _render_form(request, session, user, editing, form, message, status_code=422)
+    except InvalidInput as exc:
+        message = t(exc.key, **exc.params)
+        return _render_form(request, session, user, editing, form, message, status_code=422)
+    except Conflict as exc:
+        session.rollback()
+        editing = local_rule_for_edit(
+            session=session, user=user, municipality_code=code, topic_slug=slug
+        )
+        # Keep the admin's text; let them save deliberately over the newer version.
+        form["expected_version"] = str(editing.current_version)
+        message = t(exc.key, **exc.params)
+        return _render_form(
+            request, session, user, editing, form, message, status_code=409, conflict=True
+        )
+    query = urlencode({"municipality": code, "saved": slug, "version": version.version})
+    return RedirectResponse(f"/admin/rules?{query}", status_code=303)
+
+
+def _administered(session: Session, user: User) -> list[Municipality]:
+    if user.role == Role.SYSTEM_ADMIN:
+        return list(session.scalars(select(Municipality).order_by(Municipality.name)))
+    return sorted(user.municipalities, key=lambda m: m.name)
+
+
+def _form_keys() -> tuple[str, ...]:
+    return (
+        "mode",
+        "title",
+        "category",
+        "body_md",
+        "agent_notes_md",
+        "valid_from",
+        "expected_version",
+        *FORM_FIELDS,
+    )
+
+
+def _form_from_version(editing) -> dict[str, str]:
+    local = editing.local
+    if local is None:
+        mode = "replace" if editing.national else "local_only"
+        form = dict.fromkeys(_form_keys(), "")
+        form.update(mode=mode, expected_version="0")
+        return form
+    form = {
+        "mode": str(local.mode),
+        "title": local.title,
+        "category": local.category,
+        "body_md": local.body_md,
+        "agent_notes_md": local.agent_notes_md,
+        "valid_from": "",
+        "expected_version": str(editing.current_version),
+    }
+    form.update({key: str(local.fields.get(key, "")) for key in FORM_FIELDS})
+    return form
+
+
+def _rule_in(form: dict[str, str]) -> LocalRuleIn:
+    fields = {key: form[key].strip() or None for key in FORM_FIELDS}
+    return LocalRuleIn(
+        mode=form["mode"],
+        title=form["title"],
+        category=form["category"],
+        body_md=form["body_md"],
+        agent_notes_md=form["agent_notes_md"],
+        fields=fields,
+        valid_from=form["valid_from"] or None,
+    )
+
+
+def _validation_message(exc: ValueError) -> str:
+    if not isinstance(exc, ValidationError):
+        return t("rules.admin.invalid", detail=t("rules.admin.error.expected_version"))
+    problems = []
+    for error in exc.errors():
+        key = f"rules.admin.error.{error['type']}"
+        if t(key) != key:
+            problems.append(t(key))
+        else:
+            field = str(error["loc"][-1]) if error["loc"] else ""
+            label = t(f"rules.field.{field}") if field in FORM_FIELDS else field
+            problems.append(t("rules.admin.error.value", field=label))
+    return t("rules.admin.invalid", detail="; ".join(problems))
+
+
+def _render_form(
+    request: Request,
+    session: Session,
+    user: User,
+    editing,
+    form: dict[str, str],
+    message: str | None = None,
+    status_code: int = 200,
+    conflict: bool = False,
+):
+    place = get_municipality(session=session, code=editing.municipality_code)
+    return render(
+        request,
+        "rules/admin_edit.html",
+        status_code=status_code,
+        user=user,
+        nav="rules",
+        editing=editing,
+        municipality=place,
+        form=form,
+        message=message,
+        conflict=conflict,
+        national_html=render_markdown(editing.national.body_md) if editing.national else "",
+        saved_html=render_markdown(editing.local.body_md) if editing.local else "",
+    )

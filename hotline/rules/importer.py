@@ -1,0 +1,152 @@
+"""Import the kb_rules files in one transaction: validate everything first, then add versions."""
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from hotline.municipalities.models import Municipality
+from hotline.rules.files import RuleFile, parse_rule_file
+from hotline.rules.models import Rule, RuleMode, RuleVersion
+
+_COMPARED = (
+    "mode",
+    "title",
+    "category",
+    "tags",
+    "body_md",
+    "agent_notes_md",
+    "fields",
+    "sources",
+    "valid_from",
+    "valid_to",
+)
+
+
+class RuleImportError(Exception):
+    """One or more files are invalid; nothing was imported."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__(f"{len(problems)} problem(s) in the rule files")
+        self.problems = problems
+
+
+@dataclass
+class ImportSummary:
+    """What an import found and changed."""
+
+    national: int = 0
+    local: int = 0
+    new_versions: int = 0
+
+    def __str__(self) -> str:
+        return f"{self.national} national, {self.local} local; {self.new_versions} new versions"
+
+
+def import_rules(*, session: Session, directory: Path) -> ImportSummary:
+    """Import national/ and local/<code>/ under directory; raise RuleImportError if any is bad."""
+    files = read_rule_files(session=session, directory=directory)
+    summary = ImportSummary()
+    rules = {(r.topic_slug, r.municipality_code): r for r in session.scalars(select(Rule))}
+    for rule_file in sorted(files, key=lambda f: f.municipality_code is not None):
+        key = (rule_file.front.topic, rule_file.municipality_code)
+        if rule_file.municipality_code is None:
+            summary.national += 1
+            based_on = None
+        else:
+            summary.local += 1
+            national = rules.get((rule_file.front.topic, None))
+            based_on = national.current_version if national else None
+        rule = rules.get(key)
+        if rule is None:
+            rule = Rule(topic_slug=key[0], municipality_code=key[1], current_version=0)
+            session.add(rule)
+            rules[key] = rule
+        if _add_version_if_changed(
+            session=session, rule=rule, rule_file=rule_file, based_on=based_on
+        ):
+            summary.new_versions += 1
+    session.flush()
+    return summary
+
+
+def read_rule_files(*, session: Session, directory: Path) -> list[RuleFile]:
+    """Parse and check every file under directory; raise RuleImportError listing all problems."""
+    directory = Path(directory)
+    problems: list[str] = []
+    files: list[RuleFile] = []
+    if not directory.is_dir():
+        raise RuleImportError([f"{directory}: directory: does not exist"])
+    known_codes = set(session.scalars(select(Municipality.code)))
+    for path in sorted((directory / "national").glob("*.md")):
+        rule, found = parse_rule_file(path, _relative(path, directory), None)
+        problems += found
+        files += [rule] if rule else []
+    local_root = directory / "local"
+    for code_dir in sorted(p for p in local_root.glob("*") if p.is_dir()):
+        code = code_dir.name
+        for path in sorted(code_dir.glob("*.md")):
+            relative = _relative(path, directory)
+            if code not in known_codes:
+                problems.append(f"{relative}: municipality: unknown municipality code {code!r}")
+                continue
+            rule, found = parse_rule_file(path, relative, code)
+            problems += found
+            files += [rule] if rule else []
+    problems += _layering_problems(session=session, files=files)
+    if problems:
+        raise RuleImportError(problems)
+    return files
+
+
+def _layering_problems(*, session: Session, files: list[RuleFile]) -> list[str]:
+    national_topics = {f.front.topic for f in files if f.municipality_code is None}
+    national_topics |= set(
+        session.scalars(select(Rule.topic_slug).where(Rule.municipality_code.is_(None)))
+    )
+    problems = []
+    for f in files:
+        if f.municipality_code is None:
+            continue
+        has_national = f.front.topic in national_topics
+        if f.mode == RuleMode.LOCAL_ONLY and has_national:
+            problems.append(
+                f"{f.relative_path}: mode: local_only, but a national rule "
+                f"{f.front.topic!r} exists (use replace or append)"
+            )
+        elif f.mode != RuleMode.LOCAL_ONLY and not has_national:
+            problems.append(
+                f"{f.relative_path}: topic: mode {f.mode} needs a national rule "
+                f"{f.front.topic!r}, and there is none"
+            )
+    return problems
+
+
+def _add_version_if_changed(
+    *, session: Session, rule: Rule, rule_file: RuleFile, based_on: int | None
+) -> bool:
+    payload = rule_file.version_payload()
+    imported = [v for v in rule.versions if v.source_path is not None]
+    if imported and _snapshot(imported[-1]) == payload:
+        return False
+    rule.current_version += 1
+    version = RuleVersion(
+        version=rule.current_version,
+        based_on_national_version=based_on,
+        author_name=f"kb_rules/{rule_file.relative_path}",
+        source_path=rule_file.relative_path,
+        **payload,
+    )
+    rule.versions.append(version)
+    session.flush()
+    return True
+
+
+def _snapshot(version: RuleVersion) -> dict[str, Any]:
+    return {name: getattr(version, name) for name in _COMPARED}
+
+
+def _relative(path: Path, directory: Path) -> str:
+    return path.relative_to(directory).as_posix()

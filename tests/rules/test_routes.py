@@ -1,0 +1,199 @@
+"""The rule routes: JSON API and HTML views, and who may do what."""
+
+from datetime import date
+
+import pytest
+
+from hotline.auth.models import Role
+from tests.rules.conftest import write_rule
+
+BODY = {
+    "expected_version": 0,
+    "mode": "replace",
+    "body_md": "Lokal tekst.",
+    "fields": {"fee_dkk": 1006},
+}
+
+
+@pytest.fixture
+def rules(kb, imported):
+    write_rule(kb, "national/pas.md", "National pastekst.", title="Pas", fields={"fee_dkk": 891})
+    write_rule(kb, "local/0461/pas.md", "Gå til Svendborg.", mode="not_offered")
+    imported()
+
+
+def _form(client, code="0751", **values):
+    page = client.get(f"/admin/rules/{code}/pas")
+    assert page.status_code == 200
+    data = {
+        "csrf_token": client.headers["X-CSRF-Token"],
+        "expected_version": "0",
+        "mode": "replace",
+        "title": "",
+        "body_md": "Aarhus tekst.",
+        "agent_notes_md": "",
+        "fee_dkk": "",
+        "deadline": "",
+        "phone": "",
+        "self_service_url": "",
+        "legal_basis": "",
+        "valid_from": "2026-01-01",
+    }
+    data.update(values)
+    return data
+
+
+def test_agent_can_resolve_list_and_search(api_client, make_user, rules):
+    client = api_client(make_user(Role.AGENT))
+
+    resolved = client.get("/api/rules/resolve", params={"municipality": "0461", "topic": "pas"})
+    topics = client.get("/api/rules/topics", params={"municipality": "0751"})
+    found = client.get("/api/rules/search", params={"municipality": "0751", "q": "pastekst"})
+
+    assert resolved.status_code == 200
+    assert resolved.json()["not_offered"] is True
+    assert resolved.json()["sections"][0]["provenance"]["scope"] == "0461"
+    assert [t["slug"] for t in topics.json()] == ["pas"]
+    assert [t["slug"] for t in found.json()] == ["pas"]
+
+
+def test_resolve_as_of_a_date_and_unknown_topic(api_client, make_user, rules):
+    client = api_client(make_user(Role.AGENT))
+    params = {"municipality": "0751", "topic": "pas"}
+
+    assert (
+        client.get("/api/rules/resolve", params={**params, "on": "2025-12-31"}).status_code == 404
+    )
+    assert (
+        client.get("/api/rules/resolve", params={**params, "on": "2026-02-01"}).status_code == 200
+    )
+    missing = client.get("/api/rules/resolve", params={**params, "topic": "nej"})
+    assert missing.status_code == 404 and missing.json()["error"] == "rules.not_found"
+
+
+def test_anonymous_gets_401(client, rules):
+    assert client.get("/api/rules/topics", params={"municipality": "0751"}).status_code == 401
+    assert client.put("/api/rules/local/0751/pas", json=BODY).status_code == 401
+
+
+def test_admin_puts_own_municipality_and_gets_403_for_another(api_client, make_user, rules):
+    client = api_client(make_user(Role.MUNICIPALITY_ADMIN, "0751"))
+
+    saved = client.put("/api/rules/local/0751/pas", json=BODY)
+    again = client.put("/api/rules/local/0751/pas", json=BODY)
+    other = client.put("/api/rules/local/0851/pas", json=BODY)
+    invalid = client.put("/api/rules/local/0751/pas", json={**BODY, "mode": "sometimes"})
+
+    assert saved.status_code == 200 and saved.json()["version"] == 1
+    assert again.status_code == 409 and again.json()["error"] == "rules.conflict"
+    assert other.status_code == 403
+    assert invalid.status_code == 422
+    resolved = client.get("/api/rules/resolve", params={"municipality": "0751", "topic": "pas"})
+    assert resolved.json()["mode"] == "replace" and resolved.json()["fields"][0]["value"] == 1006
+
+
+@pytest.mark.parametrize("role", [Role.AGENT, Role.SUPERVISOR])
+def test_agents_and_supervisors_may_not_edit(api_client, login, make_user, rules, role):
+    user = make_user(role)
+    assert api_client(user).put("/api/rules/local/0751/pas", json=BODY).status_code == 403
+    client = login(user)
+    assert client.get("/admin/rules/0751/pas").status_code == 403
+    response = client.post(
+        "/admin/rules/0751/pas", data={"csrf_token": client.headers["X-CSRF-Token"], "body_md": "x"}
+    )
+    assert response.status_code == 403
+
+
+def test_console_panel_lists_topics_and_detail_shows_provenance(login, make_user, rules):
+    client = login(make_user(Role.AGENT))
+
+    panel = client.get("/console/rules", params={"municipality": "0461"})
+    only_list = client.get(
+        "/console/rules",
+        params={"municipality": "0461", "q": "zzz"},
+        headers={"HX-Target": "rule-topics"},
+    )
+    detail = client.get("/console/rules/pas", params={"municipality": "0461"})
+    national = client.get("/console/rules/pas", params={"municipality": "0751"})
+
+    assert panel.status_code == 200
+    assert (
+        'id="rule-detail"' in panel.text
+        and 'hx-get="/console/rules/pas?municipality=0461"' in panel.text
+    )
+    assert "Tilbydes ikke" in panel.text
+    assert 'id="rule-detail"' not in only_list.text and "Ingen emner matcher" in only_list.text
+    assert "Tilbydes ikke i Odense Kommune" in detail.text
+    assert "Lokal · Odense Kommune · version 1" in detail.text
+    assert 'data-cite-topic="pas"' in detail.text
+    assert "National · version 1 · gældende fra 1. januar 2026" in national.text
+    assert "891 kr." in national.text
+    for page in (panel, detail):
+        assert (
+            "<script" not in page.text and "style=" not in page.text and "onclick" not in page.text
+        )
+
+
+def test_admin_form_saves_and_redirects_with_confirmation(login, make_user, rules):
+    client = login(make_user(Role.MUNICIPALITY_ADMIN, "0751"))
+
+    response = client.post(
+        "/admin/rules/0751/pas", data=_form(client, fee_dkk="1006"), follow_redirects=False
+    )
+    assert response.status_code == 303
+    page = client.get(response.headers["location"])
+    assert "er gemt som version 1" in page.text
+
+    resolved = client.get("/console/rules/pas", params={"municipality": "0751"})
+    assert "Aarhus tekst." in resolved.text and "1.006 kr." in resolved.text
+
+
+def test_admin_form_conflict_keeps_the_text(login, make_user, rules):
+    client = login(make_user(Role.MUNICIPALITY_ADMIN, "0751"))
+    stale_form = _form(client, body_md="Min tekst, som ikke må gå tabt.")
+    client.post("/admin/rules/0751/pas", data=_form(client, body_md="Kollegaens tekst."))
+
+    response = client.post("/admin/rules/0751/pas", data=stale_form)
+
+    assert response.status_code == 409
+    assert "Min tekst, som ikke må gå tabt." in response.text
+    assert "Nogen har gemt en nyere version (version 1)" in response.text
+    assert 'name="expected_version" value="1"' in response.text
+
+
+def test_admin_form_bad_input_is_explained_in_danish(login, make_user, rules):
+    client = login(make_user(Role.MUNICIPALITY_ADMIN, "0751"))
+
+    bad_fee = client.post("/admin/rules/0751/pas", data=_form(client, fee_dkk="gratis"))
+    no_text = client.post("/admin/rules/0751/pas", data=_form(client, body_md=" "))
+
+    assert bad_fee.status_code == 422 and "Gebyr: ugyldig værdi" in bad_fee.text
+    assert 'value="gratis"' in bad_fee.text
+    assert no_text.status_code == 422 and "Teksten til borgeren skal udfyldes" in no_text.text
+
+
+def test_admin_may_not_open_another_municipality(login, make_user, rules):
+    client = login(make_user(Role.MUNICIPALITY_ADMIN, "0751"))
+    assert client.get("/admin/rules/0851/pas").status_code == 403
+    assert client.get("/admin/rules", params={"municipality": "0851"}).status_code == 403
+    data = {**_form(client), "csrf_token": client.headers["X-CSRF-Token"]}
+    assert client.post("/admin/rules/0851/pas", data=data).status_code == 403
+
+
+def test_admin_overview_lists_stale_local_rules_first(
+    session, kb, imported, login, make_user, rules
+):
+    write_rule(kb, "national/flytning.md", title="Flytning")
+    write_rule(kb, "local/0751/flytning.md", mode="append")
+    write_rule(kb, "local/0751/pas.md", mode="append")
+    imported()
+    write_rule(
+        kb, "national/pas.md", "Ny national tekst.", title="Pas", valid_from=date(2026, 1, 1)
+    )
+    imported()
+    client = login(make_user(Role.MUNICIPALITY_ADMIN, "0751"))
+
+    page = client.get("/admin/rules").text
+
+    assert page.index("Pas") < page.index("Flytning")
+    assert "Forældet" in page
