@@ -1,5 +1,95 @@
-"""JSON API of the letters domain."""
+"""JSON API of the letters domain: the call's replies, the PDF archive, retries."""
 
-from fastapi import APIRouter
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy.orm import Session
+
+from hotline.auth.deps import current_user
+from hotline.auth.models import User
+from hotline.calls.service import get_call
+from hotline.db import get_session
+from hotline.letters.service import (
+    ReplyIn,
+    create_reply,
+    get_reply,
+    list_replies,
+    pdf_filename,
+    retry_reply,
+)
 
 router = APIRouter(prefix="/api", tags=["letters"])
+
+
+class ReplyOut(BaseModel):
+    """A reply as the API shows it (without the PDF bytes)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    call_id: int | None
+    reference: str
+    municipality_code: str
+    author_name: str
+    channel: str
+    recipient_name: str
+    recipient_email: str | None
+    subject: str
+    cited_rules: list[dict[str, Any]]
+    status: str
+    pdf_sha256: str
+    message_id: str | None
+    attempts: int
+    next_attempt_at: datetime | None
+    last_error: str | None
+    created_at: datetime
+    sent_at: datetime | None
+
+
+@router.get("/replies", response_model=list[ReplyOut])
+def replies_of_call(
+    call_id: int, user: User = Depends(current_user), session: Session = Depends(get_session)
+):
+    """The replies written on a call."""
+    return list_replies(session=session, call_id=call_id, user=user)
+
+
+@router.post("/calls/{call_id}/replies", response_model=ReplyOut, status_code=201)
+def create_call_reply(
+    call_id: int,
+    form: ReplyIn,
+    request: Request,
+    user: User = Depends(current_user),
+    session: Session = Depends(get_session),
+):
+    """Write a reply on a call: an e-mail is queued, a PDF letter is archived."""
+    call = get_call(session=session, call_id=call_id, user=user)
+    settings = request.app.state.settings
+    return create_reply(session=session, call=call, author=user, form=form, settings=settings)
+
+
+@router.get("/replies/{reply_id}.pdf")
+def reply_pdf(
+    reply_id: int, user: User = Depends(current_user), session: Session = Depends(get_session)
+) -> Response:
+    """The archived PDF of a reply, exactly as it was sent."""
+    reply = get_reply(session=session, reply_id=reply_id, user=user)
+    return Response(
+        reply.pdf,
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": f'attachment; filename="{pdf_filename(reply)}"',
+            "Cache-Control": "private, no-store",
+        },
+    )
+
+
+@router.post("/replies/{reply_id}/retry", response_model=ReplyOut)
+def retry(
+    reply_id: int, user: User = Depends(current_user), session: Session = Depends(get_session)
+):
+    """Queue a failed e-mail reply again."""
+    return retry_reply(session=session, reply_id=reply_id, user=user)

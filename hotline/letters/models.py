@@ -4,7 +4,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, LargeBinary, String, Text
+from sqlalchemy import JSON, ForeignKey, LargeBinary, String, Text, event, inspect
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hotline.db import Base, UTCDateTime, utcnow
@@ -55,3 +55,15 @@ class Reply(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+# What a reply said and to whom is archived as sent; only the delivery fields may change.
+DELIVERY_FIELDS = frozenset({"status", "attempts", "next_attempt_at", "last_error", "sent_at"})
+
+
+@event.listens_for(Reply, "before_update")
+def _refuse_content_changes(_mapper, _connection, reply: Reply) -> None:
+    attributes = inspect(reply).attrs
+    changed = {a.key for a in attributes if a.history.has_changes()} - DELIVERY_FIELDS
+    if changed:
+        raise ValueError(f"a reply is immutable; refused changes to {sorted(changed)}")

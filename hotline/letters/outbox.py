@@ -1,13 +1,158 @@
-"""The outbox worker: delivers queued e-mail replies with retries."""
+"""The outbox: delivers queued e-mail replies with retries, at most once per claim.
+
+A reply is claimed by one atomic UPDATE (queued -> sending) that is committed before sending, so
+two workers never send the same reply. While a reply is SENDING, next_attempt_at holds the end of
+its lease; a worker that crashed mid-send leaves it there, and after the lease it is queued again.
+That retry reuses the stored Message-ID (and, for Maildir, the same file name), so a receiver that
+deduplicates on Message-ID sees it once: exactly-once beyond this needs that dedupe on the
+receiving side.
+"""
 
 import asyncio
+import logging
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from hotline.config import Settings
+from hotline.db import utcnow
+from hotline.letters.letterheads import load_letterhead
+from hotline.letters.mail import build_reply_message, send_message
+from hotline.letters.models import Reply, ReplyStatus
+from hotline.municipalities.models import Municipality
+
+log = logging.getLogger(__name__)
+LEASE = timedelta(minutes=10)
+MAX_ATTEMPTS = 8
+FIRST_BACKOFF = timedelta(seconds=30)
+MAX_BACKOFF = timedelta(hours=2)
+BATCH_SIZE = 100
+
+
+def backoff(attempts: int) -> timedelta:
+    """The wait after the given number of failed attempts: 30 s, 1 min, 2 min, ... at most 2 h."""
+    return min(FIRST_BACKOFF * 2 ** max(attempts - 1, 0), MAX_BACKOFF)
+
+
+def deliver_due_replies(
+    *, make_session: sessionmaker[Session], settings: Settings, now: datetime | None = None
+) -> int:
+    """Send every due queued reply once; return how many were sent."""
+    now = now or utcnow()
+    _requeue_expired_leases(make_session=make_session, now=now)
+    sent = 0
+    for _ in range(BATCH_SIZE):
+        reply_id = _claim_next(make_session=make_session, now=now)
+        if reply_id is None:
+            break
+        if _deliver(reply_id, make_session=make_session, settings=settings, now=now):
+            sent += 1
+    return sent
+
+
+def _requeue_expired_leases(*, make_session: sessionmaker[Session], now: datetime) -> None:
+    with make_session() as session:
+        result = session.execute(
+            update(Reply)
+            .where(Reply.status == ReplyStatus.SENDING, Reply.next_attempt_at <= now)
+            .values(status=ReplyStatus.QUEUED, next_attempt_at=now)
+        )
+        session.commit()
+        if result.rowcount:
+            log.warning("re-queued %d reply(ies) whose sending lease expired", result.rowcount)
+
+
+def _claim_next(*, make_session: sessionmaker[Session], now: datetime) -> int | None:
+    """Atomically move the next due reply from queued to sending; None when none is due."""
+    with make_session() as session:
+        while True:
+            reply_id = session.scalar(
+                select(Reply.id)
+                .where(
+                    Reply.status == ReplyStatus.QUEUED,
+                    or_(Reply.next_attempt_at.is_(None), Reply.next_attempt_at <= now),
+                )
+                .order_by(Reply.next_attempt_at, Reply.id)
+                .limit(1)
+            )
+            if reply_id is None:
+                return None
+            claimed = session.execute(
+                update(Reply)
+                .where(Reply.id == reply_id, Reply.status == ReplyStatus.QUEUED)
+                .values(status=ReplyStatus.SENDING, next_attempt_at=now + LEASE)
+            )
+            session.commit()
+            if claimed.rowcount == 1:
+                return reply_id
+            # Another worker claimed it first; look for the next one.
+
+
+def _deliver(
+    reply_id: int, *, make_session: sessionmaker[Session], settings: Settings, now: datetime
+) -> bool:
+    with make_session() as session:
+        reply = session.get(Reply, reply_id)
+        try:
+            municipality = session.get(Municipality, reply.municipality_code)
+            letterhead = load_letterhead(
+                municipality=municipality, letterheads_dir=settings.letterheads_dir
+            )
+            message = build_reply_message(
+                reply, letterhead=letterhead, mail_from=settings.mail_from
+            )
+            send_message(message, mail_url=settings.resolved_mail_url, reply_id=reply.id)
+        except Exception as exc:  # any failure: keep the reply and try again later
+            attempts = reply.attempts + 1
+            failed = attempts >= MAX_ATTEMPTS
+            session.execute(
+                update(Reply)
+                .where(Reply.id == reply_id, Reply.status == ReplyStatus.SENDING)
+                .values(
+                    status=ReplyStatus.FAILED if failed else ReplyStatus.QUEUED,
+                    attempts=attempts,
+                    next_attempt_at=None if failed else now + backoff(attempts),
+                    last_error=_short_error(exc, settings),
+                )
+            )
+            session.commit()
+            log.warning("reply %s: delivery attempt %d failed: %s", reply_id, attempts, exc)
+            return False
+        session.execute(
+            update(Reply)
+            .where(Reply.id == reply_id, Reply.status == ReplyStatus.SENDING)
+            .values(
+                status=ReplyStatus.SENT,
+                sent_at=utcnow(),
+                attempts=reply.attempts + 1,
+                next_attempt_at=None,
+                last_error=None,
+            )
+        )
+        session.commit()
+        return True
+
+
+def _short_error(exc: Exception, settings: Settings) -> str:
+    """The error for the agent: type and message, short, without the mail URL's password."""
+    text = f"{type(exc).__name__}: {exc}"
+    password = urlsplit(settings.resolved_mail_url).password
+    if password:
+        text = text.replace(password, "***")
+    return text[:300]
 
 
 async def run_outbox_worker(make_session: sessionmaker[Session], settings: Settings) -> None:
-    """Deliver due replies every few seconds until cancelled."""
+    """Deliver due replies every few seconds until cancelled; an error is logged, never fatal."""
     while True:
+        try:
+            await asyncio.to_thread(
+                deliver_due_replies, make_session=make_session, settings=settings
+            )
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("the outbox run failed; trying again in %s s", settings.outbox_interval_s)
         await asyncio.sleep(settings.outbox_interval_s)

@@ -1,5 +1,211 @@
-"""HTML views: letters_views."""
+"""HTML views of letters: the reply composer fragment in the agent console, preview, send, retry."""
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import Response
+from sqlalchemy.orm import Session
+
+from hotline.auth.deps import current_user
+from hotline.auth.models import User
+from hotline.calls.models import Call
+from hotline.calls.service import get_call
+from hotline.db import get_session
+from hotline.i18n import t
+from hotline.kit.errors import InvalidInput
+from hotline.letters.models import Channel, Reply
+from hotline.letters.service import (
+    ReplyIn,
+    create_reply,
+    list_replies,
+    pdf_filename,
+    preview_reply_pdf,
+    reply_form_errors,
+    retry_reply,
+)
+from hotline.web.templating import render
 
 router = APIRouter(include_in_schema=False)
+
+
+def _form(
+    channel: str = Form(default="email"),
+    recipient_name: str = Form(default="", max_length=200),
+    recipient_address: str = Form(default="", max_length=1000),
+    recipient_email: str = Form(default="", max_length=254),
+    subject: str = Form(default="", max_length=300),
+    body_md: str = Form(default="", max_length=100_000),
+    topics: list[str] = Form(default=[]),
+) -> ReplyIn:
+    return ReplyIn(
+        channel=Channel.PDF if channel == "pdf" else Channel.EMAIL,
+        recipient_name=recipient_name,
+        recipient_address=recipient_address,
+        recipient_email=recipient_email,
+        subject=subject,
+        body_md=body_md,
+        topics=topics[:100],
+    )
+
+
+def _composer(
+    request: Request,
+    *,
+    session: Session,
+    call: Call,
+    user: User,
+    form: ReplyIn | None = None,
+    errors: dict[str, str] | None = None,
+    notice: str | None = None,
+    page: bool = False,
+    status_code: int = 200,
+):
+    """The composer (or, without a municipality, the hint to choose one) and the replies list."""
+    from hotline.rules.resolve import list_resolved_topics
+
+    municipality = call.municipality
+    topics = []
+    if municipality is not None:
+        topics = list_resolved_topics(session=session, municipality_code=municipality.code)
+        form = form or ReplyIn(subject=t("letters.default_subject", municipality=municipality.name))
+    return render(
+        request,
+        "letters/page.html" if page else "letters/composer.html",
+        status_code=status_code,
+        user=user,
+        call=call,
+        municipality=municipality,
+        topics=topics,
+        form=form,
+        errors={field: t(key, max=_limit(key)) for field, key in (errors or {}).items()},
+        notice=notice,
+        replies=list_replies(session=session, call_id=call.id, user=user),
+    )
+
+
+def _limit(key: str) -> int:
+    from hotline.letters.render import MAX_BODY_CHARS, MAX_CITED_RULES
+
+    return MAX_BODY_CHARS if key == "letters.too_long" else MAX_CITED_RULES
+
+
+@router.get("/console/calls/{call_id}/reply")
+def reply_panel(
+    call_id: int,
+    request: Request,
+    user: User = Depends(current_user),
+    session: Session = Depends(get_session),
+):
+    """The reply composer fragment of the agent console."""
+    call = get_call(session=session, call_id=call_id, user=user)
+    return _composer(request, session=session, call=call, user=user)
+
+
+@router.get("/console/calls/{call_id}/replies")
+def replies_list(
+    call_id: int,
+    request: Request,
+    user: User = Depends(current_user),
+    session: Session = Depends(get_session),
+):
+    """The call's replies with their delivery status (polled while one is on its way)."""
+    call = get_call(session=session, call_id=call_id, user=user)
+    replies = list_replies(session=session, call_id=call.id, user=user)
+    return render(request, "letters/replies.html", call=call, replies=replies)
+
+
+@router.post("/console/calls/{call_id}/reply/preview")
+def preview(
+    call_id: int,
+    request: Request,
+    form: ReplyIn = Depends(_form),
+    user: User = Depends(current_user),
+    session: Session = Depends(get_session),
+):
+    """The reply as a PDF, shown inline in a new tab; nothing is stored."""
+    call = get_call(session=session, call_id=call_id, user=user)
+    errors = reply_form_errors(form, for_preview=True)
+    if call.municipality is not None and not errors:
+        try:
+            pdf = preview_reply_pdf(
+                session=session, call=call, author=user, form=form, settings=_settings(request)
+            )
+        except InvalidInput as exc:
+            errors = {"topics": exc.key}
+        else:
+            return _pdf_response(pdf, "forhaandsvisning.pdf", disposition="inline")
+    return _composer(
+        request,
+        session=session,
+        call=call,
+        user=user,
+        form=form,
+        errors=errors,
+        page=True,
+        status_code=422,
+    )
+
+
+@router.post("/console/calls/{call_id}/reply")
+def send_reply(
+    call_id: int,
+    request: Request,
+    form: ReplyIn = Depends(_form),
+    user: User = Depends(current_user),
+    session: Session = Depends(get_session),
+):
+    """Create the reply: an e-mail goes to the outbox (htmx), a PDF letter downloads at once."""
+    call = get_call(session=session, call_id=call_id, user=user)
+    is_htmx = bool(request.headers.get("HX-Request"))
+    errors = reply_form_errors(form)
+    reply: Reply | None = None
+    if call.municipality is not None and not errors:
+        try:
+            reply = create_reply(
+                session=session, call=call, author=user, form=form, settings=_settings(request)
+            )
+        except InvalidInput as exc:
+            errors = {"topics": exc.key}
+    if reply is not None and reply.channel == Channel.PDF and not is_htmx:
+        return _pdf_response(reply.pdf, pdf_filename(reply), disposition="attachment")
+    if reply is not None:
+        notice = "letters.queued_notice" if reply.channel == Channel.EMAIL else "letters.archived"
+        return _composer(request, session=session, call=call, user=user, notice=t(notice))
+    # Errors: htmx swaps only 2xx, so the fragment comes back 200 with the messages in it.
+    return _composer(
+        request,
+        session=session,
+        call=call,
+        user=user,
+        form=form,
+        errors=errors,
+        page=not is_htmx,
+        status_code=200 if is_htmx else 422,
+    )
+
+
+@router.post("/console/replies/{reply_id}/retry")
+def retry(
+    reply_id: int,
+    request: Request,
+    user: User = Depends(current_user),
+    session: Session = Depends(get_session),
+):
+    """Queue a failed reply again and show the call's replies."""
+    reply = retry_reply(session=session, reply_id=reply_id, user=user)
+    call = get_call(session=session, call_id=reply.call_id, user=user)
+    replies = list_replies(session=session, call_id=call.id, user=user)
+    return render(request, "letters/replies.html", call=call, replies=replies)
+
+
+def _settings(request: Request):
+    return request.app.state.settings
+
+
+def _pdf_response(pdf: bytes, filename: str, *, disposition: str) -> Response:
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": f'{disposition}; filename="{filename}"',
+            "Cache-Control": "private, no-store",
+        },
+    )

@@ -1,0 +1,173 @@
+"""A reply as a letter: Jinja2 to HTML, then WeasyPrint to PDF with a locked-down URL fetcher."""
+
+import threading
+from datetime import date
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+from urllib.request import url2pathname
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
+from pydantic import BaseModel, Field
+
+from hotline.i18n import t
+from hotline.kit.dates import danish_date
+from hotline.letters.letterheads import Letterhead
+
+TEMPLATES_DIR = Path(__file__).parent / "templates"
+FONTS_DIR = (
+    Path(__file__).resolve().parent.parent / "web/static/dkfds/fonts/IBMPlexSans/complete/ttf"
+)
+PDF_VARIANT = "pdf/a-3u"
+# The time bound: letters are small, so size limits keep a render to about a second; callers run
+# it in a worker thread, and at most this many render at once.
+MAX_BODY_CHARS = 20_000
+MAX_CITED_RULES = 12
+MAX_CONCURRENT_RENDERS = 2
+_render_slots = threading.BoundedSemaphore(MAX_CONCURRENT_RENDERS)
+_MIME_TYPES = {".svg": "image/svg+xml", ".png": "image/png", ".css": "text/css", ".ttf": "font/ttf"}
+FIELD_ORDER = ("fee_dkk", "deadline", "phone", "self_service_url")
+
+
+class CitedRule(BaseModel):
+    """One rule as the letter cites it (resolved for the caller's municipality)."""
+
+    topic: str
+    title: str
+    sections_md: list[str] = []
+    fields: dict[str, str | int | float | bool | None] = {}
+    not_offered: bool = False
+    rule_version_ids: list[int] = []
+
+
+class LetterContent(BaseModel):
+    """Everything a letter shows; the preview and the sent letter render the same content."""
+
+    municipality_name: str
+    reference: str
+    letter_date: date
+    subject: str = Field(max_length=300)
+    body_md: str = Field(max_length=MAX_BODY_CHARS)
+    recipient_name: str = ""
+    recipient_address: str = ""
+    author_name: str
+    cited: list[CitedRule] = Field(default=[], max_length=MAX_CITED_RULES)
+
+
+def _letter_fetcher_class():
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+    class LetterheadOnlyFetcher(URLFetcher):
+        """Serve only the letterhead's own files and the vendored fonts; refuse everything else."""
+
+        def __init__(self, roots: list[Path]) -> None:
+            super().__init__(allowed_protocols=("file",), allow_redirects=False, timeout=1)
+            self.roots = [root.resolve() for root in roots]
+            self.refused: list[str] = []
+
+        def fetch(self, url, headers=None):
+            path = self.allowed_path(url)
+            if path is None:
+                self.refused.append(url)
+                raise ValueError(f"refused by the letter's URL fetcher: {url[:100]}")
+            mime = _MIME_TYPES[path.suffix]
+            return URLFetcherResponse(path.as_uri(), path.read_bytes(), {"Content-Type": mime})
+
+        def allowed_path(self, url: str) -> Path | None:
+            """The file a URL names if it lies inside an allowed root, else None."""
+            parts = urlsplit(url)
+            if parts.scheme.lower() != "file" or parts.netloc not in ("", "localhost"):
+                return None
+            path = Path(url2pathname(unquote(parts.path))).resolve()
+            inside = any(path.is_relative_to(root) for root in self.roots)
+            if not inside or path.suffix not in _MIME_TYPES or not path.is_file():
+                return None
+            return path
+
+    return LetterheadOnlyFetcher
+
+
+def make_url_fetcher(letterhead: Letterhead):
+    """The URL fetcher of one letter: the letterhead's folder and the vendored fonts only."""
+    return _letter_fetcher_class()([letterhead.directory, FONTS_DIR])
+
+
+def _fee(value) -> str:
+    return f"{int(value):,} kr.".replace(",", ".") if isinstance(value, int | float) else str(value)
+
+
+def _shown_fields(rule: CitedRule) -> list[tuple[str, str]]:
+    shown = []
+    for key in FIELD_ORDER:
+        value = rule.fields.get(key)
+        if value not in (None, ""):
+            shown.append(
+                (t(f"letters.pdf.field_{key}"), _fee(value) if key == "fee_dkk" else str(value))
+            )
+    return shown
+
+
+def _markdown(text: str) -> Markup:
+    from hotline.kit.markdown import render_markdown
+
+    return Markup(render_markdown(text))
+
+
+_env = Environment(
+    loader=FileSystemLoader(TEMPLATES_DIR),
+    autoescape=select_autoescape(["html", "css"], default=True),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+_env.globals.update(t=t)
+_env.filters.update(danish_date=danish_date, markdown=_markdown, shown_fields=_shown_fields)
+
+
+def render_letter_html(letter: LetterContent, letterhead: Letterhead) -> str:
+    """The letter as HTML for WeasyPrint (fonts and letterhead files as file: URLs)."""
+    fonts = {
+        weight_style: (FONTS_DIR / f"IBMPlexSans-{name}.ttf").as_uri()
+        for weight_style, name in {
+            ("400", "normal"): "Regular",
+            ("400", "italic"): "Italic",
+            ("600", "normal"): "SemiBold",
+            ("700", "normal"): "Bold",
+            ("700", "italic"): "BoldItalic",
+        }.items()
+    }
+    return _env.get_template("letter.html").render(
+        letter=letter,
+        letterhead=letterhead,
+        fonts=fonts,
+        logo_url=letterhead.logo_path.as_uri() if letterhead.logo_path else None,
+        style_url=letterhead.style_path.as_uri() if letterhead.style_path else None,
+        address_lines=[line for line in letter.recipient_address.splitlines() if line.strip()],
+    )
+
+
+def render_letter_pdf(letter: LetterContent, letterhead: Letterhead) -> bytes:
+    """The letter as a PDF/A-3u document; blocking, so call it from a worker thread."""
+    return html_to_pdf(
+        render_letter_html(letter, letterhead),
+        letterhead=letterhead,
+        identifier=f"{letterhead.code}-{letter.reference}",
+    )
+
+
+def html_to_pdf(
+    html: str, *, letterhead: Letterhead, identifier: str = "letter", fetcher=None
+) -> bytes:
+    """Render letter HTML with the restricted URL fetcher (the letterhead's, unless given)."""
+    from weasyprint import HTML
+    from weasyprint.text.fonts import FontConfiguration
+
+    fetcher = fetcher or make_url_fetcher(letterhead)
+    with _render_slots:
+        document = HTML(
+            string=html, base_url=letterhead.directory.as_uri() + "/", url_fetcher=fetcher
+        )
+        return document.write_pdf(
+            font_config=FontConfiguration(),
+            pdf_variant=PDF_VARIANT,
+            pdf_identifier=identifier.encode(),
+        )

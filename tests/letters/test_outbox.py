@@ -1,0 +1,189 @@
+"""The outbox: Maildir and a real SMTP server on loopback; retries, leases, no duplicates."""
+
+import asyncio
+import email
+import email.policy
+import mailbox
+import socket
+from datetime import timedelta
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from hotline.db import utcnow
+from hotline.letters.models import Reply, ReplyStatus
+from hotline.letters.outbox import LEASE, MAX_ATTEMPTS, deliver_due_replies, run_outbox_worker
+from hotline.letters.service import create_reply
+from tests.letters.conftest import reply_form
+
+
+class CountingHandler:
+    """An aiosmtpd handler that keeps every message it accepts."""
+
+    def __init__(self) -> None:
+        self.messages: list[email.message.EmailMessage] = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802
+        self.messages.append(
+            email.message_from_bytes(envelope.content, policy=email.policy.default)
+        )
+        return "250 Message accepted"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def queued_reply(session, call, agent, settings) -> Reply:
+    reply = create_reply(
+        session=session, call=call, author=agent, form=reply_form(), settings=settings
+    )
+    session.commit()
+    return reply
+
+
+def _reload(session, reply: Reply) -> Reply:
+    session.expire_all()
+    return session.get(Reply, reply.id)
+
+
+def test_maildir_delivery_end_to_end(session, queued_reply, settings, make_session):
+    sent = deliver_due_replies(make_session=make_session, settings=settings)
+
+    assert sent == 1
+    reply = _reload(session, queued_reply)
+    assert reply.status == ReplyStatus.SENT and reply.sent_at is not None
+    maildir = mailbox.Maildir(settings.data_dir / "mail", create=False)
+    [key] = maildir.keys()
+    message = email.message_from_bytes(maildir.get_bytes(key), policy=email.policy.default)
+    assert message["Subject"] == "Svar på din henvendelse til Aarhus Kommune"
+    assert message["From"].addresses[0].display_name == "Aarhus Kommune via Digital Hotline"
+    assert message["From"].addresses[0].addr_spec == settings.mail_from
+    assert message["Reply-To"].addresses[0].addr_spec == "borgerservice@aarhus.example"
+    assert message["To"].addresses[0].display_name == "Søren Østergård"
+    assert message["Message-ID"].strip() == reply.message_id
+    assert message["Date"]
+    text = message.get_body(("plain",)).get_content()
+    html = message.get_body(("html",)).get_content()
+    assert "Tak for din henvendelse om **pas**" in text and "Karen Ærbødig" in text
+    assert "<strong>pas</strong>" in html and "Aarhus Kommune" in html
+    assert "<img" not in html
+    [attachment] = list(message.iter_attachments())
+    assert attachment.get_filename() == f"svar-{reply.reference}.pdf"
+    assert attachment.get_content_type() == "application/pdf"
+    assert attachment.get_content() == reply.pdf
+
+
+def test_maildir_redelivery_overwrites_instead_of_duplicating(
+    session, queued_reply, settings, make_session
+):
+    deliver_due_replies(make_session=make_session, settings=settings)
+    reply = _reload(session, queued_reply)
+    reply.status = ReplyStatus.QUEUED  # as if the worker crashed after writing, before marking
+    session.commit()
+
+    deliver_due_replies(make_session=make_session, settings=settings)
+
+    assert len(mailbox.Maildir(settings.data_dir / "mail", create=False)) == 1
+
+
+def test_smtp_outage_keeps_the_reply_then_delivers_exactly_once(
+    session, queued_reply, settings_with_mail, make_session
+):
+    port = free_port()
+    settings = settings_with_mail(f"smtp://127.0.0.1:{port}")
+
+    assert deliver_due_replies(make_session=make_session, settings=settings) == 0
+    reply = _reload(session, queued_reply)
+    assert reply.status == ReplyStatus.QUEUED
+    assert reply.attempts == 1
+    assert "ConnectionRefusedError" in reply.last_error
+    assert reply.next_attempt_at > utcnow() + timedelta(seconds=20)
+    # Not due yet: another run now does nothing.
+    assert deliver_due_replies(make_session=make_session, settings=settings) == 0
+
+    handler = CountingHandler()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        later = utcnow() + timedelta(hours=1)
+        assert deliver_due_replies(make_session=make_session, settings=settings, now=later) == 1
+        assert deliver_due_replies(make_session=make_session, settings=settings, now=later) == 0
+    finally:
+        controller.stop()
+
+    assert len(handler.messages) == 1
+    message = handler.messages[0]
+    assert message["Subject"] == "Svar på din henvendelse til Aarhus Kommune"
+    assert message["To"].addresses[0].display_name == "Søren Østergård"
+    assert "Karen Ærbødig" in message.get_body(("plain",)).get_content()
+    reply = _reload(session, queued_reply)
+    assert reply.status == ReplyStatus.SENT
+    assert message["Message-ID"].strip() == reply.message_id
+    assert reply.last_error is None
+
+
+def test_a_reply_stuck_in_sending_is_requeued_after_the_lease(
+    session, queued_reply, settings_with_mail, make_session
+):
+    handler = CountingHandler()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    settings = settings_with_mail(f"smtp://127.0.0.1:{controller.port}")
+    try:
+        reply = _reload(session, queued_reply)
+        reply.status = ReplyStatus.SENDING  # a worker claimed it and crashed
+        reply.next_attempt_at = utcnow() + LEASE
+        session.commit()
+        assert deliver_due_replies(make_session=make_session, settings=settings) == 0
+
+        after_lease = utcnow() + LEASE + timedelta(seconds=1)
+        assert (
+            deliver_due_replies(make_session=make_session, settings=settings, now=after_lease) == 1
+        )
+        assert (
+            deliver_due_replies(make_session=make_session, settings=settings, now=after_lease) == 0
+        )
+    finally:
+        controller.stop()
+
+    assert len(handler.messages) == 1
+    assert _reload(session, queued_reply).status == ReplyStatus.SENT
+
+
+def test_a_reply_fails_after_the_last_attempt(
+    session, queued_reply, settings_with_mail, make_session
+):
+    settings = settings_with_mail(f"smtp://user:s3cret-pw@127.0.0.1:{free_port()}")
+    now = utcnow()
+    for _ in range(MAX_ATTEMPTS):
+        now += timedelta(days=1)
+        deliver_due_replies(make_session=make_session, settings=settings, now=now)
+
+    reply = _reload(session, queued_reply)
+    assert reply.status == ReplyStatus.FAILED
+    assert reply.attempts == MAX_ATTEMPTS
+    assert reply.last_error and "s3cret-pw" not in reply.last_error
+
+
+def test_the_worker_delivers_in_the_background_and_survives_errors(
+    session, queued_reply, settings_with_mail, make_session
+):
+    settings = settings_with_mail()
+    settings.outbox_interval_s = 0.05
+
+    async def run_briefly():
+        task = asyncio.create_task(run_outbox_worker(make_session, settings))
+        for _ in range(100):
+            await asyncio.sleep(0.05)
+            if _reload(session, queued_reply).status == ReplyStatus.SENT:
+                break
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(run_briefly())
+    assert _reload(session, queued_reply).status == ReplyStatus.SENT
