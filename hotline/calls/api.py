@@ -1,5 +1,196 @@
-"""JSON API of the calls domain."""
+"""JSON API of the calls domain: the CTI webhook, the queue, pick-up and wrap-up."""
 
-from fastapi import APIRouter
+import hmac
+import json
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel, Field
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from hotline.auth.deps import require_roles
+from hotline.auth.models import Role, User
+from hotline.calls import queue, service
+from hotline.calls.cti import record_cti_event
+from hotline.calls.models import Call, CallState
+from hotline.db import get_session
+from hotline.kit.errors import InvalidInput, NotFound
 
 router = APIRouter(prefix="/api", tags=["calls"])
+
+# Who may see the queue and calls: the hotline's own staff, not municipality admins.
+hotline_staff = require_roles(Role.AGENT, Role.SUPERVISOR, Role.SYSTEM_ADMIN)
+claimers = require_roles(*queue.CLAIMING_ROLES)
+
+
+class MunicipalityIn(BaseModel):
+    """The caller's municipality, by its code."""
+
+    code: str = Field(min_length=1, max_length=4)
+
+
+class NotesIn(BaseModel):
+    """The agent's notes on a call."""
+
+    notes: str = Field(max_length=service.MAX_NOTES_LENGTH)
+
+
+class WrapUpIn(BaseModel):
+    """What the agent records when finishing a call."""
+
+    contact_reason_code: str | None = Field(default=None, max_length=50)
+    outcome: str | None = Field(default=None, max_length=16)
+    notes: str | None = Field(default=None, max_length=service.MAX_NOTES_LENGTH)
+
+
+@router.post("/cti/{token}")
+async def cti_event(token: str, request: Request, session: Session = Depends(get_session)):
+    """Receive one event from the telephony platform (Zammad's generic CTI shape)."""
+    expected = request.app.state.settings.cti_token
+    if not expected or not hmac.compare_digest(token.encode(), expected.encode()):
+        raise NotFound("calls.cti_not_found")
+    payload = await _cti_payload(request)
+    try:
+        call = record_cti_event(session=session, payload=payload)
+    except IntegrityError:
+        # The same event arrived twice at once and the other request recorded it.
+        session.rollback()
+        return {"status": "ok", "reference": None}
+    return {"status": "ok", "reference": call.reference}
+
+
+async def _cti_payload(request: Request) -> dict[str, Any]:
+    if request.headers.get("content-type", "").startswith("application/json"):
+        try:
+            payload = await request.json()
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise InvalidInput("calls.cti_bad_json") from exc
+        if not isinstance(payload, dict):
+            raise InvalidInput("calls.cti_bad_json")
+        return payload
+    form = await request.form()
+    payload: dict[str, Any] = {}
+    users: list[str] = []
+    for key, value in form.multi_items():
+        if not isinstance(value, str):
+            continue
+        if key in ("user", "user[]"):
+            users.append(value)
+        else:
+            payload[key] = value
+    if users:
+        payload["user"] = users
+    return payload
+
+
+@router.get("/calls")
+def list_calls(
+    state: CallState = Query(CallState.WAITING),
+    session: Session = Depends(get_session),
+    user: User = Depends(hotline_staff),
+):
+    """The waiting calls, oldest first (only the waiting queue is listed)."""
+    if state != CallState.WAITING:
+        raise InvalidInput("calls.only_waiting_listed")
+    return [queue_entry(call) for call in queue.list_waiting_calls(session=session)]
+
+
+@router.post("/calls/next")
+def claim_next(session: Session = Depends(get_session), user: User = Depends(claimers)):
+    """Claim the oldest waiting call."""
+    return call_detail(queue.claim_next_call(session=session, agent=user))
+
+
+@router.post("/calls/{call_id}/claim")
+def claim(call_id: int, session: Session = Depends(get_session), user: User = Depends(claimers)):
+    """Claim one waiting call."""
+    return call_detail(queue.claim_call(session=session, call_id=call_id, agent=user))
+
+
+@router.get("/calls/{call_id}")
+def get(call_id: int, session: Session = Depends(get_session), user: User = Depends(hotline_staff)):
+    """One call: the agent who has it, or a supervisor."""
+    return call_detail(service.get_call(session=session, call_id=call_id, user=user))
+
+
+@router.post("/calls/{call_id}/municipality")
+def set_municipality(
+    call_id: int,
+    body: MunicipalityIn,
+    session: Session = Depends(get_session),
+    user: User = Depends(claimers),
+):
+    """Set the caller's municipality on the agent's own call."""
+    call = service.get_own_open_call(session=session, call_id=call_id, user=user)
+    service.set_call_municipality(session=session, call=call, code=body.code, user=user)
+    return call_detail(call)
+
+
+@router.post("/calls/{call_id}/notes")
+def save_notes(
+    call_id: int, body: NotesIn, session: Session = Depends(get_session), user=Depends(claimers)
+):
+    """Save the notes on the agent's own call."""
+    call = service.get_own_open_call(session=session, call_id=call_id, user=user)
+    return call_detail(
+        service.save_call_notes(session=session, call=call, notes=body.notes, user=user)
+    )
+
+
+@router.post("/calls/{call_id}/wrap-up")
+def wrap_up(
+    call_id: int, body: WrapUpIn, session: Session = Depends(get_session), user=Depends(claimers)
+):
+    """Finish the agent's own call with a contact reason and an outcome."""
+    call = service.get_own_open_call(session=session, call_id=call_id, user=user)
+    service.wrap_up_call(
+        session=session,
+        call=call,
+        user=user,
+        contact_reason_code=body.contact_reason_code,
+        outcome=body.outcome,
+        notes=body.notes,
+    )
+    return call_detail(call)
+
+
+def queue_entry(call: Call) -> dict[str, Any]:
+    """A waiting call as the queue lists it."""
+    line = call.line_municipality
+    return {
+        "id": call.id,
+        "reference": call.reference,
+        "from": call.from_number,
+        "to": call.to_number,
+        "line_municipality_code": call.line_municipality_code,
+        "line_municipality_name": line.name if line else None,
+        "municipality_code": call.municipality_code,
+        "offered_at": call.offered_at.isoformat(),
+        "wait_seconds": queue.waited_seconds(call.offered_at),
+    }
+
+
+def call_detail(call: Call) -> dict[str, Any]:
+    """A call with its state, times and durations."""
+    return {
+        **queue_entry(call),
+        "state": call.state,
+        "municipality_name": call.municipality.name if call.municipality else None,
+        "agent": call.agent.username if call.agent else None,
+        "answered_at": _iso(call.answered_at),
+        "ended_at": _iso(call.ended_at),
+        "wrapped_up_at": _iso(call.wrapped_up_at),
+        "wait_seconds": service.wait_seconds(call)
+        if call.answered_at
+        else queue.waited_seconds(call.offered_at),
+        "talk_seconds": service.talk_seconds(call),
+        "after_call_seconds": service.after_call_seconds(call),
+        "contact_reason_code": call.contact_reason_code,
+        "outcome": call.outcome,
+        "notes": call.notes,
+    }
+
+
+def _iso(value) -> str | None:
+    return value.isoformat() if value else None

@@ -5,9 +5,11 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from hotline.auth.models import User
 from hotline.db import Base, UTCDateTime, utcnow
+from hotline.municipalities.models import Municipality
 
 
 class CallState(enum.StrEnum):
@@ -66,6 +68,15 @@ class Call(Base):
     contact_reason_code: Mapped[str | None] = mapped_column(ForeignKey("contact_reasons.code"))
     outcome: Mapped[Outcome | None] = mapped_column(String(16))
     notes: Mapped[str] = mapped_column(Text, default="")
+
+    line_municipality: Mapped[Municipality | None] = relationship(
+        foreign_keys=[line_municipality_code], lazy="joined"
+    )
+    municipality: Mapped[Municipality | None] = relationship(
+        foreign_keys=[municipality_code], lazy="joined"
+    )
+    agent: Mapped[User | None] = relationship(lazy="joined")
+    contact_reason: Mapped[ContactReason | None] = relationship(lazy="joined")
 
 
 class CtiEvent(Base):

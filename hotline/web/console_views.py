@@ -1,5 +1,175 @@
-"""HTML views: console_views."""
+"""HTML views of the agent console: the queue, the active call, the municipality, wrap-up."""
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from hotline.auth.deps import require_roles
+from hotline.auth.models import Role, User
+from hotline.calls import queue, service
+from hotline.calls.models import Call, Outcome
+from hotline.db import get_session, utcnow
+from hotline.i18n import t
+from hotline.kit.errors import Conflict, InvalidInput
+from hotline.municipalities.service import search_municipalities
+from hotline.web.templating import render
 
 router = APIRouter(include_in_schema=False)
+console_user = require_roles(Role.AGENT, Role.SUPERVISOR)
+FLASH_KEY = "console_flash"
+
+
+@router.get("/console")
+def console(
+    request: Request, session: Session = Depends(get_session), user: User = Depends(console_user)
+):
+    """The agent console: the queue, and the call the agent is working on."""
+    return _console_page(request, session, user, flash=request.session.pop(FLASH_KEY, None))
+
+
+@router.get("/console/queue")
+def queue_fragment(
+    request: Request, session: Session = Depends(get_session), user: User = Depends(console_user)
+):
+    """The waiting calls (polled by the console)."""
+    return render(request, "console/_queue.html", **_queue_context(session, user))
+
+
+@router.post("/console/calls/next")
+def claim_next(
+    request: Request, session: Session = Depends(get_session), user: User = Depends(console_user)
+):
+    """Take the oldest waiting call."""
+    try:
+        call = queue.claim_next_call(session=session, agent=user)
+    except Conflict as exc:
+        return _back_to_console(request, t(exc.key, **exc.params), kind="error")
+    return _back_to_console(request, t("console.claimed", reference=call.reference))
+
+
+@router.post("/console/calls/{call_id}/claim")
+def claim(
+    call_id: int,
+    request: Request,
+    session: Session = Depends(get_session),
+    user: User = Depends(console_user),
+):
+    """Take one waiting call."""
+    try:
+        call = queue.claim_call(session=session, call_id=call_id, agent=user)
+    except Conflict as exc:
+        return _back_to_console(request, t(exc.key, **exc.params), kind="error")
+    return _back_to_console(request, t("console.claimed", reference=call.reference))
+
+
+@router.get("/console/municipalities")
+def municipality_hits(
+    request: Request,
+    q: str = Query("", max_length=100),
+    call_id: int | None = None,
+    session: Session = Depends(get_session),
+    user: User = Depends(console_user),
+):
+    """Municipalities matching a name, code or postal code, each with a choose button."""
+    matches = search_municipalities(session=session, query=q, limit=12) if q.strip() else []
+    return render(request, "console/_municipality_hits.html", matches=matches, call_id=call_id, q=q)
+
+
+@router.post("/console/calls/{call_id}/municipality")
+def choose_municipality(
+    call_id: int,
+    request: Request,
+    code: str = Form(max_length=4),
+    session: Session = Depends(get_session),
+    user: User = Depends(console_user),
+):
+    """Set the caller's municipality; htmx gets the picker and fresh rules and reply panels."""
+    call = service.get_own_open_call(session=session, call_id=call_id, user=user)
+    service.set_call_municipality(session=session, call=call, code=code, user=user)
+    if not request.headers.get("HX-Request"):
+        return RedirectResponse("/console", status_code=303)
+    return render(request, "console/_municipality_changed.html", call=call)
+
+
+@router.post("/console/calls/{call_id}/notes")
+def save_notes(
+    call_id: int,
+    request: Request,
+    notes: str = Form("", max_length=service.MAX_NOTES_LENGTH),
+    session: Session = Depends(get_session),
+    user: User = Depends(console_user),
+):
+    """Save the notes (htmx, on change)."""
+    call = service.get_own_open_call(session=session, call_id=call_id, user=user)
+    service.save_call_notes(session=session, call=call, notes=notes, user=user)
+    if not request.headers.get("HX-Request"):
+        return RedirectResponse("/console", status_code=303)
+    return render(request, "console/_notes_saved.html", saved_at=utcnow())
+
+
+@router.post("/console/calls/{call_id}/wrap-up")
+def wrap_up(
+    call_id: int,
+    request: Request,
+    contact_reason_code: str = Form("", max_length=50),
+    outcome: str = Form("", max_length=16),
+    notes: str = Form("", max_length=service.MAX_NOTES_LENGTH),
+    session: Session = Depends(get_session),
+    user: User = Depends(console_user),
+):
+    """Finish the call; a missing reason or outcome re-renders the form with the error."""
+    call = service.get_own_open_call(session=session, call_id=call_id, user=user)
+    try:
+        service.wrap_up_call(
+            session=session,
+            call=call,
+            user=user,
+            contact_reason_code=contact_reason_code or None,
+            outcome=outcome or None,
+            notes=notes,
+        )
+    except InvalidInput as exc:
+        call.notes = notes
+        return _console_page(
+            request,
+            session,
+            user,
+            status_code=422,
+            wrap_up_error=t(exc.key, **exc.params),
+            form={"contact_reason_code": contact_reason_code, "outcome": outcome},
+        )
+    return _back_to_console(request, t("console.wrapped_up", reference=call.reference))
+
+
+def _console_page(request: Request, session: Session, user: User, status_code: int = 200, **extra):
+    call = service.get_active_call(session=session, agent=user)
+    return render(
+        request,
+        "console/page.html",
+        status_code=status_code,
+        user=user,
+        nav="console",
+        call=call,
+        reasons=service.list_contact_reasons(session=session) if call else [],
+        outcomes=list(Outcome),
+        form=extra.pop("form", {}),
+        **_queue_context(session, user, call=call),
+        **extra,
+    )
+
+
+def _queue_context(session: Session, user: User, call: Call | None = None) -> dict:
+    waiting = queue.list_waiting_calls(session=session)
+    busy = call is not None or service.get_active_call(session=session, agent=user) is not None
+    now = utcnow()
+    return {
+        "waiting": [(c, queue.waited_seconds(c.offered_at, now)) for c in waiting],
+        "agent_busy": busy,
+    }
+
+
+def _back_to_console(request: Request, message: str, kind: str = "success") -> Response:
+    request.session[FLASH_KEY] = {"kind": kind, "text": message}
+    if request.headers.get("HX-Request"):
+        return Response(status_code=204, headers={"HX-Redirect": "/console"})
+    return RedirectResponse("/console", status_code=303)

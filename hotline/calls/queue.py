@@ -1,0 +1,97 @@
+"""The live queue: waiting calls, and agents claiming them (atomically)."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from hotline.auth.models import Role, User
+from hotline.auth.service import ensure_role
+from hotline.calls.models import Call, CallState
+from hotline.db import utcnow
+from hotline.kit.errors import Conflict, NotFound
+
+CLAIMING_ROLES = (Role.AGENT, Role.SUPERVISOR)
+BUSY_STATES = (CallState.ACTIVE, CallState.WRAP_UP)
+# claim_next_call retries this often when other agents keep taking the oldest call first.
+MAX_CLAIM_ATTEMPTS = 20
+
+
+@dataclass(frozen=True)
+class QueueStatus:
+    """What supervisors watch: how many wait, and for how long the longest has waited."""
+
+    waiting: int
+    longest_wait_seconds: int
+
+
+def list_waiting_calls(*, session: Session) -> list[Call]:
+    """The waiting calls, oldest first."""
+    return list(
+        session.scalars(
+            select(Call).where(Call.state == CallState.WAITING).order_by(Call.offered_at, Call.id)
+        )
+    )
+
+
+def queue_status(*, session: Session, now: datetime | None = None) -> QueueStatus:
+    """The number of waiting calls and the longest wait in seconds."""
+    count, oldest = session.execute(
+        select(func.count(Call.id), func.min(Call.offered_at)).where(
+            Call.state == CallState.WAITING
+        )
+    ).one()
+    if oldest is None:
+        return QueueStatus(0, 0)
+    return QueueStatus(count, waited_seconds(oldest, now))
+
+
+def waited_seconds(offered_at: datetime, now: datetime | None = None) -> int:
+    """Whole seconds since the call was offered."""
+    return max(0, int(((now or utcnow()) - offered_at).total_seconds()))
+
+
+def claim_call(*, session: Session, call_id: int, agent: User) -> Call:
+    """Take a waiting call; exactly one of several agents claiming at once wins."""
+    ensure_role(agent, *CLAIMING_ROLES)
+    now = utcnow()
+    busy = select(Call.id).where(Call.agent_id == agent.id, Call.state.in_(BUSY_STATES))
+    # One conditional UPDATE: the database serialises concurrent claims on the row.
+    result = session.execute(
+        update(Call)
+        .where(Call.id == call_id, Call.state == CallState.WAITING, ~busy.exists())
+        .values(
+            state=CallState.ACTIVE,
+            agent_id=agent.id,
+            answered_at=func.coalesce(Call.answered_at, now),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount == 1:
+        return session.get(Call, call_id, populate_existing=True)
+    if session.scalar(busy.limit(1)) is not None:
+        raise Conflict("calls.agent_busy")
+    if session.get(Call, call_id) is None:
+        raise NotFound("calls.not_found")
+    raise Conflict("calls.already_taken")
+
+
+def claim_next_call(*, session: Session, agent: User) -> Call:
+    """Claim the oldest waiting call, trying the next one when another agent was faster."""
+    ensure_role(agent, *CLAIMING_ROLES)
+    for _ in range(MAX_CLAIM_ATTEMPTS):
+        call_id = session.scalar(
+            select(Call.id)
+            .where(Call.state == CallState.WAITING)
+            .order_by(Call.offered_at, Call.id)
+            .limit(1)
+        )
+        if call_id is None:
+            raise Conflict("calls.queue_empty")
+        try:
+            return claim_call(session=session, call_id=call_id, agent=agent)
+        except Conflict as exc:
+            if exc.key != "calls.already_taken":
+                raise
+    raise Conflict("calls.already_taken")

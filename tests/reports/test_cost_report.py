@@ -1,0 +1,182 @@
+"""The cost report: per municipality, reconciled to the øre, and its CSV."""
+
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+
+from hotline.auth.models import Role
+from hotline.calls.models import Call, CallState, Outcome
+from hotline.reports.models import CostRate
+from hotline.reports.service import _largest_remainder, cost_report, ensure_default_cost_rate
+
+NOVEMBER = (date(2026, 11, 1), date(2026, 11, 30))
+
+
+def add_call(session, n, code, *, line=None, talk=0, acw=0, state=CallState.DONE, at=None):
+    offered = at or datetime(2026, 11, 10, 18, 0, tzinfo=UTC) + timedelta(minutes=n)
+    answered = None if state == CallState.ABANDONED else offered + timedelta(seconds=30)
+    ended = (answered or offered) + timedelta(seconds=talk)
+    session.add(
+        Call(
+            reference=f"DH-T{n:05d}",
+            municipality_code=code,
+            line_municipality_code=line,
+            state=state,
+            offered_at=offered,
+            answered_at=answered,
+            ended_at=ended,
+            wrapped_up_at=ended + timedelta(seconds=acw) if answered else None,
+            outcome=Outcome.ANSWERED if answered else None,
+        )
+    )
+
+
+@pytest.fixture
+def calls(session):
+    """Answered calls of awkward lengths, one abandoned, one by line, one unknown."""
+    ensure_default_cost_rate(session=session)
+    for n, (code, talk, acw) in enumerate(
+        [
+            ("0751", 187, 61),
+            ("0751", 421, 33),
+            ("0751", 59, 7),
+            ("0851", 233, 119),
+            ("0851", 97, 13),
+            ("0461", 311, 47),
+        ]
+    ):
+        add_call(session, n, code, talk=talk, acw=acw)
+    add_call(session, 10, None, line="0461", talk=100, acw=20)  # falls back to the line
+    add_call(session, 11, None, talk=77, acw=5)  # neither: "Ukendt kommune"
+    add_call(session, 12, "0751", state=CallState.ABANDONED)
+    # Outside the period in Danish time: 1 December 00:30 local is 30 November 23:30 UTC.
+    add_call(session, 13, "0751", talk=600, at=datetime(2026, 11, 30, 23, 30, tzinfo=UTC))
+    session.commit()
+
+
+def test_default_cost_rate_is_idempotent(session):
+    first = ensure_default_cost_rate(session=session)
+    assert ensure_default_cost_rate(session=session).id == first.id
+    assert first.agent_cost_per_hour == Decimal("450.00")
+    assert first.effective_from == date(2020, 1, 1)
+
+
+def test_rows_reconcile_to_the_total_to_the_ore(session, calls):
+    report = cost_report(session=session, start=NOVEMBER[0], end=NOVEMBER[1])
+    by_code = {r.code: r for r in report.rows}
+    assert list(by_code) == ["0461", "0751", "0851", ""]
+    assert by_code[""].name == "Ukendt kommune"
+    assert (by_code["0751"].offered, by_code["0751"].answered, by_code["0751"].abandoned) == (
+        4,
+        3,
+        1,
+    )
+    assert by_code["0461"].offered == 2  # one by choice, one by line
+    assert report.fixed_cost == Decimal("25000.00")  # a whole month
+    assert sum(r.fixed_cost for r in report.rows) == report.fixed_cost
+    assert sum(r.variable_cost for r in report.rows) == report.variable_cost
+    assert sum(r.total_cost for r in report.rows) == report.total_cost
+    assert all(r.total_cost == r.fixed_cost + r.variable_cost for r in report.rows)
+    # Fixed cost by share of answered calls: 3/8, 2/8, 2/8, 1/8.
+    assert by_code["0751"].fixed_cost == Decimal("9375.00")
+    assert by_code[""].fixed_cost == Decimal("3125.00")
+    # 0751: handled 768 s at 450 kr/h = 96.00; talk 667 s at 0.10 kr/min = 1.111..
+    assert by_code["0751"].variable_cost == Decimal("97.11")
+    assert by_code["0751"].handled_minutes == Decimal("12.80")
+
+
+def test_fixed_cost_is_prorated_by_days_across_months(session, calls):
+    report = cost_report(session=session, start=date(2026, 11, 16), end=date(2026, 12, 15))
+    # 15/30 of November + 15/31 of December.
+    expected = Decimal(25000) * 15 / 30 + Decimal(25000) * 15 / 31
+    assert report.fixed_cost == expected.quantize(Decimal("0.01"))
+    assert [r.code for r in report.rows] == ["0751"]  # only the 1 December call
+    assert report.rows[0].fixed_cost == report.fixed_cost
+
+
+def test_largest_remainder_sums_exactly():
+    thirds = [Decimal(100) / 3] * 3
+    parts = _largest_remainder(thirds, Decimal("100.00"))
+    assert sum(parts) == Decimal("100.00")
+    assert sorted(parts) == [Decimal("33.33"), Decimal("33.33"), Decimal("33.34")]
+
+
+def test_later_rate_applies_from_its_date(session, calls):
+    session.add(
+        CostRate(
+            effective_from=date(2026, 11, 1),
+            agent_cost_per_hour=Decimal("900"),
+            telephony_per_minute=Decimal("0"),
+            platform_monthly=Decimal("30000"),
+            fixed_allocation="equal",
+            baseline_cost_per_call=Decimal("95"),
+        )
+    )
+    session.commit()
+    report = cost_report(session=session, start=NOVEMBER[0], end=NOVEMBER[1])
+    assert report.fixed_cost == Decimal("30000.00")
+    assert {r.fixed_cost for r in report.rows} == {Decimal("7500.00")}
+    assert {r.code: r for r in report.rows}["0751"].variable_cost == Decimal("192.00")
+
+
+def test_cost_csv_in_the_danish_excel_dialect(api_client, make_user, calls):
+    response = api_client(make_user(Role.SUPERVISOR)).get(
+        "/api/reports/cost.csv", params={"from": "2026-11-01", "to": "2026-11-30"}
+    )
+    assert response.status_code == 200
+    assert response.content.startswith(b"\xef\xbb\xbf")
+    assert "2026-11-01_2026-11-30" in response.headers["content-disposition"]
+    assert response.headers["content-disposition"].startswith("attachment")
+    lines = response.content.decode("utf-8-sig").splitlines()
+    assert lines[0] == (
+        "kommunekode;kommune;opkald;besvarede;opgivne;minutter;"
+        "variabel_omkostning_kr;fast_omkostning_kr;omkostning_kr"
+    )
+    assert lines[2].startswith("0751;Aarhus Kommune;4;3;1;12,80;97,11;9375,00;")
+    assert lines[-1].startswith(";I alt;9;8;1;")
+    assert lines[-1].endswith(";25000,00;" + lines[-1].split(";")[-1])
+    total = sum(Decimal(line.split(";")[-1].replace(",", ".")) for line in lines[1:-1])
+    assert total == Decimal(lines[-1].split(";")[-1].replace(",", "."))
+    assert "+45" not in response.text
+
+
+@pytest.mark.parametrize(
+    ("role", "status"),
+    [
+        (Role.AGENT, 403),
+        (Role.MUNICIPALITY_ADMIN, 403),
+        (Role.SUPERVISOR, 200),
+        (Role.SYSTEM_ADMIN, 200),
+    ],
+)
+def test_cost_csv_permissions(role, status, api_client, make_user, session):
+    ensure_default_cost_rate(session=session)
+    session.commit()
+    user = make_user(role, "0751") if role == Role.MUNICIPALITY_ADMIN else make_user(role)
+    response = api_client(user).get("/api/reports/cost.csv?from=2026-11-01&to=2026-11-30")
+    assert response.status_code == status
+
+
+def test_cost_csv_refuses_bad_periods(api_client, make_user, client):
+    supervisor = api_client(make_user(Role.SUPERVISOR))
+    reversed_ = supervisor.get("/api/reports/cost.csv?from=2026-11-30&to=2026-11-01")
+    assert reversed_.status_code == 422 and "efter" in reversed_.json()["detail"]
+    bad = supervisor.get("/api/reports/cost.csv?from=2026-13-01&to=2026-11-01")
+    assert bad.status_code == 422 and "ÅÅÅÅ-MM-DD" in bad.json()["detail"]
+    assert client.get("/api/reports/cost.csv?from=2026-11-01&to=2026-11-30").status_code == 401
+
+
+def test_supervisor_page_shows_queue_and_report(login, make_user, calls):
+    client = login(make_user(Role.SUPERVISOR))
+    page = client.get("/supervisor?from=2026-11-01&to=2026-11-30")
+    assert page.status_code == 200
+    assert "Ventende opkald" in page.text and "Aarhus Kommune" in page.text
+    assert "9375,00" in page.text and "25000,00" in page.text
+    assert "/api/reports/cost.csv?from=2026-11-01&amp;to=2026-11-30" in page.text
+    assert client.get("/supervisor").status_code == 200  # default period: this month
+
+
+def test_agent_cannot_open_the_supervisor_page(login, make_user):
+    client = login(make_user(Role.AGENT))
+    assert client.get("/supervisor", headers={"Accept": "text/html"}).status_code == 403
