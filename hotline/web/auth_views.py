@@ -26,6 +26,12 @@ def home(user: User = Depends(current_user)):
     return RedirectResponse(HOME_BY_ROLE[Role(user.role)], status_code=303)
 
 
+@router.get("/favicon.ico")
+def favicon():
+    """Browsers ask for /favicon.ico whatever the page links; send them to the SVG icon."""
+    return RedirectResponse("/static/app/favicon.svg", status_code=301)
+
+
 @router.get("/login")
 def login_form(request: Request, next: str = "/"):
     """The login page."""

@@ -23,8 +23,9 @@ CHROMIUM_ARGS = [
 @pytest.fixture(scope="module")
 def live_server(tmp_path_factory):
     """A real server with the demo data, for this module's tests."""
-    server = start_live_server(tmp_path_factory.mktemp("live"),
-                               os.environ.get("HOTLINE_TEST_DATABASE_URL"))
+    server = start_live_server(
+        tmp_path_factory.mktemp("live"), os.environ.get("HOTLINE_TEST_DATABASE_URL")
+    )
     yield server
     stop_live_server(server)
 
@@ -35,8 +36,9 @@ def chromium():
     executable = shutil.which("chromium") or "/usr/bin/chromium"
     require(os.path.exists(executable), "Chromium (apt-get install chromium)")
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, headless=True,
-                                             args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(
+            executable_path=executable, headless=True, args=CHROMIUM_ARGS
+        )
         yield browser
         browser.close()
 
@@ -44,8 +46,7 @@ def chromium():
 @pytest.fixture
 def page(chromium, live_server):
     """A fresh browser context and page; fails the test on any console error (CSP included)."""
-    context = chromium.new_context(base_url=live_server.url, accept_downloads=True,
-                                   locale="da-DK")
+    context = chromium.new_context(base_url=live_server.url, accept_downloads=True, locale="da-DK")
     page = context.new_page()
     errors: list[str] = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
