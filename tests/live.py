@@ -22,12 +22,30 @@ class LiveServer:
 
     url: str
     data_dir: Path
-    database_url: str
+    env: dict[str, str]
     process: subprocess.Popen
 
     @property
     def maildir(self) -> Path:
         return self.data_dir / "mail"
+
+    def hotline(self, *args: str) -> str:
+        """Run a `hotline` command against the server's database; returns its output."""
+        done = subprocess.run(
+            [sys.executable, "-m", "hotline.cli", *args],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return done.stdout
+
+    def api(self, username: str) -> httpx.Client:
+        """A JSON API client with a fresh personal token of the user."""
+        token = self.hotline("users", "token", username).strip()
+        return httpx.Client(
+            base_url=self.url, headers={"Authorization": f"Bearer {token}"}, timeout=10
+        )
 
     def post_cti(self, **event) -> httpx.Response:
         """Send a telephony event as the platform would (form-encoded)."""
@@ -85,7 +103,7 @@ def start_live_server(tmp_dir: Path, test_database_url: str | None) -> LiveServe
             raise RuntimeError(f"the server exited: {(tmp_dir / 'server.log').read_text()}")
         try:
             if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                return LiveServer(url, data_dir, env["HOTLINE_DATABASE_URL"], process)
+                return LiveServer(url, data_dir, env, process)
         except httpx.TransportError:
             pass
         time.sleep(0.2)

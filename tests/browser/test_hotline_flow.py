@@ -1,0 +1,168 @@
+"""The hotline's main paths in Chromium against the real running server (issue #2, paths 1-7)."""
+
+import csv
+import io
+import re
+import time
+import uuid
+from email import message_from_bytes, policy
+
+from pypdf import PdfReader
+
+from tests.browser.conftest import log_in
+
+AARHUS_LINE = "+4588000751"
+
+
+def new_call_on(live_server, to: str = AARHUS_LINE, caller: str = "+4520123456") -> str:
+    """Report a new call as the telephony platform would; returns the call's reference."""
+    response = live_server.post_cti(
+        event="newCall", direction="in", callId=uuid.uuid4().hex, to=to, **{"from": caller}
+    )
+    assert response.status_code == 200, response.text
+    return response.json()["reference"]
+
+
+def wait_for(condition, timeout: float = 15.0, interval: float = 0.2):
+    """Poll until condition() is truthy; returns its value or fails."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError("condition not met in time")
+
+
+def test_agent_takes_a_call_reads_rules_replies_and_wraps_up(page, live_server, tmp_path):
+    # 1. The telephony platform reports a call on Aarhus's after-hours line.
+    reference = new_call_on(live_server, caller="+45 20 12 34 56")
+    with live_server.api("agent") as api:
+        waiting = api.get("/api/calls", params={"state": "waiting"}).json()
+    call = next(c for c in waiting if c["reference"] == reference)
+    assert call["from"] == "+4520123456"
+
+    # 2. The agent sees it in the queue and picks it up; Aarhus is preselected from the line.
+    log_in(page, "agent")
+    row = page.locator("#queue tr", has_text="+4520123456").first
+    row.wait_for()
+    row.get_by_role("button").click()
+    page.wait_for_load_state("networkidle")
+    assert page.locator("#call-heading").inner_text() == reference
+    assert "Aarhus Kommune" in page.locator("#municipality-picker").inner_text()
+
+    # ... and can find a municipality by postal code (9000 is Aalborg), without choosing it.
+    page.fill("#municipality-q", "9000")
+    page.locator("#municipality-hits").get_by_text("Aalborg").first.wait_for()
+
+    # 3. The rules panel shows Aarhus's resolved rules, with where each part comes from.
+    page.locator("#rule-topics [data-topic=pas]").click()
+    detail = page.locator("#rule-detail")
+    detail.get_by_text("Dokk1").first.wait_for()
+    assert "Lokal" in detail.inner_text() and "National" in detail.inner_text()
+    with live_server.api("agent") as api:
+        resolved = api.get(
+            "/api/rules/resolve", params={"municipality": "0751", "topic": "pas"}
+        ).json()
+    assert resolved["mode"] == "replace" and resolved["local"]["scope"] == "0751"
+
+    # 4. The agent cites the rule, writes a reply, downloads the PDF and sends the e-mail.
+    detail.locator("[data-cite-topic=pas]").click()
+    assert page.locator("#cite-pas").is_checked()
+    page.fill("#reply-recipient-name", "Jens Jensen")
+    page.fill("#reply-recipient-address", "Søndergade 1\n8000 Aarhus C")
+    page.fill("#reply-recipient-email", "jens@example.dk")
+    page.fill("#reply-body", "Tak for din henvendelse om **pas** i aften.")
+    with page.expect_download() as download_info:
+        page.locator("#reply-form button[name=channel][value=pdf]").click()
+    pdf_path = tmp_path / "svar.pdf"
+    download_info.value.save_as(pdf_path)
+    text = "\n".join(p.extract_text() for p in PdfReader(pdf_path).pages)
+    for expected in (
+        "Aarhus Kommune",
+        reference,
+        "Jens Jensen",
+        "Dokk1",
+        "Digital Hotline på vegne af Aarhus Kommune",
+        "Side 1 af",
+    ):
+        assert expected in text, expected
+
+    page.locator("#reply-form button[hx-vals*=email]").click()
+    message_file = wait_for(lambda: next(iter((live_server.maildir / "new").glob("*")), None))
+    message = message_from_bytes(message_file.read_bytes(), policy=policy.default)
+    assert message["To"].addresses[0].addr_spec == "jens@example.dk"
+    assert "Aarhus Kommune" in str(message["From"])
+    attachments = list(message.iter_attachments())
+    assert [a.get_content_type() for a in attachments] == ["application/pdf"]
+    page.locator(f"#replies-{call['id']}").get_by_text("Sendt").first.wait_for(timeout=15_000)
+
+    # 5. Wrap-up with a contact reason and an outcome; the durations are recorded.
+    page.select_option("#contact-reason", "pas")
+    page.check("#outcome-answered")
+    page.locator("#wrap-up-form button[type=submit]").click()
+    page.wait_for_load_state("networkidle")
+    assert reference in page.locator("main").inner_text()
+    with live_server.api("supervisor") as api:
+        done = api.get(f"/api/calls/{call['id']}").json()
+    assert done["state"] == "done"
+    assert done["contact_reason_code"] == "pas" and done["outcome"] == "answered"
+    assert done["talk_seconds"] is not None and done["wait_seconds"] is not None
+
+
+def test_aarhus_admin_edits_aarhus_rule_and_agent_sees_it_but_not_aalborg(chromium, live_server):
+    # 6. The admin of Aarhus changes Aarhus's passport rule ...
+    admin_context = chromium.new_context(base_url=live_server.url)
+    admin = admin_context.new_page()
+    log_in(admin, "admin-aarhus")
+    admin.goto("/admin/rules/0751/pas")
+    marker = f"Ny lokal tekst {uuid.uuid4().hex[:6]}"
+    admin.fill("#body_md", f"{marker}: pas kun efter aftale.")
+    admin.locator("form[action='/admin/rules/0751/pas'] button[type=submit]").click()
+    admin.wait_for_load_state("networkidle")
+    assert "/admin/rules" in admin.url
+
+    # ... and cannot change Aalborg's: the server refuses, not just the page.
+    assert admin.goto("/admin/rules/0851/pas").status == 403
+    status = admin.evaluate(
+        """async () => {
+            const headers = JSON.parse(document.body.getAttribute('hx-headers'));
+            const body = new URLSearchParams({
+                csrf_token: headers['X-CSRF-Token'], expected_version: '1', mode: 'append',
+                body_md: 'overtaget', title: '', category: ''});
+            return (await fetch('/admin/rules/0851/pas', {method: 'POST', body})).status;
+        }"""
+    )
+    assert status == 403
+    admin_context.close()
+
+    # The agent sees the new text for Aarhus.
+    with live_server.api("agent") as api:
+        resolved = api.get(
+            "/api/rules/resolve", params={"municipality": "0751", "topic": "pas"}
+        ).json()
+        assert marker in resolved["sections"][-1]["body_md"]
+        aalborg = api.get(
+            "/api/rules/resolve", params={"municipality": "0851", "topic": "pas"}
+        ).json()
+        assert all(marker not in s["body_md"] for s in aalborg["sections"])
+
+
+def test_supervisor_downloads_the_cost_report_as_csv(chromium, live_server, tmp_path):
+    # 7. A wrapped-up call shows in the period's cost report, split per municipality.
+    page = chromium.new_context(base_url=live_server.url, accept_downloads=True).new_page()
+    log_in(page, "supervisor")
+    page.goto("/supervisor")
+    with page.expect_download() as download_info:
+        page.locator("a[href*='/api/reports/cost.csv']").click()
+    path = tmp_path / "cost.csv"
+    download_info.value.save_as(path)
+    raw = path.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")  # a BOM, so Danish Excel reads UTF-8
+    rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig")), delimiter=";"))
+    header, body = rows[0], rows[1:]
+    assert header[:2] == ["kommunekode", "kommune"]
+    aarhus = next(r for r in body if r[0] == "0751")
+    assert int(aarhus[header.index("besvarede")]) >= 1
+    assert re.fullmatch(r"\d+,\d{2}", aarhus[header.index("omkostning_kr")])
+    page.context.close()
