@@ -30,9 +30,13 @@ def live_server(tmp_path_factory):
     stop_live_server(server)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium():
-    """Debian's Chromium, launched headless by Playwright."""
+    """Debian's Chromium, launched headless by Playwright.
+
+    Module-scoped: Playwright's sync API runs an event loop in this thread while it is open, and
+    tests after the browser modules call asyncio.run().
+    """
     executable = shutil.which("chromium") or "/usr/bin/chromium"
     require(os.path.exists(executable), "Chromium (apt-get install chromium)")
     with sync_playwright() as playwright:
