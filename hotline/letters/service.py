@@ -73,6 +73,12 @@ def _raise_first(errors: dict[str, str]) -> None:
         raise InvalidInput(key, max=MAX_BODY_CHARS if key.endswith("too_long") else MAX_CITED_RULES)
 
 
+def ensure_can_write_reply(call: Call, author: User) -> None:
+    """Only the agent who has the call writes to the citizen about it, on the letterhead."""
+    if call.agent_id != author.id:
+        raise PermissionDenied("error.permission_denied")
+
+
 def call_municipality(*, session: Session, call: Call) -> Municipality:
     """The caller's municipality; a reply cannot be written without it."""
     municipality = session.get(Municipality, call.municipality_code or "")
@@ -131,6 +137,7 @@ def preview_reply_pdf(
     *, session: Session, call: Call, author: User, form: ReplyIn, settings: Settings
 ) -> bytes:
     """The PDF the reply would be, without storing anything."""
+    ensure_can_write_reply(call, author)
     letter = compose_letter(session=session, call=call, author=author, form=form, settings=settings)
     municipality = call_municipality(session=session, call=call)
     letterhead = load_letterhead(
@@ -145,6 +152,7 @@ def create_reply(
     """Render and archive the reply; an e-mail is queued for the outbox, a PDF counts as fetched."""
     from email.utils import make_msgid
 
+    ensure_can_write_reply(call, author)
     municipality = call_municipality(session=session, call=call)
     _raise_first(reply_form_errors(form))
     letter = compose_letter(session=session, call=call, author=author, form=form, settings=settings)

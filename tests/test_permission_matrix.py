@@ -1,0 +1,489 @@
+"""The permission matrix: every route of the app, and what each kind of user gets from it.
+
+MATRIX below lists every (method, path template) the app serves, with the expected result for six
+actors. A route the app serves but MATRIX lacks fails test_matrix_lists_every_route, and so does an
+entry for a route that no longer exists.
+
+Actors: anonymous; the agent who has the call; a supervisor; a system admin; an admin of Aarhus
+(0751), whose data every path points at ("admin_own"); an admin of Aalborg (0851) acting on that
+same Aarhus data ("admin_other").
+
+Expected values: OK (any 2xx or 3xx), 401, 403, 404. An HTML page that sends an anonymous browser to
+the login page (303 to /login?next=...) counts as 401. /api routes are called with a bearer token,
+everything else with the session cookie and its CSRF header. Every request has a valid body (no
+entry needs a 422 excuse), so a refusal is about who asks, never about what was sent.
+
+Each route is one test on fresh data, and each actor a subtest of it, reported as "<route> as
+<actor>". Refused actors go first, and a refused request must leave the data exactly as it was;
+before each allowed actor, the case's prepare step restores what the previous one used up (a waiting
+call, a failed e-mail, the rule's newest version number). The data: Aarhus and Aalborg participate
+with their own lines; contact reasons and the default cost rate; two calls offered through the CTI
+webhook on the Aarhus line, the first answered by the agent; and, where the route uses them, the
+shipped knowledge base (settings.kb_rules_dir) and an e-mail reply citing "pas". Login runs the real
+form, with a cheap Argon2 cost so the ~250 logins stay fast.
+"""
+
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from argon2 import PasswordHasher
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+from starlette.routing import Mount, Route
+
+from hotline.audit.models import AuditEntry
+from hotline.auth import service as auth_service
+from hotline.auth.models import Role, User
+from hotline.calls.models import Call, CallState
+from hotline.calls.service import OPEN_STATES, seed_contact_reasons, wrap_up_call
+from hotline.letters.models import Channel, Reply, ReplyStatus
+from hotline.letters.service import ReplyIn, create_reply
+from hotline.municipalities.models import Municipality
+from hotline.reports.service import current_month, ensure_default_cost_rate
+from hotline.rules.importer import import_rules
+from hotline.rules.models import RuleVersion
+from hotline.rules.service import get_rule
+from tests.conftest import TEST_PASSWORD
+
+OK = "ok"
+ACTORS = ("anonymous", "agent", "supervisor", "system_admin", "admin_own", "admin_other")
+AARHUS, AALBORG = "0751", "0851"
+LINES = {AARHUS: "+4588000751", AALBORG: "+4588000851"}
+SLUG = "pas"
+_cti_ids = itertools.count(1)
+
+
+def expect(anonymous, agent, supervisor, system_admin, admin_own, admin_other) -> dict[str, Any]:
+    """One row of the matrix, in the order of ACTORS."""
+    row = (anonymous, agent, supervisor, system_admin, admin_own, admin_other)
+    return dict(zip(ACTORS, row, strict=True))
+
+
+# Who gets what; the columns are the ACTORS above.
+#                 anon agent superv sysadm own  other
+PUBLIC = expect(OK, OK, OK, OK, OK, OK)
+SIGNED_IN = expect(401, OK, OK, OK, OK, OK)
+# The hotline's own staff see calls, caller numbers and replies; municipality admins do not.
+HOTLINE_STAFF = expect(401, OK, OK, OK, 403, 403)
+# Taking calls: agents and supervisors (who step in at peaks), not system admins.
+CALL_TAKERS = expect(401, OK, OK, 403, 403, 403)
+# Changing a call, or writing to the citizen about it: only the agent who has the call.
+CALL_OWNER = expect(401, OK, 403, 403, 403, 403)
+# The local rules of Aarhus: its own admins and system admins.
+AARHUS_RULE_EDITORS = expect(401, 403, 403, OK, OK, 403)
+# The reply archive: the author, supervisors, system admins and Aarhus's admins.
+AARHUS_ARCHIVE = expect(401, OK, OK, OK, OK, 403)
+# The live queue and the cost model and reports.
+SUPERVISORS = expect(401, 403, OK, OK, 403, 403)
+
+
+@dataclass
+class World:
+    """The data every check runs on: ids to fill path parameters and bodies with."""
+
+    users: dict[str, User]
+    call_id: int  # active, claimed by the agent, caller's municipality Aarhus
+    waiting_call_id: int  # waiting in the queue
+    local_version: int | None = None  # the newest version of Aarhus's local rule of SLUG
+    reply_id: int | None = None
+
+
+Body = dict[str, Any] | Callable[[World, str], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Case:
+    """A route's expected results, and how to call it validly."""
+
+    expected: dict[str, Any]
+    params: Body | None = None
+    json: Body | None = None
+    data: Body | None = None
+    # Path parameters taken from another World attribute than their own name.
+    path: dict[str, str] = field(default_factory=dict)
+    # The demo knowledge base imported (routes that read, edit or cite rules; a reply cites "pas").
+    rules: bool = False
+    needs_reply: bool = False
+    # Runs before the request, e.g. to free the agent so the claim can succeed.
+    prepare: Callable[[World, Any, TestClient], None] | None = None
+
+
+def _reply_fields(channel: Channel) -> dict[str, Any]:
+    return dict(
+        channel=channel.value,
+        recipient_name="Søren Østergård",
+        recipient_address="Åboulevarden 12, 2. th.\n8000 Aarhus C",
+        recipient_email="soren@borger.example",
+        subject="Svar på din henvendelse til Aarhus Kommune",
+        body_md="Kære Søren\n\nTak for din henvendelse om pas. Her er reglerne.",
+        topics=[SLUG],
+    )
+
+
+def _offer_a_fresh_call(world: World, session, client) -> None:
+    """Finish every open call (the agent's too) and offer a new one, so a claim can succeed."""
+    for call in session.scalars(select(Call).where(Call.state.in_(OPEN_STATES))):
+        wrap_up_call(
+            session=session,
+            call=call,
+            user=call.agent,
+            contact_reason_code="pas",
+            outcome="answered",
+        )
+    session.commit()
+    world.waiting_call_id = _offer_call(client, session, f"matrix-fresh-{next(_cti_ids)}")
+
+
+def _fail_the_reply(world: World, session, client) -> None:
+    """The outbox gave up on the e-mail, so it may be retried."""
+    reply = session.get(Reply, world.reply_id)
+    reply.status = ReplyStatus.FAILED
+    reply.last_error = "550 mailbox unavailable"
+    session.commit()
+
+
+def _new_call_event(world: World, actor: str) -> dict[str, Any]:
+    return {
+        "event": "newCall",
+        "callId": f"matrix-new-{next(_cti_ids)}",
+        "from": "+4530303030",
+        "to": LINES[AARHUS],
+        "direction": "in",
+    }
+
+
+def _login_form(world: World, actor: str) -> dict[str, Any]:
+    user = world.users["agent" if actor == "anonymous" else actor]
+    return {"username": user.username, "password": TEST_PASSWORD, "next": "/"}
+
+
+def _newest_rule_version(world: World, session, client) -> None:
+    """A successful save made a new version; the next editor saves on top of it."""
+    session.expire_all()
+    world.local_version = get_rule(
+        session=session, topic_slug=SLUG, municipality_code=AARHUS
+    ).current_version
+    session.rollback()
+
+
+def _local_rule_body(world: World, actor: str) -> dict[str, Any]:
+    return {
+        "mode": "append",
+        "body_md": "Husk at bestille tid på Dokk1.",
+        "fields": {"fee_dkk": 1006},
+        "expected_version": world.local_version,
+    }
+
+
+def _local_rule_form(world: World, actor: str) -> dict[str, Any]:
+    return {
+        "mode": "append",
+        "title": "",
+        "category": "",
+        "body_md": "Husk at bestille tid på Dokk1.",
+        "agent_notes_md": "",
+        "valid_from": "",
+        "expected_version": str(world.local_version),
+        "fee_dkk": "1006",
+        "deadline": "",
+        "phone": "",
+        "self_service_url": "",
+        "legal_basis": "",
+    }
+
+
+def _this_month(world: World, actor: str) -> dict[str, str]:
+    first, last = current_month()
+    return {"from": first.isoformat(), "to": last.isoformat()}
+
+
+RULE_QUERY = {"municipality": AARHUS, "topic": SLUG}
+PDF_REPLY_JSON = _reply_fields(Channel.PDF)
+PDF_REPLY_FORM = _reply_fields(Channel.PDF)
+WRAP_UP = {"contact_reason_code": "pas", "outcome": "answered", "notes": "Pas fornyes på Dokk1."}
+CLAIM = {"path": {"call_id": "waiting_call_id"}, "prepare": _offer_a_fresh_call}
+RETRY = {"rules": True, "needs_reply": True, "prepare": _fail_the_reply}
+REPLIES = {"rules": True, "needs_reply": True}
+
+MATRIX: dict[tuple[str, str], Case] = {
+    # FastAPI's generated API description: public, it holds no data (the HTML routes are left out).
+    ("GET", "/openapi.json"): Case(PUBLIC),
+    ("GET", "/docs"): Case(PUBLIC),
+    ("GET", "/docs/oauth2-redirect"): Case(PUBLIC),
+    ("GET", "/redoc"): Case(PUBLIC),
+    ("GET", "/healthz"): Case(PUBLIC),
+    # The telephony platform authenticates with the secret in the path, not as a user.
+    ("POST", "/api/cti/{token}"): Case(PUBLIC, json=_new_call_event),
+    # --- calls (JSON) ---
+    ("GET", "/api/calls"): Case(HOTLINE_STAFF, params={"state": "waiting"}),
+    ("POST", "/api/calls/next"): Case(CALL_TAKERS, prepare=_offer_a_fresh_call),
+    ("POST", "/api/calls/{call_id}/claim"): Case(CALL_TAKERS, **CLAIM),
+    ("GET", "/api/calls/{call_id}"): Case(HOTLINE_STAFF),
+    ("POST", "/api/calls/{call_id}/municipality"): Case(CALL_OWNER, json={"code": AARHUS}),
+    ("POST", "/api/calls/{call_id}/notes"): Case(CALL_OWNER, json={"notes": "Spørger om pas."}),
+    ("POST", "/api/calls/{call_id}/wrap-up"): Case(CALL_OWNER, json=WRAP_UP),
+    # --- municipalities and rules (JSON): the shared knowledge bank, for everyone signed in ---
+    ("GET", "/api/municipalities"): Case(SIGNED_IN, params={"q": "Aarhus"}),
+    ("GET", "/api/municipalities/{code}"): Case(SIGNED_IN),
+    ("GET", "/api/rules/resolve"): Case(SIGNED_IN, rules=True, params=RULE_QUERY),
+    ("GET", "/api/rules/topics"): Case(SIGNED_IN, rules=True, params={"municipality": AARHUS}),
+    ("GET", "/api/rules/search"): Case(
+        SIGNED_IN, rules=True, params={"municipality": AARHUS, "q": "pas"}
+    ),
+    ("PUT", "/api/rules/local/{code}/{slug}"): Case(
+        AARHUS_RULE_EDITORS, rules=True, json=_local_rule_body, prepare=_newest_rule_version
+    ),
+    # Past versions of a rule are knowledge-bank text like the resolved rule with its provenance.
+    ("GET", "/api/rules/local/{code}/{slug}/history"): Case(SIGNED_IN, rules=True),
+    # --- letters (JSON) ---
+    ("GET", "/api/replies"): Case(
+        HOTLINE_STAFF, params=lambda w, a: {"call_id": w.call_id}, **REPLIES
+    ),
+    ("POST", "/api/calls/{call_id}/replies"): Case(CALL_OWNER, rules=True, json=PDF_REPLY_JSON),
+    ("GET", "/api/replies/{reply_id}.pdf"): Case(AARHUS_ARCHIVE, **REPLIES),
+    ("POST", "/api/replies/{reply_id}/retry"): Case(HOTLINE_STAFF, **RETRY),
+    # --- reports (JSON) ---
+    ("GET", "/api/reports/cost.csv"): Case(SUPERVISORS, params=_this_month),
+    # --- HTML: signing in and out ---
+    ("GET", "/"): Case(SIGNED_IN),
+    ("GET", "/favicon.ico"): Case(PUBLIC),
+    ("GET", "/login"): Case(PUBLIC),
+    ("POST", "/login"): Case(PUBLIC, data=_login_form),
+    ("POST", "/logout"): Case(PUBLIC),
+    # --- HTML: the agent console ---
+    ("GET", "/console"): Case(CALL_TAKERS),
+    ("GET", "/console/queue"): Case(CALL_TAKERS),
+    ("POST", "/console/calls/next"): Case(CALL_TAKERS, prepare=_offer_a_fresh_call),
+    ("POST", "/console/calls/{call_id}/claim"): Case(CALL_TAKERS, **CLAIM),
+    ("GET", "/console/municipalities"): Case(
+        CALL_TAKERS, params=lambda w, a: {"q": "aarh", "call_id": w.call_id}
+    ),
+    ("POST", "/console/calls/{call_id}/municipality"): Case(CALL_OWNER, data={"code": AARHUS}),
+    ("POST", "/console/calls/{call_id}/notes"): Case(CALL_OWNER, data={"notes": "Spørger om pas."}),
+    ("POST", "/console/calls/{call_id}/wrap-up"): Case(CALL_OWNER, data=WRAP_UP),
+    ("GET", "/console/rules"): Case(SIGNED_IN, rules=True, params={"municipality": AARHUS}),
+    ("GET", "/console/rules/{slug}"): Case(SIGNED_IN, rules=True, params={"municipality": AARHUS}),
+    # --- HTML: the reply composer ---
+    ("GET", "/console/calls/{call_id}/reply"): Case(HOTLINE_STAFF, rules=True),
+    ("GET", "/console/calls/{call_id}/replies"): Case(HOTLINE_STAFF, **REPLIES),
+    ("POST", "/console/calls/{call_id}/reply/preview"): Case(
+        CALL_OWNER, rules=True, data=PDF_REPLY_FORM
+    ),
+    ("POST", "/console/calls/{call_id}/reply"): Case(CALL_OWNER, rules=True, data=PDF_REPLY_FORM),
+    ("POST", "/console/replies/{reply_id}/retry"): Case(HOTLINE_STAFF, **RETRY),
+    # --- HTML: local rules admin (scoped to the admin's municipalities) ---
+    ("GET", "/admin/rules"): Case(AARHUS_RULE_EDITORS, rules=True, params={"municipality": AARHUS}),
+    ("GET", "/admin/rules/{code}/{slug}"): Case(AARHUS_RULE_EDITORS, rules=True),
+    ("POST", "/admin/rules/{code}/{slug}"): Case(
+        AARHUS_RULE_EDITORS, rules=True, data=_local_rule_form, prepare=_newest_rule_version
+    ),
+    # --- HTML: supervisor ---
+    ("GET", "/supervisor"): Case(SUPERVISORS),
+}
+
+
+def app_routes(app) -> set[tuple[str, str]]:
+    """Every (method, path template) the app serves; /static and HEAD twins left out."""
+    try:  # FastAPI >= 0.120 keeps included routers as wrappers; this flattens them.
+        from fastapi.routing import iter_route_contexts
+
+        contexts = list(iter_route_contexts(app.routes))
+    except ImportError:
+        contexts = list(app.routes)
+    found = set()
+    for context in contexts:
+        route = getattr(context, "original_route", context)
+        path = context.path
+        if isinstance(route, Mount) and path == "/static":
+            continue
+        if not isinstance(route, APIRoute | Route):
+            found.add((type(route).__name__, path))  # unknown kind: must be listed deliberately
+            continue
+        methods = set(context.methods or ())
+        if "GET" in methods:
+            methods.discard("HEAD")
+        found.update((method, path) for method in methods)
+    return found
+
+
+def test_matrix_lists_every_route(app):
+    served = app_routes(app)
+    missing = sorted(served - MATRIX.keys())
+    gone = sorted(MATRIX.keys() - served)
+    assert not missing, f"routes without an entry in MATRIX: {missing}"
+    assert not gone, f"MATRIX entries for routes the app no longer serves: {gone}"
+
+
+@pytest.fixture(autouse=True)
+def _cheap_password_hashing(monkeypatch):
+    """Argon2 at minimal cost: the real login form runs ~250 times; at full cost, minutes."""
+    fast = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    monkeypatch.setattr(auth_service, "_hasher", fast)
+
+
+def _offer_call(client: TestClient, session, cti_id: str, caller: str = "+4530303030") -> int:
+    """The telephony platform offers a call on the Aarhus line; returns its id."""
+    event = {"event": "newCall", "callId": cti_id, "from": caller, "to": LINES[AARHUS]}
+    response = client.post(f"/api/cti/{client.app.state.settings.cti_token}", json=event)
+    assert response.status_code == 200, response.text
+    call_id = session.scalar(select(Call.id).where(Call.cti_call_id == cti_id))
+    session.rollback()
+    return call_id
+
+
+@pytest.fixture
+def world_factory(session, settings, client, make_user):
+    """Arrange the data: world_factory(rules=..., needs_reply=...) -> World."""
+
+    def build(rules: bool = False, needs_reply: bool = False) -> World:
+        for code, line in LINES.items():
+            municipality = session.get(Municipality, code)
+            municipality.participating, municipality.dialled_number = True, line
+        if rules or needs_reply:
+            # Only where a route uses them: parsing the knowledge base is the slowest step here.
+            import_rules(session=session, directory=settings.kb_rules_dir)
+        seed_contact_reasons(session=session)
+        ensure_default_cost_rate(session=session)
+        session.commit()
+        users = {
+            "agent": make_user(Role.AGENT, username="karen", full_name="Karen Ærbødig"),
+            "supervisor": make_user(Role.SUPERVISOR, username="sven"),
+            "system_admin": make_user(Role.SYSTEM_ADMIN, username="sys"),
+            "admin_own": make_user(Role.MUNICIPALITY_ADMIN, AARHUS, username="aarhus-admin"),
+            "admin_other": make_user(Role.MUNICIPALITY_ADMIN, AALBORG, username="aalborg-admin"),
+        }
+        # Two calls on the Aarhus line; the platform reports that Karen answered the first.
+        call_id = _offer_call(client, session, "matrix-1", caller="+4520123456")
+        answer = {"event": "answer", "callId": "matrix-1", "user": "karen"}
+        assert client.post(f"/api/cti/{settings.cti_token}", json=answer).status_code == 200
+        waiting_id = _offer_call(client, session, "matrix-2", caller="+4521654321")
+        call, waiting = session.get(Call, call_id), session.get(Call, waiting_id)
+        assert call.state == CallState.ACTIVE and call.agent_id == users["agent"].id
+        assert call.municipality_code == AARHUS and waiting.state == CallState.WAITING
+        world = World(users, call_id, waiting_id)
+        if rules:
+            local = get_rule(session=session, topic_slug=SLUG, municipality_code=AARHUS)
+            world.local_version = local.current_version
+        if needs_reply:
+            # An e-mail reply: it archives the PDF like a letter, and can fail and be retried.
+            form = ReplyIn(**_reply_fields(Channel.EMAIL))
+            reply = create_reply(
+                session=session, call=call, author=users["agent"], form=form, settings=settings
+            )
+            world.reply_id = reply.id
+        session.commit()
+        return world
+
+    return build
+
+
+def actor_client(actor: str, path: str, world: World, client, login, api_client) -> TestClient:
+    """A bearer-token client for /api routes, the session cookie (with CSRF) for the rest."""
+    # Each actor starts as a fresh browser: no cookie, no CSRF header of the previous one.
+    client.cookies.clear()
+    client.headers.pop("X-CSRF-Token", None)
+    if actor == "anonymous":
+        # A browser that has loaded the login page: a session with a CSRF token, but no user.
+        page = client.get("/login")
+        marker = 'name="csrf_token" value="'
+        start = page.text.index(marker) + len(marker)
+        client.headers["X-CSRF-Token"] = page.text[start : page.text.index('"', start)]
+        return client
+    user = world.users[actor]
+    return api_client(user) if path.startswith("/api/") else login(user)
+
+
+def outcome(response) -> Any:
+    """OK for 2xx/3xx, a login redirect counts as 401, otherwise the status code."""
+    if response.is_redirect and response.headers["location"].startswith("/login?"):
+        return 401
+    return OK if 200 <= response.status_code < 400 else response.status_code
+
+
+def fingerprint(session) -> tuple:
+    """What a refused request must not change: calls, replies, rule versions, the audit log."""
+    session.expire_all()
+    calls = session.execute(
+        select(Call.id, Call.state, Call.agent_id, Call.municipality_code, Call.notes).order_by(
+            Call.id
+        )
+    ).all()
+    replies = session.execute(select(Reply.id, Reply.status, Reply.attempts)).all()
+    versions = session.scalar(select(func.count(RuleVersion.id)))
+    audit = session.scalar(select(func.count(AuditEntry.id)))
+    session.rollback()  # end the read transaction, so SQLite lets the app write
+    return calls, replies, versions, audit
+
+
+def _resolve(value: Body | None, world: World, actor: str) -> dict[str, Any] | None:
+    return value(world, actor) if callable(value) else value
+
+
+@pytest.mark.parametrize(("method", "path"), list(MATRIX), ids=[f"{m} {p}" for m, p in MATRIX])
+def test_permission(
+    method, path, subtests, world_factory, session, client, login, api_client, settings
+):
+    case = MATRIX[(method, path)]
+    world = world_factory(rules=case.rules, needs_reply=case.needs_reply)
+    # Refused actors first, on untouched data; then each allowed one, after the prepare step.
+    for actor in sorted(ACTORS, key=lambda a: case.expected[a] == OK):
+        expected = case.expected[actor]
+        with subtests.test(msg=f"{method} {path} as {actor}"):
+            if case.prepare:
+                case.prepare(world, session, client)
+            values = {
+                "call_id": world.call_id,
+                "reply_id": world.reply_id,
+                "code": AARHUS,
+                "slug": SLUG,
+                "token": settings.cti_token,
+            }
+            values.update({name: getattr(world, attr) for name, attr in case.path.items()})
+            http = actor_client(actor, path, world, client, login, api_client)
+            before = fingerprint(session) if expected != OK else None
+            response = http.request(
+                method,
+                path.format(**values),
+                params=_resolve(case.params, world, actor),
+                json=_resolve(case.json, world, actor),
+                data=_resolve(case.data, world, actor),
+                headers={"Accept": "application/json" if path.startswith("/api/") else "text/html"},
+                follow_redirects=False,
+            )
+            got = outcome(response)
+            assert got == expected, (
+                f"{method} {path} as {actor}: expected {expected}, got {response.status_code} "
+                f"{response.headers.get('location', '')} {response.text[:300]}"
+            )
+            if got != OK:
+                assert fingerprint(session) == before, f"refused {method} {path} changed data"
+
+
+def test_cookie_posts_without_the_csrf_token_are_refused(world_factory, session, login):
+    world = world_factory()
+    client = login(world.users["agent"])
+    token = client.headers.pop("X-CSRF-Token")
+    html = f"/console/calls/{world.call_id}/notes"
+    api = f"/api/calls/{world.call_id}/notes"
+
+    for sent in (None, "forged-token"):
+        headers = {"Accept": "text/html"} | ({"X-CSRF-Token": sent} if sent else {})
+        response = client.post(html, data={"notes": "Forfalsket."}, headers=headers)
+        assert response.status_code == 403, (sent, response.status_code)
+        response = client.post(api, json={"notes": "Forfalsket."}, headers=headers)
+        assert response.status_code == 403, (sent, response.status_code)
+        assert response.json()["error"] == "error.csrf"
+    session.expire_all()
+    assert session.get(Call, world.call_id).notes in (None, "")
+
+    # The same requests with the session's token go through: the refusal was the CSRF check.
+    with_token = {"X-CSRF-Token": token}
+    assert client.post(api, json={"notes": "Ægte."}, headers=with_token).status_code == 200
+    response = client.post(
+        html, data={"notes": "Ægte."}, headers=with_token, follow_redirects=False
+    )
+    assert response.status_code == 303
