@@ -3,7 +3,7 @@
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
-from fastapi import Request
+from fastapi import Depends, Request
 from sqlalchemy import DateTime, MetaData, TypeDecorator, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -46,7 +46,7 @@ def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    """One session per request: committed at the end, rolled back on error."""
+    """One session per request: committed when the handler returns, rolled back on error."""
     session = request.app.state.sessionmaker()
     try:
         yield session
@@ -56,6 +56,12 @@ def get_session(request: Request) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+# Use this, not a plain Depends(get_session): scope="function" ends the transaction before the
+# response is sent, so a failed commit is a 500 (not a lost write) and a redirect never outruns
+# the data it points to.
+request_session = Depends(get_session, scope="function")
 
 
 class UTCDateTime(TypeDecorator):

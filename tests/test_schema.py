@@ -35,3 +35,27 @@ def test_oversized_body_is_refused_with_413(client, settings):
         headers={"Content-Type": "application/x-www-form-urlencoded"},
     )
     assert response.status_code == 413
+
+
+def test_a_failed_commit_is_an_error_response_not_a_lost_write(app, session):
+    """The transaction ends before the response is sent, so the client learns of a failure."""
+    from fastapi.testclient import TestClient
+    from sqlalchemy.orm import Session
+
+    from hotline.db import request_session
+    from hotline.municipalities.models import Municipality
+
+    @app.post("/_test/duplicate-municipality")
+    def add_duplicate(session: Session = request_session):
+        # Not flushed: the unique violation only surfaces at commit, after the handler returned.
+        session.add(
+            Municipality(
+                code="0751", name="Dublet", region_code="1082", region_name="Region Midtjylland"
+            )
+        )
+        return {"status": "ok"}
+
+    with TestClient(app, raise_server_exceptions=False) as client:
+        response = client.post("/_test/duplicate-municipality")
+    assert response.status_code == 500
+    assert session.get(Municipality, "0751").name == "Aarhus Kommune"

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from hotline.auth.models import Role, User
 from hotline.auth.service import ensure_role, user_for_api_token
-from hotline.db import get_session
+from hotline.db import request_session
 from hotline.kit.errors import NotAuthenticated, PermissionDenied
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
@@ -40,7 +40,7 @@ async def verify_csrf(request: Request) -> None:
         raise PermissionDenied("error.csrf")
 
 
-async def current_user(request: Request, session: Session = Depends(get_session)) -> User:
+async def current_user(request: Request, session: Session = request_session) -> User:
     """The user behind a bearer token or the session cookie; cookie requests must pass CSRF."""
     authorization = request.headers.get("Authorization", "")
     if authorization.lower().startswith("bearer "):

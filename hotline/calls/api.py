@@ -14,7 +14,7 @@ from hotline.auth.models import Role, User
 from hotline.calls import queue, service
 from hotline.calls.cti import record_cti_event
 from hotline.calls.models import Call, CallState
-from hotline.db import get_session
+from hotline.db import request_session
 from hotline.kit.errors import InvalidInput, NotFound
 
 router = APIRouter(prefix="/api", tags=["calls"])
@@ -45,7 +45,7 @@ class WrapUpIn(BaseModel):
 
 
 @router.post("/cti/{token}")
-async def cti_event(token: str, request: Request, session: Session = Depends(get_session)):
+async def cti_event(token: str, request: Request, session: Session = request_session):
     """Receive one event from the telephony platform (Zammad's generic CTI shape)."""
     expected = request.app.state.settings.cti_token
     if not expected or not hmac.compare_digest(token.encode(), expected.encode()):
@@ -87,7 +87,7 @@ async def _cti_payload(request: Request) -> dict[str, Any]:
 @router.get("/calls")
 def list_calls(
     state: CallState = Query(CallState.WAITING),
-    session: Session = Depends(get_session),
+    session: Session = request_session,
     user: User = Depends(hotline_staff),
 ):
     """The waiting calls, oldest first (only the waiting queue is listed)."""
@@ -97,19 +97,19 @@ def list_calls(
 
 
 @router.post("/calls/next")
-def claim_next(session: Session = Depends(get_session), user: User = Depends(claimers)):
+def claim_next(session: Session = request_session, user: User = Depends(claimers)):
     """Claim the oldest waiting call."""
     return call_detail(queue.claim_next_call(session=session, agent=user))
 
 
 @router.post("/calls/{call_id}/claim")
-def claim(call_id: int, session: Session = Depends(get_session), user: User = Depends(claimers)):
+def claim(call_id: int, session: Session = request_session, user: User = Depends(claimers)):
     """Claim one waiting call."""
     return call_detail(queue.claim_call(session=session, call_id=call_id, agent=user))
 
 
 @router.get("/calls/{call_id}")
-def get(call_id: int, session: Session = Depends(get_session), user: User = Depends(hotline_staff)):
+def get(call_id: int, session: Session = request_session, user: User = Depends(hotline_staff)):
     """One call: the agent who has it, or a supervisor."""
     return call_detail(service.get_call(session=session, call_id=call_id, user=user))
 
@@ -118,7 +118,7 @@ def get(call_id: int, session: Session = Depends(get_session), user: User = Depe
 def set_municipality(
     call_id: int,
     body: MunicipalityIn,
-    session: Session = Depends(get_session),
+    session: Session = request_session,
     user: User = Depends(claimers),
 ):
     """Set the caller's municipality on the agent's own call."""
@@ -129,7 +129,7 @@ def set_municipality(
 
 @router.post("/calls/{call_id}/notes")
 def save_notes(
-    call_id: int, body: NotesIn, session: Session = Depends(get_session), user=Depends(claimers)
+    call_id: int, body: NotesIn, session: Session = request_session, user=Depends(claimers)
 ):
     """Save the notes on the agent's own call."""
     call = service.get_own_open_call(session=session, call_id=call_id, user=user)
@@ -140,7 +140,7 @@ def save_notes(
 
 @router.post("/calls/{call_id}/wrap-up")
 def wrap_up(
-    call_id: int, body: WrapUpIn, session: Session = Depends(get_session), user=Depends(claimers)
+    call_id: int, body: WrapUpIn, session: Session = request_session, user=Depends(claimers)
 ):
     """Finish the agent's own call with a contact reason and an outcome."""
     call = service.get_own_open_call(session=session, call_id=call_id, user=user)

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from hotline.auth.deps import current_user
 from hotline.auth.models import User
 from hotline.calls.service import get_call
-from hotline.db import get_session
+from hotline.db import request_session
 from hotline.letters.service import (
     ReplyIn,
     create_reply,
@@ -51,7 +51,7 @@ class ReplyOut(BaseModel):
 
 @router.get("/replies", response_model=list[ReplyOut])
 def replies_of_call(
-    call_id: int, user: User = Depends(current_user), session: Session = Depends(get_session)
+    call_id: int, user: User = Depends(current_user), session: Session = request_session
 ):
     """The replies written on a call."""
     return list_replies(session=session, call_id=call_id, user=user)
@@ -63,7 +63,7 @@ def create_call_reply(
     form: ReplyIn,
     request: Request,
     user: User = Depends(current_user),
-    session: Session = Depends(get_session),
+    session: Session = request_session,
 ):
     """Write a reply on a call: an e-mail is queued, a PDF letter is archived."""
     call = get_call(session=session, call_id=call_id, user=user)
@@ -73,7 +73,7 @@ def create_call_reply(
 
 @router.get("/replies/{reply_id}.pdf")
 def reply_pdf(
-    reply_id: int, user: User = Depends(current_user), session: Session = Depends(get_session)
+    reply_id: int, user: User = Depends(current_user), session: Session = request_session
 ) -> Response:
     """The archived PDF of a reply, exactly as it was sent."""
     reply = get_reply(session=session, reply_id=reply_id, user=user)
@@ -88,8 +88,6 @@ def reply_pdf(
 
 
 @router.post("/replies/{reply_id}/retry", response_model=ReplyOut)
-def retry(
-    reply_id: int, user: User = Depends(current_user), session: Session = Depends(get_session)
-):
+def retry(reply_id: int, user: User = Depends(current_user), session: Session = request_session):
     """Queue a failed e-mail reply again."""
     return retry_reply(session=session, reply_id=reply_id, user=user)

@@ -4,7 +4,7 @@ from fastapi import APIRouter, Depends, Query
 from sqlalchemy.orm import Session
 
 from hotline.auth.deps import current_user
-from hotline.db import get_session
+from hotline.db import request_session
 from hotline.municipalities import service
 from hotline.municipalities.schemas import MunicipalityMatchOut, MunicipalityOut
 
@@ -15,7 +15,7 @@ router = APIRouter(prefix="/api", tags=["municipalities"], dependencies=[Depends
 def search(
     q: str = Query(min_length=1, max_length=100),
     participating: bool = False,
-    session: Session = Depends(get_session),
+    session: Session = request_session,
 ):
     """Municipalities matching a name, code or postal code."""
     return [
@@ -31,6 +31,6 @@ def search(
 
 
 @router.get("/municipalities/{code}", response_model=MunicipalityOut)
-def get(code: str, session: Session = Depends(get_session)):
+def get(code: str, session: Session = request_session):
     """One municipality by its four-digit code."""
     return service.get_municipality(session=session, code=code)

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from hotline.auth.deps import require_roles
 from hotline.auth.models import Role, User
-from hotline.db import get_session
+from hotline.db import request_session
 from hotline.kit.errors import InvalidInput
 from hotline.reports.export import cost_report_csv, cost_report_filename
 from hotline.reports.service import cost_report
@@ -32,7 +32,7 @@ def parse_period(start: str, end: str) -> tuple[date, date]:
 def cost_csv(
     start: str = Query(alias="from", max_length=10),
     end: str = Query(alias="to", max_length=10),
-    session: Session = Depends(get_session),
+    session: Session = request_session,
     user: User = Depends(report_readers),
 ):
     """The call-cost report of a period (Danish local dates, both inclusive) as CSV."""

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from hotline.auth.deps import current_user
 from hotline.auth.models import User
-from hotline.db import get_session
+from hotline.db import request_session
 from hotline.municipalities.service import get_municipality
 from hotline.rules.resolve import list_resolved_topics, resolve_rule, search_rules
 from hotline.rules.schemas import LocalRuleIn, LocalRuleSave, ResolvedRule, TopicSummary
@@ -23,7 +23,7 @@ def resolve(
     topic: str = Query(max_length=100),
     on: date | None = None,
     user: User = Depends(current_user),
-    session: Session = Depends(get_session),
+    session: Session = request_session,
 ) -> ResolvedRule:
     """A topic as it applies in a municipality (on a date, default today)."""
     get_municipality(session=session, code=municipality)
@@ -35,7 +35,7 @@ def topics(
     municipality: str = CODE,
     on: date | None = None,
     user: User = Depends(current_user),
-    session: Session = Depends(get_session),
+    session: Session = request_session,
 ) -> list[TopicSummary]:
     """Every topic in force for a municipality."""
     get_municipality(session=session, code=municipality)
@@ -48,7 +48,7 @@ def search(
     q: str = Query(default="", max_length=200),
     on: date | None = None,
     user: User = Depends(current_user),
-    session: Session = Depends(get_session),
+    session: Session = request_session,
 ) -> list[TopicSummary]:
     """Topics of a municipality matching a query."""
     get_municipality(session=session, code=municipality)
@@ -61,7 +61,7 @@ def save_local(
     slug: str,
     body: LocalRuleSave,
     user: User = Depends(current_user),
-    session: Session = Depends(get_session),
+    session: Session = request_session,
 ) -> dict:
     """Save a new version of a local rule (409 if expected_version is not the newest)."""
     data = LocalRuleIn.model_validate(body.model_dump(exclude={"expected_version"}))
@@ -81,7 +81,7 @@ def history(
     code: str,
     slug: str,
     user: User = Depends(current_user),
-    session: Session = Depends(get_session),
+    session: Session = request_session,
 ) -> list[dict]:
     """Every version of a municipality's local rule, newest first."""
     versions = get_rule_history(session=session, topic_slug=slug, municipality_code=code)

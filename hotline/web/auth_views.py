@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 from hotline.auth.deps import current_user, log_in, log_out, verify_csrf
 from hotline.auth.models import Role, User
 from hotline.auth.service import authenticate
-from hotline.db import get_session
+from hotline.db import request_session
 from hotline.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -44,7 +44,7 @@ def login(
     username: str = Form(max_length=64),
     password: str = Form(max_length=200),
     next: str = Form("/"),
-    session: Session = Depends(get_session),
+    session: Session = request_session,
 ):
     """Check the credentials and start a session."""
     settings = request.app.state.settings

@@ -8,7 +8,7 @@ from hotline.auth.deps import require_roles
 from hotline.auth.models import Role, User
 from hotline.calls import queue, service
 from hotline.calls.models import Call, Outcome
-from hotline.db import get_session, utcnow
+from hotline.db import request_session, utcnow
 from hotline.i18n import t
 from hotline.kit.errors import Conflict, InvalidInput
 from hotline.municipalities.service import search_municipalities
@@ -21,7 +21,7 @@ FLASH_KEY = "console_flash"
 
 @router.get("/console")
 def console(
-    request: Request, session: Session = Depends(get_session), user: User = Depends(console_user)
+    request: Request, session: Session = request_session, user: User = Depends(console_user)
 ):
     """The agent console: the queue, and the call the agent is working on."""
     return _console_page(request, session, user, flash=request.session.pop(FLASH_KEY, None))
@@ -29,7 +29,7 @@ def console(
 
 @router.get("/console/queue")
 def queue_fragment(
-    request: Request, session: Session = Depends(get_session), user: User = Depends(console_user)
+    request: Request, session: Session = request_session, user: User = Depends(console_user)
 ):
     """The waiting calls (polled by the console)."""
     return render(request, "console/_queue.html", **_queue_context(session, user))
@@ -37,7 +37,7 @@ def queue_fragment(
 
 @router.post("/console/calls/next")
 def claim_next(
-    request: Request, session: Session = Depends(get_session), user: User = Depends(console_user)
+    request: Request, session: Session = request_session, user: User = Depends(console_user)
 ):
     """Take the oldest waiting call."""
     try:
@@ -51,7 +51,7 @@ def claim_next(
 def claim(
     call_id: int,
     request: Request,
-    session: Session = Depends(get_session),
+    session: Session = request_session,
     user: User = Depends(console_user),
 ):
     """Take one waiting call."""
@@ -67,7 +67,7 @@ def municipality_hits(
     request: Request,
     q: str = Query("", max_length=100),
     call_id: int | None = None,
-    session: Session = Depends(get_session),
+    session: Session = request_session,
     user: User = Depends(console_user),
 ):
     """Municipalities matching a name, code or postal code, each with a choose button."""
@@ -80,7 +80,7 @@ def choose_municipality(
     call_id: int,
     request: Request,
     code: str = Form(max_length=4),
-    session: Session = Depends(get_session),
+    session: Session = request_session,
     user: User = Depends(console_user),
 ):
     """Set the caller's municipality; htmx gets the picker and fresh rules and reply panels."""
@@ -96,7 +96,7 @@ def save_notes(
     call_id: int,
     request: Request,
     notes: str = Form("", max_length=service.MAX_NOTES_LENGTH),
-    session: Session = Depends(get_session),
+    session: Session = request_session,
     user: User = Depends(console_user),
 ):
     """Save the notes (htmx, on change)."""
@@ -114,7 +114,7 @@ def wrap_up(
     contact_reason_code: str = Form("", max_length=50),
     outcome: str = Form("", max_length=16),
     notes: str = Form("", max_length=service.MAX_NOTES_LENGTH),
-    session: Session = Depends(get_session),
+    session: Session = request_session,
     user: User = Depends(console_user),
 ):
     """Finish the call; a missing reason or outcome re-renders the form with the error."""

@@ -8,7 +8,7 @@ from hotline.auth.deps import current_user
 from hotline.auth.models import User
 from hotline.calls.models import Call
 from hotline.calls.service import get_call
-from hotline.db import get_session
+from hotline.db import request_session
 from hotline.i18n import t
 from hotline.kit.errors import InvalidInput
 from hotline.letters.models import Channel, Reply
@@ -92,7 +92,7 @@ def reply_panel(
     call_id: int,
     request: Request,
     user: User = Depends(current_user),
-    session: Session = Depends(get_session),
+    session: Session = request_session,
 ):
     """The reply composer fragment of the agent console."""
     call = get_call(session=session, call_id=call_id, user=user)
@@ -104,7 +104,7 @@ def replies_list(
     call_id: int,
     request: Request,
     user: User = Depends(current_user),
-    session: Session = Depends(get_session),
+    session: Session = request_session,
 ):
     """The call's replies with their delivery status (polled while one is on its way)."""
     call = get_call(session=session, call_id=call_id, user=user)
@@ -118,7 +118,7 @@ def preview(
     request: Request,
     form: ReplyIn = Depends(_form),
     user: User = Depends(current_user),
-    session: Session = Depends(get_session),
+    session: Session = request_session,
 ):
     """The reply as a PDF, shown inline in a new tab; nothing is stored."""
     call = get_call(session=session, call_id=call_id, user=user)
@@ -150,7 +150,7 @@ def send_reply(
     request: Request,
     form: ReplyIn = Depends(_form),
     user: User = Depends(current_user),
-    session: Session = Depends(get_session),
+    session: Session = request_session,
 ):
     """Create the reply: an e-mail goes to the outbox (htmx), a PDF letter downloads at once."""
     call = get_call(session=session, call_id=call_id, user=user)
@@ -187,7 +187,7 @@ def retry(
     reply_id: int,
     request: Request,
     user: User = Depends(current_user),
-    session: Session = Depends(get_session),
+    session: Session = request_session,
 ):
     """Queue a failed reply again and show the call's replies."""
     reply = retry_reply(session=session, reply_id=reply_id, user=user)

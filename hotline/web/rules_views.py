@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from hotline.auth.deps import current_user, require_roles
 from hotline.auth.models import Role, User
-from hotline.db import get_session
+from hotline.db import request_session
 from hotline.i18n import t
 from hotline.kit.errors import Conflict, InvalidInput
 from hotline.kit.markdown import render_markdown
@@ -35,7 +35,7 @@ def console_rules(
     municipality: str = CODE,
     q: str = Query(default="", max_length=200),
     user: User = Depends(current_user),
-    session: Session = Depends(get_session),
+    session: Session = request_session,
 ):
     """The rules panel of the console (search + topic list + detail area), or just the list."""
     place = get_municipality(session=session, code=municipality)
@@ -55,7 +55,7 @@ def console_rule(
     slug: str,
     municipality: str = CODE,
     user: User = Depends(current_user),
-    session: Session = Depends(get_session),
+    session: Session = request_session,
 ):
     """One resolved rule, with provenance, for the console's detail area."""
     place = get_municipality(session=session, code=municipality)
@@ -70,7 +70,7 @@ def admin_rules(
     saved: str | None = Query(default=None, max_length=100),
     version: int | None = None,
     user: User = Depends(admin_user),
-    session: Session = Depends(get_session),
+    session: Session = request_session,
 ):
     """The admin's municipalities' local rules (stale first) and topics without one."""
     choices = _administered(session, user)
@@ -98,7 +98,7 @@ def admin_rule_form(
     code: str,
     slug: str,
     user: User = Depends(admin_user),
-    session: Session = Depends(get_session),
+    session: Session = request_session,
 ):
     """The edit form of a local rule beside the national text."""
     editing = local_rule_for_edit(
@@ -113,7 +113,7 @@ async def admin_rule_save(
     code: str,
     slug: str,
     user: User = Depends(admin_user),
-    session: Session = Depends(get_session),
+    session: Session = request_session,
 ):
     """Save the form as a new local version; a conflict or bad input re-renders it."""
     editing = local_rule_for_edit(

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 from hotline.auth.deps import require_roles
 from hotline.auth.models import Role, User
 from hotline.calls.queue import queue_status
-from hotline.db import get_session
+from hotline.db import request_session
 from hotline.i18n import t
 from hotline.kit.errors import InvalidInput
 from hotline.reports.api import parse_period
@@ -25,7 +25,7 @@ def supervisor_page(
     request: Request,
     start: str | None = Query(None, alias="from", max_length=10),
     end: str | None = Query(None, alias="to", max_length=10),
-    session: Session = Depends(get_session),
+    session: Session = request_session,
     user: User = Depends(supervisor_user),
 ):
     """The live queue and the cost report of a period (default: the current month)."""
