@@ -1,6 +1,11 @@
 // Hotline's small client-side glue; no inline script anywhere (the CSP forbids it).
 "use strict";
 
+// DKFDS's components (accordions, alerts, ...) come alive with its init().
+document.addEventListener("DOMContentLoaded", () => {
+  if (window.DKFDS) window.DKFDS.init();
+});
+
 // "Brug i svar" in the rules panel ticks the topic in the reply composer and shows it.
 document.addEventListener("click", (event) => {
   const button = event.target.closest("[data-cite-topic]");
