@@ -6,6 +6,8 @@ from pathlib import Path
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SECRET_KEY = "dev-insecure-change-me"
+DEFAULT_CTI_TOKEN = "demo-cti-token"
 
 
 class Settings(BaseSettings):
@@ -18,10 +20,12 @@ class Settings(BaseSettings):
     mail_url: str = ""
     host: str = "127.0.0.1"
     port: int = 8000
-    secret_key: str = "dev-insecure-change-me"
+    secret_key: str = DEFAULT_SECRET_KEY
     demo_mode: bool = False
     demo_password: str = "hotline-demo"
-    cti_token: str = "demo-cti-token"
+    cti_token: str = DEFAULT_CTI_TOKEN
+    # None: Secure cookies unless served on loopback; set true behind a TLS-terminating proxy.
+    secure_cookies: bool | None = None
     mail_from: str = "noreply@digitalhotline.example"
     kb_rules_dir: Path = PROJECT_ROOT / "kb_rules"
     letterheads_dir: Path = PROJECT_ROOT / "letterheads"
@@ -45,6 +49,18 @@ class Settings(BaseSettings):
         return f"maildir://{(self.data_dir / 'mail').resolve()}"
 
     @property
-    def secure_cookies(self) -> bool:
-        """Whether cookies get the Secure flag (off for plain-HTTP loopback)."""
+    def cookies_secure(self) -> bool:
+        """Whether cookies get the Secure flag (by default off only for plain-HTTP loopback)."""
+        if self.secure_cookies is not None:
+            return self.secure_cookies
         return self.host not in ("127.0.0.1", "localhost", "::1")
+
+    def insecure_defaults(self) -> list[str]:
+        """The secrets still at their published defaults (allowed only in demo mode)."""
+        if self.demo_mode:
+            return []
+        defaults = {
+            "HOTLINE_SECRET_KEY": (self.secret_key, DEFAULT_SECRET_KEY),
+            "HOTLINE_CTI_TOKEN": (self.cti_token, DEFAULT_CTI_TOKEN),
+        }
+        return [name for name, (value, default) in defaults.items() if value == default]

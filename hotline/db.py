@@ -36,6 +36,15 @@ def make_engine(url: str) -> Engine:
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()
 
+        @event.listens_for(engine, "savepoint")
+        def _begin_before_savepoint(connection, _name):
+            # pysqlite only sends BEGIN before DML; a SAVEPOINT outside a transaction would start
+            # one of its own whose RELEASE commits. Savepoints guard writes, so take the write
+            # lock now (IMMEDIATE waits on busy_timeout instead of failing on a stale snapshot).
+            dbapi_connection = connection.connection.driver_connection
+            if not dbapi_connection.in_transaction:
+                dbapi_connection.execute("BEGIN IMMEDIATE")
+
         return engine
     return create_engine(url, pool_pre_ping=True)
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
@@ -24,6 +24,10 @@ STATIC_DIR = Path(__file__).parent / "web" / "static"
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app: routers, middleware, error handlers; the lifespan opens the database."""
     settings = settings or Settings()
+    if insecure := settings.insecure_defaults():
+        raise RuntimeError(
+            f"Set {' and '.join(insecure)}: the defaults are public (only demo mode may use them)."
+        )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -43,7 +47,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         session_cookie="hotline_session",
         max_age=settings.session_max_age_s,
         same_site="lax",
-        https_only=settings.secure_cookies,
+        https_only=settings.cookies_secure,
     )
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(SecurityHeadersMiddleware)
@@ -101,11 +105,13 @@ def _wants_html(request: Request) -> bool:
 def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(HotlineError)
     async def hotline_error(request: Request, exc: HotlineError) -> Response:
-        if isinstance(exc, NotAuthenticated) and _wants_html(request):
-            if request.headers.get("HX-Request"):
-                return Response(status_code=401, headers={"HX-Redirect": "/login"})
-            return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
         message = t(exc.key, **exc.params)
+        if request.headers.get("HX-Request"):
+            # htmx swaps nothing on an error; hotline.js shows this text, and follows HX-Redirect.
+            headers = {"HX-Redirect": "/login"} if isinstance(exc, NotAuthenticated) else {}
+            return PlainTextResponse(message, status_code=exc.status_code, headers=headers)
+        if isinstance(exc, NotAuthenticated) and _wants_html(request):
+            return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
         if _wants_html(request):
             from hotline.web.templating import render
 

@@ -40,14 +40,18 @@ async def verify_csrf(request: Request) -> None:
         raise PermissionDenied("error.csrf")
 
 
-async def current_user(request: Request, session: Session = request_session) -> User:
-    """The user behind a bearer token or the session cookie; cookie requests must pass CSRF."""
+def authenticated_user(request: Request, session: Session = request_session) -> tuple[User, bool]:
+    """The user behind a bearer token or the session cookie, and whether it came by cookie."""
     authorization = request.headers.get("Authorization", "")
     if authorization.lower().startswith("bearer "):
-        user = user_for_api_token(session=session, token=authorization[7:].strip())
+        user = user_for_api_token(
+            session=session,
+            token=authorization[7:].strip(),
+            demo_mode=request.app.state.settings.demo_mode,
+        )
         if user is None:
             raise NotAuthenticated("error.not_authenticated")
-        return user
+        return user, False
     user_id = request.session.get("user_id")
     user = session.get(User, user_id) if user_id else None
     settings = request.app.state.settings
@@ -59,7 +63,17 @@ async def current_user(request: Request, session: Session = request_session) -> 
     ):
         request.session.pop("user_id", None)
         raise NotAuthenticated("error.not_authenticated")
-    await verify_csrf(request)
+    return user, True
+
+
+async def current_user(
+    request: Request, authenticated: tuple[User, bool] = Depends(authenticated_user)
+) -> User:
+    """The current user; a cookie-authenticated unsafe request must also pass the CSRF check."""
+    # The database work above runs in the thread pool (a plain def); only the form read is async.
+    user, by_cookie = authenticated
+    if by_cookie:
+        await verify_csrf(request)
     return user
 
 

@@ -83,14 +83,16 @@ def issue_api_token(*, session: Session, user: User, name: str) -> str:
     return token
 
 
-def user_for_api_token(*, session: Session, token: str) -> User | None:
-    """The active user owning this unrevoked token, or None."""
+def user_for_api_token(*, session: Session, token: str, demo_mode: bool) -> User | None:
+    """The active user owning this unrevoked token, or None (demo users only in demo mode)."""
     api_token = session.scalar(
         select(ApiToken).where(
             ApiToken.token_sha256 == _sha256(token), ApiToken.revoked_at.is_(None)
         )
     )
     if api_token is None or not api_token.user.is_active:
+        return None
+    if api_token.user.is_demo and not demo_mode:
         return None
     api_token.last_used_at = utcnow()
     return api_token.user

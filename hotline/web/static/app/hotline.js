@@ -17,3 +17,25 @@ document.addEventListener("click", (event) => {
   checkbox.scrollIntoView({ block: "nearest" });
   button.setAttribute("aria-pressed", "true");
 });
+
+// htmx swaps nothing when a request fails; say why instead of leaving the screen silently stale.
+function showFlash(text) {
+  const flash = document.getElementById("hl-flash");
+  if (!flash) return;
+  flash.textContent = text;
+  flash.hidden = false;
+  clearTimeout(showFlash.timer);
+  showFlash.timer = setTimeout(() => { flash.hidden = true; }, 8000);
+}
+
+document.addEventListener("htmx:responseError", (event) => {
+  const xhr = event.detail.xhr;
+  const plain = (xhr.getResponseHeader("Content-Type") || "").startsWith("text/plain");
+  const flash = document.getElementById("hl-flash");
+  showFlash(plain && xhr.responseText ? xhr.responseText : flash && flash.dataset.generic);
+});
+
+document.addEventListener("htmx:sendError", () => {
+  const flash = document.getElementById("hl-flash");
+  showFlash(flash && flash.dataset.network);
+});
