@@ -21,7 +21,7 @@ def test_wrong_password_shows_a_danish_error(page):
     page.fill("#username", "agent")
     page.fill("#password", "forkert")
     page.click("button[type=submit]")
-    assert "Forkert brugernavn eller adgangskode" in page.locator(".alert-error").inner_text()
+    assert "Forkert brugernavn eller adgangskode" in page.locator("main .alert-error").inner_text()
     page.console_errors.clear()  # the 401 of the form post is logged by Chromium
 
 
