@@ -13,6 +13,7 @@ from hotline.rules.schemas import RuleFields, SourceRef
 
 AGENT_NOTES_HEADING = "## Noter til medarbejderen"
 SLUG_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
+SLUG_MAX_LENGTH = 100
 _FRONT_MATTER = re.compile(r"\A---\r?\n(.*?)\r?\n---\r?\n?(.*)\Z", re.DOTALL)
 _NOTES_SPLIT = re.compile(r"^" + re.escape(AGENT_NOTES_HEADING) + r"[ \t]*$", re.MULTILINE)
 
@@ -22,7 +23,7 @@ class RuleFileFront(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    topic: str = Field(pattern=SLUG_PATTERN, max_length=100)
+    topic: str = Field(pattern=SLUG_PATTERN, max_length=SLUG_MAX_LENGTH)
     mode: Literal["replace", "append", "not_offered", "local_only"] | None = None
     title: str = Field(default="", max_length=200)
     category: str = Field(default="", max_length=100)

@@ -102,7 +102,8 @@ def read_rule_files(*, session: Session, directory: Path) -> list[RuleFile]:
 
 
 def _layering_problems(*, session: Session, files: list[RuleFile]) -> list[str]:
-    national_topics = {f.front.topic for f in files if f.municipality_code is None}
+    national_files = [f for f in files if f.municipality_code is None]
+    national_topics = {f.front.topic for f in national_files}
     national_topics |= set(
         session.scalars(select(Rule.topic_slug).where(Rule.municipality_code.is_(None)))
     )
@@ -121,7 +122,31 @@ def _layering_problems(*, session: Session, files: list[RuleFile]) -> list[str]:
                 f"{f.relative_path}: topic: mode {f.mode} needs a national rule "
                 f"{f.front.topic!r}, and there is none"
             )
+    local_files = {(f.front.topic, f.municipality_code) for f in files if f.municipality_code}
+    local_only = _local_only_in_database(session, {f.front.topic for f in national_files})
+    for f in national_files:
+        for code in local_only.get(f.front.topic, []):
+            if (f.front.topic, code) in local_files:
+                continue  # the local file is checked above and decides the new version
+            problems.append(
+                f"{f.relative_path}: topic: a municipality has a local-only rule "
+                f"{f.front.topic!r} in the database ({code})"
+            )
     return problems
+
+
+def _local_only_in_database(session: Session, topics: set[str]) -> dict[str, list[str]]:
+    """The municipalities whose newest local version of each topic is local_only."""
+    rules = session.scalars(
+        select(Rule)
+        .where(Rule.topic_slug.in_(topics), Rule.municipality_code.is_not(None))
+        .order_by(Rule.municipality_code)
+    )
+    found: dict[str, list[str]] = {}
+    for rule in rules:
+        if rule.versions and rule.versions[-1].mode == RuleMode.LOCAL_ONLY:
+            found.setdefault(rule.topic_slug, []).append(rule.municipality_code)
+    return found
 
 
 def _add_version_if_changed(

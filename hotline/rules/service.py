@@ -1,5 +1,6 @@
 """Editing local rules: new immutable versions, guarded against lost updates, audited."""
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,6 +14,7 @@ from hotline.auth.models import User
 from hotline.auth.service import ensure_can_admin_municipality
 from hotline.kit.errors import Conflict, InvalidInput, NotFound
 from hotline.municipalities.models import Municipality
+from hotline.rules.files import SLUG_MAX_LENGTH, SLUG_PATTERN
 from hotline.rules.models import Rule, RuleMode, RuleVersion
 from hotline.rules.resolve import Layers, today_in_denmark, version_in_force
 from hotline.rules.schemas import LocalRuleIn
@@ -59,6 +61,7 @@ def save_local_rule(
 ) -> RuleVersion:
     """Save a new version of a municipality's local rule; Conflict if someone saved first."""
     ensure_can_admin_municipality(user, municipality_code)
+    check_topic_slug(topic_slug)
     if session.get(Municipality, municipality_code) is None:
         raise NotFound("municipalities.not_found", code=municipality_code)
     national = get_rule(session=session, topic_slug=topic_slug, municipality_code=None)
@@ -97,6 +100,12 @@ def save_local_rule(
         after=version_snapshot(version),
     )
     return version
+
+
+def check_topic_slug(topic_slug: str) -> None:
+    """InvalidInput unless the slug is one a kb_rules file name could have."""
+    if len(topic_slug) > SLUG_MAX_LENGTH or not re.fullmatch(SLUG_PATTERN, topic_slug):
+        raise InvalidInput("rules.invalid_slug", max_length=SLUG_MAX_LENGTH)
 
 
 def get_rule_history(

@@ -26,6 +26,13 @@ router = APIRouter(include_in_schema=False)
 CODE = Query(pattern=r"^\d{4}$")
 TOPIC_LIST_TARGET = "rule-topics"
 FORM_FIELDS = ("fee_dkk", "deadline", "phone", "self_service_url", "legal_basis")
+# Kept from the newest version when a POST leaves them out (the form itself always sends them).
+CARRIED_KEYS = ("tags", "valid_from", "valid_to")
+FORM_LABELS = {
+    "tags": "rules.admin.form_tags",
+    "valid_from": "rules.admin.form_valid_from",
+    "valid_to": "rules.admin.form_valid_to",
+}
 admin_user = require_roles(Role.MUNICIPALITY_ADMIN, Role.SYSTEM_ADMIN)
 
 
@@ -121,9 +128,11 @@ async def admin_rule_save(
     )
     submitted = await request.form()
     form = {key: str(submitted.get(key, "")) for key in _form_keys()}
+    saved = _form_from_version(editing)
+    form.update({key: saved[key] for key in CARRIED_KEYS if key not in submitted})
     try:
         expected = int(form["expected_version"])
-        data = _rule_in(form)
+        data = _rule_in(form, editing)
         version = save_local_rule(
             session=session,
             user=user,
@@ -164,9 +173,11 @@ def _form_keys() -> tuple[str, ...]:
         "mode",
         "title",
         "category",
+        "tags",
         "body_md",
         "agent_notes_md",
         "valid_from",
+        "valid_to",
         "expected_version",
         *FORM_FIELDS,
     )
@@ -183,25 +194,31 @@ def _form_from_version(editing) -> dict[str, str]:
         "mode": str(local.mode),
         "title": local.title,
         "category": local.category,
+        "tags": ", ".join(local.tags),
         "body_md": local.body_md,
         "agent_notes_md": local.agent_notes_md,
-        "valid_from": "",
+        "valid_from": local.valid_from.isoformat(),
+        "valid_to": local.valid_to.isoformat() if local.valid_to else "",
         "expected_version": str(editing.current_version),
     }
     form.update({key: str(local.fields.get(key, "")) for key in FORM_FIELDS})
     return form
 
 
-def _rule_in(form: dict[str, str]) -> LocalRuleIn:
+def _rule_in(form: dict[str, str], editing) -> LocalRuleIn:
     fields = {key: form[key].strip() or None for key in FORM_FIELDS}
     return LocalRuleIn(
         mode=form["mode"],
         title=form["title"],
         category=form["category"],
+        tags=[tag.strip() for tag in form["tags"].split(",") if tag.strip()],
         body_md=form["body_md"],
         agent_notes_md=form["agent_notes_md"],
         fields=fields,
+        # The form does not edit sources: a new version cites what the newest one cited.
+        sources=editing.local.sources if editing.local else [],
         valid_from=form["valid_from"] or None,
+        valid_to=form["valid_to"] or None,
     )
 
 
@@ -215,9 +232,14 @@ def _validation_message(exc: ValueError) -> str:
             problems.append(t(key))
         else:
             field = str(error["loc"][-1]) if error["loc"] else ""
-            label = t(f"rules.field.{field}") if field in FORM_FIELDS else field
-            problems.append(t("rules.admin.error.value", field=label))
+            problems.append(t("rules.admin.error.value", field=_field_label(field)))
     return t("rules.admin.invalid", detail="; ".join(problems))
+
+
+def _field_label(field: str) -> str:
+    if field in FORM_FIELDS:
+        return t(f"rules.field.{field}")
+    return t(FORM_LABELS[field]) if field in FORM_LABELS else field
 
 
 def _render_form(

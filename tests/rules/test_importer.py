@@ -124,6 +124,51 @@ def test_local_rule_may_build_on_a_national_rule_already_in_the_database(session
     assert imported().new_versions == 1
 
 
+def test_national_file_for_a_topic_with_a_local_only_rule_in_the_database_is_refused(
+    session, kb, imported, make_user
+):
+    from hotline.auth.models import Role
+    from hotline.rules.schemas import LocalRuleIn
+    from hotline.rules.service import save_local_rule
+
+    write_rule(kb, "national/pas.md")
+    imported()
+    admin = make_user(Role.MUNICIPALITY_ADMIN, "0751")
+    data = LocalRuleIn(mode="local_only", title="Cykelparkering", category="Trafik", body_md="X")
+    save_local_rule(
+        session=session,
+        user=admin,
+        municipality_code="0751",
+        topic_slug="cykelparkering",
+        expected_version=0,
+        data=data,
+    )
+    session.commit()
+    before = _counts(session)
+    write_rule(kb, "national/cykelparkering.md")
+
+    with pytest.raises(RuleImportError) as error:
+        import_rules(session=session, directory=kb)
+
+    assert error.value.problems == [
+        "national/cykelparkering.md: topic: a municipality has a local-only rule "
+        "'cykelparkering' in the database (0751)"
+    ]
+    session.rollback()
+    assert _counts(session) == before
+
+
+def test_local_only_rule_in_the_database_is_fine_while_its_own_file_replaces_it(
+    session, kb, imported
+):
+    write_rule(kb, "local/0751/cykel.md", mode="local_only", title="Cykel", category="Trafik")
+    imported()
+    write_rule(kb, "national/cykel.md")
+    write_rule(kb, "local/0751/cykel.md", mode="append")
+
+    assert imported().new_versions == 2
+
+
 def test_cli_import_prints_summary_and_fails_with_problems(session, kb, settings, monkeypatch):
     from hotline.cli import main
 

@@ -1,10 +1,14 @@
 """The rule routes: JSON API and HTML views, and who may do what."""
 
 from datetime import date
+from html.parser import HTMLParser
 
 import pytest
+from sqlalchemy import select
 
 from hotline.auth.models import Role
+from hotline.rules.models import Rule
+from hotline.rules.service import get_rule_history
 from tests.rules.conftest import write_rule
 
 BODY = {
@@ -146,6 +150,121 @@ def test_admin_form_saves_and_redirects_with_confirmation(login, make_user, rule
 
     resolved = client.get("/console/rules/pas", params={"municipality": "0751"})
     assert "Aarhus tekst." in resolved.text and "1.006 kr." in resolved.text
+
+
+class _FormValues(HTMLParser):
+    """The values a browser would submit from a page's form (inputs, selects, textareas)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.values: dict[str, str] = {}
+        self._open: str | None = None  # the textarea or select being read
+        self._textarea = False
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "input" and attrs.get("name"):
+            self.values[attrs["name"]] = attrs.get("value") or ""
+        elif tag in ("textarea", "select"):
+            self._open, self._textarea = attrs["name"], tag == "textarea"
+            self.values[self._open] = ""
+        elif tag == "option" and self._open and "selected" in attrs:
+            self.values[self._open] = attrs["value"]
+
+    def handle_data(self, data):
+        if self._open and self._textarea:
+            self.values[self._open] += data
+
+    def handle_endtag(self, tag):
+        if tag in ("textarea", "select"):
+            self._open = None
+
+
+def _prefilled(client, code, slug) -> dict[str, str]:
+    parser = _FormValues()
+    parser.feed(client.get(f"/admin/rules/{code}/{slug}").text)
+    return parser.values
+
+
+def test_admin_typo_fix_keeps_tags_sources_and_dates(
+    session, kb, imported, login, make_user, rules
+):
+    sources = [{"url": "https://www.aarhus.dk/pas", "verified": date(2026, 3, 2)}]
+    write_rule(
+        kb,
+        "local/0751/pas.md",
+        "Bestil tid i Borgerservice Aarhus, Rådhuset",
+        mode="append",
+        tags=["tidsbestilling", "rådhus"],
+        sources=sources,
+        valid_from=date(2026, 2, 1),
+        valid_to=date(2027, 1, 1),
+    )
+    imported()
+    client = login(make_user(Role.MUNICIPALITY_ADMIN, "0751"))
+    form = _prefilled(client, "0751", "pas")
+    assert form["tags"] == "tidsbestilling, rådhus" and form["valid_from"] == "2026-02-01"
+
+    form["body_md"] = form["body_md"].strip() + "."
+    typo_fix = client.post("/admin/rules/0751/pas", data=form, follow_redirects=False)
+    # A client that posts only the fields it edits keeps the rest too.
+    older_form = {k: v for k, v in form.items() if k not in ("tags", "valid_from", "valid_to")}
+    older_form.update(expected_version="2", body_md="Bestil tid i Borgerservice Aarhus.")
+    partial = client.post("/admin/rules/0751/pas", data=older_form, follow_redirects=False)
+
+    assert (typo_fix.status_code, partial.status_code) == (303, 303)
+    session.expire_all()
+    first, *fixes = reversed(
+        get_rule_history(session=session, topic_slug="pas", municipality_code="0751")
+    )
+    assert [v.body_md for v in fixes] == [
+        "Bestil tid i Borgerservice Aarhus, Rådhuset.",
+        "Bestil tid i Borgerservice Aarhus.",
+    ]
+    for fix in fixes:
+        assert fix.tags == ["tidsbestilling", "rådhus"]
+        assert fix.sources == [{"url": "https://www.aarhus.dk/pas", "verified": "2026-03-02"}]
+        assert (fix.valid_from, fix.valid_to) == (date(2026, 2, 1), date(2027, 1, 1))
+        assert (fix.mode, fix.fields) == (first.mode, first.fields)
+
+
+def test_admin_form_edits_tags_and_valid_to(session, login, make_user, rules):
+    client = login(make_user(Role.MUNICIPALITY_ADMIN, "0751"))
+    data = _form(client, tags=" aarhus, , ekspres ", valid_to="2026-07-01")
+
+    saved = client.post("/admin/rules/0751/pas", data=data, follow_redirects=False)
+    bad_dates = client.post(
+        "/admin/rules/0751/pas",
+        data={**_prefilled(client, "0751", "pas"), "valid_to": "2025-12-31"},
+    )
+
+    assert saved.status_code == 303
+    version = get_rule_history(session=session, topic_slug="pas", municipality_code="0751")[0]
+    assert (version.tags, version.valid_to) == (["aarhus", "ekspres"], date(2026, 7, 1))
+    assert bad_dates.status_code == 422 and "»Gældende til« skal ligge efter" in bad_dates.text
+
+
+@pytest.mark.parametrize(
+    "slug", ["Pas", "pas_2026", "-pas", "pas-", "pas--x", "p%C3%A5", "pas%20x", "a" * 101]
+)
+def test_put_refuses_a_slug_the_importer_would_refuse(session, api_client, make_user, slug):
+    client = api_client(make_user(Role.MUNICIPALITY_ADMIN, "0751"))
+    body = {**BODY, "mode": "local_only", "title": "Lokalt", "category": "Andet"}
+
+    response = client.put(f"/api/rules/local/0751/{slug}", json=body)
+
+    assert response.status_code == 422, response.text
+    assert response.json()["error"] == "rules.invalid_slug"
+    assert "små bogstaver a-z, cifre og enkelte bindestreger" in response.json()["detail"]
+    assert session.scalars(select(Rule)).all() == []
+
+
+def test_put_accepts_the_longest_valid_slug(api_client, make_user):
+    client = api_client(make_user(Role.MUNICIPALITY_ADMIN, "0751"))
+    body = {**BODY, "mode": "local_only", "title": "Lokalt", "category": "Andet"}
+
+    assert client.put(f"/api/rules/local/0751/{'a' * 100}", json=body).status_code == 200
+    assert client.put("/api/rules/local/0751/gratis-pas-2026", json=body).status_code == 200
 
 
 def test_admin_form_conflict_keeps_the_text(login, make_user, rules):

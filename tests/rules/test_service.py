@@ -20,13 +20,15 @@ def national_pas(kb, imported):
     imported()
 
 
-def _save(session, user, expected, body="Lokal tekst.", code="0751", mode="replace", **extra):
+def _save(
+    session, user, expected, body="Lokal tekst.", code="0751", mode="replace", topic="pas", **extra
+):
     data = LocalRuleIn(mode=mode, body_md=body, valid_from=date(2026, 1, 1), **extra)
     return save_local_rule(
         session=session,
         user=user,
         municipality_code=code,
-        topic_slug="pas",
+        topic_slug=topic,
         expected_version=expected,
         data=data,
     )
@@ -124,3 +126,56 @@ def test_mode_must_fit_the_national_rule(session, make_user, national_pas):
     admin = make_user(Role.MUNICIPALITY_ADMIN, "0751")
     with pytest.raises(InvalidInput):
         _save(session, admin, 0, mode="local_only", title="Pas", category="X")
+
+
+def test_a_concurrent_create_is_a_conflict_and_keeps_the_rest_of_the_transaction(
+    engine, session, make_user, national_pas, kb, imported, monkeypatch
+):
+    from hotline.db import make_sessionmaker
+    from hotline.rules import service
+    from hotline.rules.models import Rule
+
+    write_rule(kb, "national/flytning.md")
+    imported()
+    admin = make_user(Role.MUNICIPALITY_ADMIN, "0751")
+    # A colleague creates the local rule after this request read that there was none.
+    with make_sessionmaker(engine)() as colleague:
+        colleague.add(Rule(topic_slug="pas", municipality_code="0751", current_version=0))
+        colleague.commit()
+    earlier = _save(session, admin, 0, topic="flytning", body="Gemt før konflikten.")
+    real_get_rule = service.get_rule
+
+    def read_before_the_colleague_committed(*, session, topic_slug, municipality_code):
+        found = real_get_rule(
+            session=session, topic_slug=topic_slug, municipality_code=municipality_code
+        )
+        return None if municipality_code == "0751" else found
+
+    monkeypatch.setattr(service, "get_rule", read_before_the_colleague_committed)
+
+    with pytest.raises(Conflict) as error:
+        _save(session, admin, 0, body="Min tekst.")
+    monkeypatch.undo()
+    session.commit()
+
+    assert error.value.params == {"version": 1}
+    session.expire_all()
+    history = get_rule_history(session=session, topic_slug="flytning", municipality_code="0751")
+    assert [v.id for v in history] == [earlier.id]
+    assert get_rule_history(session=session, topic_slug="pas", municipality_code="0751") == []
+
+
+def test_rolling_back_the_request_also_removes_a_newly_created_local_rule(
+    engine, session, make_user, national_pas
+):
+    from hotline.db import make_sessionmaker
+    from hotline.rules.models import Rule
+
+    admin = make_user(Role.MUNICIPALITY_ADMIN, "0751")
+    _save(session, admin, 0)
+
+    session.rollback()
+
+    with make_sessionmaker(engine)() as fresh:
+        local = fresh.scalars(select(Rule).where(Rule.municipality_code == "0751")).all()
+        assert local == []
