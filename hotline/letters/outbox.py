@@ -10,6 +10,7 @@ receiving side.
 
 import asyncio
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
@@ -37,17 +38,21 @@ def backoff(attempts: int) -> timedelta:
 
 
 def deliver_due_replies(
-    *, make_session: sessionmaker[Session], settings: Settings, now: datetime | None = None
+    *,
+    make_session: sessionmaker[Session],
+    settings: Settings,
+    clock: Callable[[], datetime] = utcnow,
 ) -> int:
-    """Send every due queued reply once; return how many were sent."""
-    now = now or utcnow()
-    _requeue_expired_leases(make_session=make_session, now=now)
+    """Send every due queued reply once; return how many were sent (clock is read at each step)."""
+    _requeue_expired_leases(make_session=make_session, now=clock())
     sent = 0
     for _ in range(BATCH_SIZE):
-        reply_id = _claim_next(make_session=make_session, now=now)
+        # Read the clock per claim: a lease counted from the start of a long batch could already
+        # have run out when the send begins, and another worker would then send the reply again.
+        reply_id = _claim_next(make_session=make_session, clock=clock)
         if reply_id is None:
             break
-        if _deliver(reply_id, make_session=make_session, settings=settings, now=now):
+        if _deliver(reply_id, make_session=make_session, settings=settings, clock=clock):
             sent += 1
     return sent
 
@@ -64,10 +69,13 @@ def _requeue_expired_leases(*, make_session: sessionmaker[Session], now: datetim
             log.warning("re-queued %d reply(ies) whose sending lease expired", result.rowcount)
 
 
-def _claim_next(*, make_session: sessionmaker[Session], now: datetime) -> int | None:
+def _claim_next(
+    *, make_session: sessionmaker[Session], clock: Callable[[], datetime]
+) -> int | None:
     """Atomically move the next due reply from queued to sending; None when none is due."""
     with make_session() as session:
         while True:
+            now = clock()
             reply_id = session.scalar(
                 select(Reply.id)
                 .where(
@@ -91,7 +99,11 @@ def _claim_next(*, make_session: sessionmaker[Session], now: datetime) -> int | 
 
 
 def _deliver(
-    reply_id: int, *, make_session: sessionmaker[Session], settings: Settings, now: datetime
+    reply_id: int,
+    *,
+    make_session: sessionmaker[Session],
+    settings: Settings,
+    clock: Callable[[], datetime],
 ) -> bool:
     with make_session() as session:
         reply = session.get(Reply, reply_id)
@@ -113,7 +125,7 @@ def _deliver(
                 .values(
                     status=ReplyStatus.FAILED if failed else ReplyStatus.QUEUED,
                     attempts=attempts,
-                    next_attempt_at=None if failed else now + backoff(attempts),
+                    next_attempt_at=None if failed else clock() + backoff(attempts),
                     last_error=_short_error(exc, settings),
                 )
             )
@@ -125,7 +137,7 @@ def _deliver(
             .where(Reply.id == reply_id, Reply.status == ReplyStatus.SENDING)
             .values(
                 status=ReplyStatus.SENT,
-                sent_at=utcnow(),
+                sent_at=clock(),
                 attempts=reply.attempts + 1,
                 next_attempt_at=None,
                 last_error=None,

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from hotline.auth.models import Role, User
 from hotline.calls.models import Call
-from hotline.calls.service import get_call
+from hotline.calls.service import OPEN_STATES, get_call
 from hotline.config import Settings
 from hotline.db import utcnow
 from hotline.kit.dates import COPENHAGEN
@@ -73,10 +73,17 @@ def _raise_first(errors: dict[str, str]) -> None:
         raise InvalidInput(key, max=MAX_BODY_CHARS if key.endswith("too_long") else MAX_CITED_RULES)
 
 
+def call_takes_replies(call: Call) -> bool:
+    """Whether replies can still be written on the call: only while it is active or in wrap-up."""
+    return call.state in OPEN_STATES
+
+
 def ensure_can_write_reply(call: Call, author: User) -> None:
-    """Only the agent who has the call writes to the citizen about it, on the letterhead."""
+    """Only the agent who has the call, while it is open, writes to the citizen about it."""
     if call.agent_id != author.id:
         raise PermissionDenied("error.permission_denied")
+    if not call_takes_replies(call):
+        raise Conflict("letters.call_closed")
 
 
 def call_municipality(*, session: Session, call: Call) -> Municipality:

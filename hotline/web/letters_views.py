@@ -10,10 +10,11 @@ from hotline.calls.models import Call
 from hotline.calls.service import get_call
 from hotline.db import request_session
 from hotline.i18n import t
-from hotline.kit.errors import InvalidInput
+from hotline.kit.errors import Conflict, InvalidInput
 from hotline.letters.models import Channel, Reply
 from hotline.letters.service import (
     ReplyIn,
+    call_takes_replies,
     create_reply,
     list_replies,
     pdf_filename,
@@ -58,7 +59,7 @@ def _composer(
     page: bool = False,
     status_code: int = 200,
 ):
-    """The composer (or, without a municipality, the hint to choose one) and the replies list."""
+    """The composer (or why there is none: call closed, no municipality) and the replies list."""
     from hotline.rules.resolve import list_resolved_topics
 
     municipality = call.municipality
@@ -75,16 +76,21 @@ def _composer(
         municipality=municipality,
         topics=topics,
         form=form,
-        errors={field: t(key, max=_limit(key)) for field, key in (errors or {}).items()},
+        closed=not call_takes_replies(call),
+        errors=errors or {},
         notice=notice,
         replies=list_replies(session=session, call_id=call.id, user=user),
     )
 
 
-def _limit(key: str) -> int:
+def _messages(errors: dict[str, str]) -> dict[str, str]:
+    """The Danish messages of reply_form_errors' locale keys, by field name."""
     from hotline.letters.render import MAX_BODY_CHARS, MAX_CITED_RULES
 
-    return MAX_BODY_CHARS if key == "letters.too_long" else MAX_CITED_RULES
+    return {
+        field: t(key, max=MAX_BODY_CHARS if key == "letters.too_long" else MAX_CITED_RULES)
+        for field, key in errors.items()
+    }
 
 
 @router.get("/console/calls/{call_id}/reply")
@@ -122,14 +128,17 @@ def preview(
 ):
     """The reply as a PDF, shown inline in a new tab; nothing is stored."""
     call = get_call(session=session, call_id=call_id, user=user)
-    errors = reply_form_errors(form, for_preview=True)
+    errors = _messages(reply_form_errors(form, for_preview=True))
+    status_code = 422
     if call.municipality is not None and not errors:
         try:
             pdf = preview_reply_pdf(
                 session=session, call=call, author=user, form=form, settings=_settings(request)
             )
         except InvalidInput as exc:
-            errors = {"topics": exc.key}
+            errors = {"topics": t(exc.key, **exc.params)}
+        except Conflict:
+            status_code = 409  # the call is closed; the page says so instead of the form
         else:
             return _pdf_response(pdf, "forhaandsvisning.pdf", disposition="inline")
     return _composer(
@@ -140,7 +149,7 @@ def preview(
         form=form,
         errors=errors,
         page=True,
-        status_code=422,
+        status_code=status_code,
     )
 
 
@@ -155,7 +164,8 @@ def send_reply(
     """Create the reply: an e-mail goes to the outbox (htmx), a PDF letter downloads at once."""
     call = get_call(session=session, call_id=call_id, user=user)
     is_htmx = bool(request.headers.get("HX-Request"))
-    errors = reply_form_errors(form)
+    errors = _messages(reply_form_errors(form))
+    status_code = 422
     reply: Reply | None = None
     if call.municipality is not None and not errors:
         try:
@@ -163,7 +173,9 @@ def send_reply(
                 session=session, call=call, author=user, form=form, settings=_settings(request)
             )
         except InvalidInput as exc:
-            errors = {"topics": exc.key}
+            errors = {"topics": t(exc.key, **exc.params)}
+        except Conflict:
+            status_code = 409  # the call is closed; the composer says so instead of the form
     if reply is not None and reply.channel == Channel.PDF and not is_htmx:
         return _pdf_response(reply.pdf, pdf_filename(reply), disposition="attachment")
     if reply is not None:
@@ -178,7 +190,7 @@ def send_reply(
         form=form,
         errors=errors,
         page=not is_htmx,
-        status_code=200 if is_htmx else 422,
+        status_code=200 if is_htmx else status_code,
     )
 
 

@@ -11,8 +11,15 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from hotline.db import utcnow
+from hotline.letters import outbox
 from hotline.letters.models import Reply, ReplyStatus
-from hotline.letters.outbox import LEASE, MAX_ATTEMPTS, deliver_due_replies, run_outbox_worker
+from hotline.letters.outbox import (
+    LEASE,
+    MAX_ATTEMPTS,
+    backoff,
+    deliver_due_replies,
+    run_outbox_worker,
+)
 from hotline.letters.service import create_reply
 from tests.letters.conftest import reply_form
 
@@ -43,6 +50,11 @@ def queued_reply(session, call, agent, settings) -> Reply:
     )
     session.commit()
     return reply
+
+
+def _at(moment):
+    """A clock for the outbox that always reads the given moment."""
+    return lambda: moment
 
 
 def _reload(session, reply: Reply) -> Reply:
@@ -110,8 +122,12 @@ def test_smtp_outage_keeps_the_reply_then_delivers_exactly_once(
     controller.start()
     try:
         later = utcnow() + timedelta(hours=1)
-        assert deliver_due_replies(make_session=make_session, settings=settings, now=later) == 1
-        assert deliver_due_replies(make_session=make_session, settings=settings, now=later) == 0
+        assert (
+            deliver_due_replies(make_session=make_session, settings=settings, clock=_at(later)) == 1
+        )
+        assert (
+            deliver_due_replies(make_session=make_session, settings=settings, clock=_at(later)) == 0
+        )
     finally:
         controller.stop()
 
@@ -142,10 +158,16 @@ def test_a_reply_stuck_in_sending_is_requeued_after_the_lease(
 
         after_lease = utcnow() + LEASE + timedelta(seconds=1)
         assert (
-            deliver_due_replies(make_session=make_session, settings=settings, now=after_lease) == 1
+            deliver_due_replies(
+                make_session=make_session, settings=settings, clock=_at(after_lease)
+            )
+            == 1
         )
         assert (
-            deliver_due_replies(make_session=make_session, settings=settings, now=after_lease) == 0
+            deliver_due_replies(
+                make_session=make_session, settings=settings, clock=_at(after_lease)
+            )
+            == 0
         )
     finally:
         controller.stop()
@@ -161,7 +183,7 @@ def test_a_reply_fails_after_the_last_attempt(
     now = utcnow()
     for _ in range(MAX_ATTEMPTS):
         now += timedelta(days=1)
-        deliver_due_replies(make_session=make_session, settings=settings, now=now)
+        deliver_due_replies(make_session=make_session, settings=settings, clock=_at(now))
 
     reply = _reload(session, queued_reply)
     assert reply.status == ReplyStatus.FAILED
@@ -187,3 +209,68 @@ def test_the_worker_delivers_in_the_background_and_survives_errors(
 
     asyncio.run(run_briefly())
     assert _reload(session, queued_reply).status == ReplyStatus.SENT
+
+
+class SteppingClock:
+    """A clock for the outbox that stands still until a test moves it on."""
+
+    def __init__(self) -> None:
+        self.now = utcnow() + timedelta(seconds=1)
+
+    def __call__(self):
+        return self.now
+
+
+def _slow_send(clock: SteppingClock, make_session, seen: list, *, takes: timedelta, fail=False):
+    """A send_message that notes the reply's lease and the time, then takes a while."""
+
+    def send(message, *, mail_url, reply_id):
+        with make_session() as s:
+            seen.append((reply_id, clock(), s.get(Reply, reply_id).next_attempt_at))
+        clock.now += takes
+        if fail:
+            raise ConnectionRefusedError("no mail server")
+
+    return send
+
+
+def test_each_claim_in_a_long_batch_gets_a_lease_from_its_own_claim_time(
+    session, queued_reply, call, agent, settings, make_session, monkeypatch
+):
+    create_reply(session=session, call=call, author=agent, form=reply_form(), settings=settings)
+    session.commit()
+    clock, seen = SteppingClock(), []
+    slow = _slow_send(clock, make_session, seen, takes=timedelta(minutes=20))
+    monkeypatch.setattr(outbox, "send_message", slow)
+
+    assert deliver_due_replies(make_session=make_session, settings=settings, clock=clock) == 2
+
+    assert len(seen) == 2
+    session.expire_all()
+    for reply_id, claimed_at, lease in seen:
+        assert lease == claimed_at + LEASE
+        assert session.get(Reply, reply_id).sent_at == claimed_at + timedelta(minutes=20)
+    # The second claim came after the first send's 20 minutes: its lease had not run out.
+    assert seen[1][1] == seen[0][1] + timedelta(minutes=20)
+
+
+def test_backoff_counts_from_the_failure_not_from_the_start_of_the_batch(
+    session, queued_reply, call, agent, settings, make_session, monkeypatch
+):
+    create_reply(session=session, call=call, author=agent, form=reply_form(), settings=settings)
+    session.commit()
+    clock, seen = SteppingClock(), []
+    # Each failed send takes 10 s, less than the first backoff: no reply comes due again.
+    slow = _slow_send(clock, make_session, seen, takes=timedelta(seconds=10), fail=True)
+    monkeypatch.setattr(outbox, "send_message", slow)
+    started = clock()
+
+    assert deliver_due_replies(make_session=make_session, settings=settings, clock=clock) == 0
+
+    assert len(seen) == 2
+    session.expire_all()
+    for reply_id, claimed_at, _lease in seen:
+        reply = session.get(Reply, reply_id)
+        assert reply.status == ReplyStatus.QUEUED and reply.attempts == 1
+        assert reply.next_attempt_at == claimed_at + timedelta(seconds=10) + backoff(1)
+    assert seen[1][1] == started + timedelta(seconds=10)

@@ -7,9 +7,10 @@ import pytest
 from pypdf import PdfReader
 
 from hotline.auth.models import Role
+from hotline.calls.models import CallState
 from hotline.kit.errors import Conflict, InvalidInput, PermissionDenied
 from hotline.letters.models import Channel, ReplyStatus
-from hotline.letters.service import create_reply, retry_reply
+from hotline.letters.service import create_reply, preview_reply_pdf, retry_reply
 from hotline.rules.models import Rule
 from tests.letters.conftest import reply_form
 
@@ -111,3 +112,27 @@ def test_a_reply_is_immutable_except_its_delivery_fields(session, call, agent, s
     session.rollback()
     session.expire_all()
     assert session.get(type(reply), reply.id).body_md.startswith("Kære Søren")
+
+
+@pytest.mark.parametrize("state", [CallState.DONE, CallState.ABANDONED])
+def test_a_closed_call_takes_no_more_replies(session, call, agent, settings, state):
+    call.state = state
+    session.commit()
+
+    with pytest.raises(Conflict) as error:
+        create_reply(session=session, call=call, author=agent, form=reply_form(), settings=settings)
+    assert error.value.key == "letters.call_closed"
+    with pytest.raises(Conflict):
+        preview_reply_pdf(
+            session=session, call=call, author=agent, form=reply_form(), settings=settings
+        )
+
+
+def test_a_call_in_wrap_up_still_takes_replies(session, call, agent, settings):
+    call.state = CallState.WRAP_UP
+    session.commit()
+
+    reply = create_reply(
+        session=session, call=call, author=agent, form=reply_form(), settings=settings
+    )
+    assert reply.status == ReplyStatus.QUEUED

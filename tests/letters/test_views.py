@@ -6,6 +6,7 @@ import re
 from pypdf import PdfReader
 
 from hotline.auth.models import Role
+from hotline.calls.models import CallState
 from hotline.letters.models import Reply, ReplyStatus
 
 FORM = {
@@ -126,3 +127,52 @@ def test_posting_without_csrf_is_refused(login, call, agent):
     del client.headers["X-CSRF-Token"]
     response = client.post(f"/console/calls/{call.id}/reply", data={**FORM, "channel": "pdf"})
     assert response.status_code == 403
+
+
+def test_citing_an_unknown_topic_rerenders_the_composer_with_the_danish_message(
+    login, call, agent, session
+):
+    client = login(agent)
+    data = {**FORM, "topics": ["pas", "findes-ikke"], "channel": "email"}
+
+    sent = client.post(f"/console/calls/{call.id}/reply", data=data, headers={"HX-Request": "true"})
+    preview = client.post(f"/console/calls/{call.id}/reply/preview", data=data)
+
+    assert sent.status_code == 200 and preview.status_code == 422
+    for response in (sent, preview):
+        assert "Reglen »findes-ikke« findes ikke for kommunen." in response.text
+        assert "Her er svaret om dit pas." in response.text
+    assert session.query(Reply).count() == 0
+
+
+def test_a_closed_call_shows_why_instead_of_the_composer(login, call, agent, session):
+    client = login(agent)
+    client.post(f"/console/calls/{call.id}/reply", data={**FORM, "channel": "pdf"})
+    call.state = CallState.DONE
+    session.commit()
+
+    response = client.get(f"/console/calls/{call.id}/reply")
+
+    assert response.status_code == 200
+    assert "Opkaldet er afsluttet; der kan ikke sendes flere svar." in response.text
+    assert 'id="reply-form"' not in response.text
+    assert "Svar på din henvendelse til Aarhus Kommune" in response.text  # the reply sent before
+
+
+def test_sending_on_a_closed_call_is_refused_with_the_reason(login, call, agent, session):
+    call.state = CallState.ABANDONED
+    session.commit()
+    client = login(agent)
+
+    sent = client.post(
+        f"/console/calls/{call.id}/reply",
+        data={**FORM, "channel": "email"},
+        headers={"HX-Request": "true"},
+    )
+    preview = client.post(f"/console/calls/{call.id}/reply/preview", data=FORM)
+
+    assert sent.status_code == 200 and preview.status_code == 409
+    for response in (sent, preview):
+        assert "Opkaldet er afsluttet; der kan ikke sendes flere svar." in response.text
+        assert 'id="reply-form"' not in response.text
+    assert session.query(Reply).count() == 0
