@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from hotline.auth.deps import require_roles
 from hotline.auth.models import Role, User
@@ -51,6 +52,12 @@ async def cti_event(token: str, request: Request, session: Session = request_ses
     if not expected or not hmac.compare_digest(token.encode(), expected.encode()):
         raise NotFound("calls.cti_not_found")
     payload = await _cti_payload(request)
+    # The database work is synchronous: run it in a worker thread, never on the event loop.
+    return await run_in_threadpool(_record_cti_event, session=session, payload=payload)
+
+
+def _record_cti_event(*, session: Session, payload: dict[str, Any]) -> dict[str, Any]:
+    """Record the event; the answer the telephony platform gets."""
     try:
         call = record_cti_event(session=session, payload=payload)
     except IntegrityError:
@@ -61,6 +68,7 @@ async def cti_event(token: str, request: Request, session: Session = request_ses
 
 
 async def _cti_payload(request: Request) -> dict[str, Any]:
+    """The event's fields from a JSON or form body (read on the event loop, no database)."""
     if request.headers.get("content-type", "").startswith("application/json"):
         try:
             payload = await request.json()

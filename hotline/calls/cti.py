@@ -6,13 +6,14 @@ from collections.abc import Mapping
 from typing import Any
 
 import phonenumbers
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hotline.auth.models import Role, User
 from hotline.calls.models import Call, CallState, CtiEvent
+from hotline.calls.queue import assign_call
 from hotline.db import utcnow
-from hotline.kit.errors import InvalidInput, NotFound
+from hotline.kit.errors import Conflict, InvalidInput, NotFound
 from hotline.municipalities.service import municipality_for_dialled_number
 
 log = logging.getLogger(__name__)
@@ -109,23 +110,16 @@ def _offer_call(*, session: Session, cti_call_id: str, payload: Mapping[str, Any
 
 
 def _answer_call(*, session: Session, call: Call, payload: Mapping[str, Any]) -> None:
-    now = utcnow()
+    """Assign the call to the answering agent; without one it stays waiting and unanswered."""
     agent = _answering_agent(session=session, payload=payload)
-    if agent is not None and call.state == CallState.WAITING:
-        busy = select(Call.id).where(
-            Call.agent_id == agent.id, Call.state.in_([CallState.ACTIVE, CallState.WRAP_UP])
+    if agent is None or call.state != CallState.WAITING:
+        return
+    try:
+        assign_call(session=session, call_id=call.id, agent=agent)
+    except Conflict as exc:
+        log.warning(
+            "CTI answer of %s by %s not applied: %s", call.reference, agent.username, exc.key
         )
-        claimed = session.execute(
-            update(Call)
-            .where(Call.id == call.id, Call.state == CallState.WAITING, ~busy.exists())
-            .values(state=CallState.ACTIVE, agent_id=agent.id, answered_at=now)
-            .execution_options(synchronize_session=False)
-        )
-        if claimed.rowcount == 1:
-            session.refresh(call)
-            return
-    if call.answered_at is None:
-        call.answered_at = now
 
 
 def _hang_up_call(*, call: Call) -> None:

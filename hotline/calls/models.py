@@ -4,7 +4,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hotline.auth.models import User
@@ -46,6 +46,17 @@ class Call(Base):
     """One citizen's call, from the first CTI event to wrap-up."""
 
     __tablename__ = "calls"
+    __table_args__ = (
+        # An agent has at most one open call; this holds where a NOT EXISTS check cannot see
+        # another transaction's uncommitted claim (READ COMMITTED).
+        Index(
+            "uq_calls_open_agent",
+            "agent_id",
+            unique=True,
+            sqlite_where=text("state IN ('active', 'wrap_up')"),
+            postgresql_where=text("state IN ('active', 'wrap_up')"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str] = mapped_column(String(20), unique=True)

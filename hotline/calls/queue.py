@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from hotline.auth.models import Role, User
@@ -55,19 +56,26 @@ def waited_seconds(offered_at: datetime, now: datetime | None = None) -> int:
 def claim_call(*, session: Session, call_id: int, agent: User) -> Call:
     """Take a waiting call; exactly one of several agents claiming at once wins."""
     ensure_role(agent, *CLAIMING_ROLES)
-    now = utcnow()
+    return assign_call(session=session, call_id=call_id, agent=agent)
+
+
+def assign_call(*, session: Session, call_id: int, agent: User) -> Call:
+    """Make a waiting call the agent's active call (a claim or a CTI answer), or raise why not."""
     busy = select(Call.id).where(Call.agent_id == agent.id, Call.state.in_(BUSY_STATES))
-    # One conditional UPDATE: the database serialises concurrent claims on the row.
-    result = session.execute(
-        update(Call)
-        .where(Call.id == call_id, Call.state == CallState.WAITING, ~busy.exists())
-        .values(
-            state=CallState.ACTIVE,
-            agent_id=agent.id,
-            answered_at=func.coalesce(Call.answered_at, now),
-        )
-        .execution_options(synchronize_session=False)
-    )
+    # One conditional UPDATE: the database serialises concurrent claims on the row. A concurrent
+    # claim by the same agent of another call is invisible to NOT EXISTS under READ COMMITTED;
+    # the unique index uq_calls_open_agent refuses it, inside a savepoint so that the rest of the
+    # transaction survives the refusal.
+    try:
+        with session.begin_nested():
+            result = session.execute(
+                update(Call)
+                .where(Call.id == call_id, Call.state == CallState.WAITING, ~busy.exists())
+                .values(state=CallState.ACTIVE, agent_id=agent.id, answered_at=utcnow())
+                .execution_options(synchronize_session=False)
+            )
+    except IntegrityError as exc:
+        raise Conflict("calls.agent_busy") from exc
     if result.rowcount == 1:
         return session.get(Call, call_id, populate_existing=True)
     if session.scalar(busy.limit(1)) is not None:

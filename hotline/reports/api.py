@@ -1,7 +1,5 @@
 """JSON API of the reports domain: the call-cost report as CSV."""
 
-from datetime import date
-
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
@@ -9,23 +7,11 @@ from sqlalchemy.orm import Session
 from hotline.auth.deps import require_roles
 from hotline.auth.models import Role, User
 from hotline.db import request_session
-from hotline.kit.errors import InvalidInput
 from hotline.reports.export import cost_report_csv, cost_report_filename
-from hotline.reports.service import cost_report
+from hotline.reports.service import cost_report, parse_period
 
 router = APIRouter(prefix="/api", tags=["reports"])
 report_readers = require_roles(Role.SUPERVISOR, Role.SYSTEM_ADMIN)
-
-
-def parse_period(start: str, end: str) -> tuple[date, date]:
-    """The period from two YYYY-MM-DD strings; a bad date or a reversed period is refused."""
-    try:
-        first, last = date.fromisoformat(start), date.fromisoformat(end)
-    except ValueError as exc:
-        raise InvalidInput("reports.bad_date") from exc
-    if first > last:
-        raise InvalidInput("reports.period_reversed")
-    return first, last
 
 
 @router.get("/reports/cost.csv")

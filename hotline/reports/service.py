@@ -13,11 +13,13 @@ from hotline.calls.service import after_call_seconds, talk_seconds
 from hotline.kit.dates import COPENHAGEN
 from hotline.kit.errors import InvalidInput
 from hotline.municipalities.models import Municipality
-from hotline.reports.models import CostRate
+from hotline.reports.models import ALLOCATION_METHODS, CostRate
 
 ORE = Decimal("0.01")
 UNKNOWN_NAME = "Ukendt kommune"
 MAX_PERIOD_DAYS = 3 * 366
+# base_plus_usage: this share of the fixed cost is split equally, the rest by answered calls.
+BASE_SHARE = Decimal("0.20")
 DEFAULT_RATE = {
     "effective_from": date(2020, 1, 1),
     "agent_cost_per_hour": Decimal("450.00"),
@@ -62,6 +64,7 @@ class CostReport:
     rows: list[CostRow]
     fixed_cost: Decimal
     variable_cost: Decimal
+    fixed_allocation: str = "calls"
 
     @property
     def total_cost(self) -> Decimal:
@@ -81,6 +84,17 @@ class CostReport:
             variable_cost=self.variable_cost,
             fixed_cost=self.fixed_cost,
         )
+
+
+def parse_period(start: str, end: str) -> tuple[date, date]:
+    """The period from two YYYY-MM-DD strings; a bad date or a reversed period is refused."""
+    try:
+        first, last = date.fromisoformat(start), date.fromisoformat(end)
+    except ValueError as exc:
+        raise InvalidInput("reports.bad_date") from exc
+    if first > last:
+        raise InvalidInput("reports.period_reversed")
+    return first, last
 
 
 def ensure_default_cost_rate(*, session: Session) -> CostRate:
@@ -128,8 +142,11 @@ def cost_report(*, session: Session, start: date, end: date) -> CostReport:
     ):
         row.variable_cost = amount
     fixed_total = _round(_fixed_cost(rates, start, end))
-    fixed_rate = rate_on(rates, end)
-    weights = _allocation_weights(ordered, fixed_rate.fixed_allocation)
+    # Variable cost follows the rate of each call's date and the platform fee the rate of each
+    # day, but the whole period's fixed cost is split by one method: the rate in force on the
+    # period's last day decides it (the supervisor page says so).
+    method = rate_on(rates, end).fixed_allocation
+    weights = _allocation_weights(ordered, method)
     weight_sum = sum(weights)
     if ordered and weight_sum > 0:
         shares = [fixed_total * w / weight_sum for w in weights]
@@ -138,7 +155,7 @@ def cost_report(*, session: Session, start: date, end: date) -> CostReport:
     else:
         # Nobody to bill: the fixed cost stays unallocated rather than vanish from the total.
         fixed_total = Decimal("0.00")
-    return CostReport(start, end, ordered, fixed_total, variable_total)
+    return CostReport(start, end, ordered, fixed_total, variable_total, method)
 
 
 def _calls_offered(*, session: Session, start: date, end: date) -> list[Call]:
@@ -155,8 +172,11 @@ def _add_call(row: CostRow, call: Call, rate: CostRate | None) -> None:
     row.offered += 1
     if call.state == CallState.ABANDONED:
         row.abandoned += 1
-    elif call.answered_at is not None:
-        row.answered += 1
+        return
+    if call.answered_at is None:
+        return
+    # Only an answered call has talk time, after-call work and a variable cost.
+    row.answered += 1
     talk = talk_seconds(call) or 0
     handled = talk + (after_call_seconds(call) or 0)
     row.handled_seconds += handled
@@ -179,15 +199,25 @@ def _fixed_cost(rates: list[CostRate], start: date, end: date) -> Decimal:
 
 
 def _allocation_weights(rows: list[CostRow], method: str) -> list[Decimal]:
-    if method == "equal":
+    """Each row's weight in the fixed cost by the rate's method (one of ALLOCATION_METHODS)."""
+    # "calls": by answered calls; "minutes": by handled minutes; "equal": the same for every row;
+    # "base_plus_usage": BASE_SHARE split equally between the rows, the rest by answered calls.
+    # The rows are the municipalities (and "Ukendt kommune") with calls in the period. When no
+    # call was answered (or handled), "calls", "minutes" and the usage part go by offered calls.
+    if method not in ALLOCATION_METHODS:
+        raise InvalidInput("reports.unknown_allocation", method=method)
+    if method == "equal" or not rows:
         return [Decimal(1) for _ in rows]
     if method == "minutes":
-        weights = [Decimal(r.handled_seconds) for r in rows]
-    else:  # "calls" (and the default): by share of answered calls
-        weights = [Decimal(r.answered) for r in rows]
-    if sum(weights) == 0:
-        weights = [Decimal(r.offered) for r in rows]
-    return weights
+        usage = [Decimal(r.handled_seconds) for r in rows]
+    else:
+        usage = [Decimal(r.answered) for r in rows]
+    if sum(usage) == 0:
+        usage = [Decimal(r.offered) for r in rows]
+    if method != "base_plus_usage":
+        return usage
+    usage_sum = sum(usage)
+    return [BASE_SHARE / len(rows) + (1 - BASE_SHARE) * u / usage_sum for u in usage]
 
 
 def _largest_remainder(amounts: list[Decimal], total: Decimal) -> list[Decimal]:

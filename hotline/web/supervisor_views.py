@@ -11,9 +11,8 @@ from hotline.calls.queue import queue_status
 from hotline.db import request_session
 from hotline.i18n import t
 from hotline.kit.errors import InvalidInput
-from hotline.reports.api import parse_period
 from hotline.reports.export import danish_decimal
-from hotline.reports.service import cost_report, current_month
+from hotline.reports.service import cost_report, current_month, parse_period
 from hotline.web.templating import render
 
 router = APIRouter(include_in_schema=False)

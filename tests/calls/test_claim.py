@@ -1,14 +1,15 @@
 """Claiming calls: atomic, one call per agent, only agents and supervisors."""
 
 import threading
+import time
 
 import pytest
 from sqlalchemy import select
 
 from hotline.auth.models import Role, User
-from hotline.calls.models import Call, CallState
+from hotline.calls.models import Call, CallState, ContactReason
 from hotline.calls.queue import claim_call, claim_next_call, list_waiting_calls
-from hotline.db import make_sessionmaker
+from hotline.db import make_sessionmaker, utcnow
 from hotline.kit.errors import Conflict, PermissionDenied
 
 
@@ -99,3 +100,58 @@ def test_claim_over_the_api(new_call, api_client, make_user):
     assert response.json()["reference"] == reference and response.json()["state"] == "active"
     other = api_client(make_user(Role.AGENT))
     assert other.post(f"/api/calls/{response.json()['id']}/claim").status_code == 409
+
+
+def test_one_agent_claiming_two_calls_at_once_gets_exactly_one(
+    engine, new_call, make_user, session
+):
+    """Under READ COMMITTED, NOT EXISTS misses the other uncommitted claim; the index does not."""
+    call_ids = [_call(session, new_call()[1]).id for _ in range(2)]
+    agent_id = make_user(Role.AGENT).id
+    sessionmaker = make_sessionmaker(engine)
+    barrier = threading.Barrier(2)
+    results: list[str] = []
+    lock = threading.Lock()
+
+    def attempt(call_id: int) -> None:
+        with sessionmaker() as own:
+            agent = own.get(User, agent_id)
+            own.commit()
+            # Work done before the claim in the same transaction must survive a refused claim.
+            own.add(ContactReason(code=f"t-{call_id}", label="Test"))
+            barrier.wait()
+            try:
+                claim_call(session=own, call_id=call_id, agent=agent)
+                # Hold the claim uncommitted while the other thread claims.
+                time.sleep(0.5)
+                outcome = "won"
+            except Conflict as exc:
+                outcome = exc.key
+            own.commit()
+        with lock:
+            results.append(outcome)
+
+    threads = [threading.Thread(target=attempt, args=(c,)) for c in call_ids]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+
+    assert sorted(results) == ["calls.agent_busy", "won"]
+    session.expire_all()
+    states = [session.get(Call, c).state for c in call_ids]
+    assert sorted(states) == [CallState.ACTIVE, CallState.WAITING]
+    reasons = session.scalars(select(ContactReason.code).where(ContactReason.code.like("t-%")))
+    assert sorted(reasons) == sorted(f"t-{c}" for c in call_ids)
+
+
+def test_claim_after_an_unmatched_cti_answer_is_answered_at_the_claim(
+    new_call, cti, make_user, session
+):
+    call_id, reference = new_call()
+    assert cti(event="answer", callId=call_id, user="nobody").status_code == 200
+    before_claim = utcnow()
+    call = claim_call(
+        session=session, call_id=_call(session, reference).id, agent=make_user(Role.AGENT)
+    )
+    assert call.answered_at >= before_claim

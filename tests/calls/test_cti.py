@@ -1,8 +1,12 @@
 """The CTI webhook: newCall, answer and hangup from the telephony platform."""
 
+import asyncio
+
 from sqlalchemy import func, select
 
 from hotline.auth.models import Role
+from hotline.calls import api
+from hotline.calls.cti import record_cti_event
 from hotline.calls.models import Call, CallState, CtiEvent
 
 
@@ -92,11 +96,46 @@ def test_answer_by_known_user_assigns_the_call(new_call, cti, session, make_user
     assert call.ended_at is not None and call.state == CallState.WRAP_UP
 
 
-def test_answer_by_unknown_user_only_marks_answered(new_call, cti, session):
+def test_answer_by_unknown_user_leaves_the_call_waiting_and_unanswered(new_call, cti, session):
     call_id, _ = new_call()
     assert cti(event="answer", callId=call_id, user="nobody").status_code == 200
     call = session.scalar(select(Call).where(Call.cti_call_id == call_id))
-    assert call.state == CallState.WAITING and call.answered_at is not None
+    assert call.state == CallState.WAITING and call.answered_at is None
+
+    assert cti(event="hangup", callId=call_id).status_code == 200
+    session.refresh(call)
+    assert call.state == CallState.ABANDONED and call.answered_at is None
+
+
+def test_answer_by_an_agent_with_an_open_call_leaves_the_call_waiting(
+    new_call, cti, session, make_user
+):
+    make_user(Role.AGENT, username="mette")
+    first, _ = new_call()
+    second, _ = new_call()
+    assert cti(event="answer", callId=first, user="mette").status_code == 200
+    assert cti(event="answer", callId=second, user="mette").status_code == 200
+    call = session.scalar(select(Call).where(Call.cti_call_id == second))
+    assert call.state == CallState.WAITING and call.agent_id is None
+    assert call.answered_at is None
+
+
+def test_cti_event_runs_the_database_work_off_the_event_loop(new_call, cti, monkeypatch):
+    """A synchronous SQLite write waiting on busy_timeout must not freeze every request."""
+    loops: list[bool] = []
+
+    def recording(**kwargs):
+        try:
+            asyncio.get_running_loop()
+            loops.append(True)
+        except RuntimeError:
+            loops.append(False)
+        return record_cti_event(**kwargs)
+
+    monkeypatch.setattr(api, "record_cti_event", recording)
+    call_id, _ = new_call()
+    assert cti(event="hangup", callId=call_id).status_code == 200
+    assert loops == [False, False]
 
 
 def test_event_for_unknown_call_id_is_404(cti):

@@ -4,11 +4,19 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
 
 from hotline.auth.models import Role
 from hotline.calls.models import Call, CallState, Outcome
+from hotline.kit.errors import InvalidInput
 from hotline.reports.models import CostRate
-from hotline.reports.service import _largest_remainder, cost_report, ensure_default_cost_rate
+from hotline.reports.service import (
+    _largest_remainder,
+    cost_report,
+    ensure_default_cost_rate,
+    parse_period,
+)
 
 NOVEMBER = (date(2026, 11, 1), date(2026, 11, 30))
 
@@ -102,6 +110,87 @@ def test_largest_remainder_sums_exactly():
     assert sorted(parts) == [Decimal("33.33"), Decimal("33.33"), Decimal("33.34")]
 
 
+def test_abandoned_call_marked_answered_is_not_billed(session, calls):
+    """An early CTI answer once set answered_at on calls that were then abandoned."""
+    add_call(session, 20, "0851", state=CallState.ABANDONED)
+    session.flush()
+    call = session.scalar(select(Call).where(Call.reference == "DH-T00020"))
+    call.answered_at = call.offered_at + timedelta(seconds=5)
+    call.ended_at = call.offered_at + timedelta(minutes=30)
+    session.commit()
+    report = cost_report(session=session, start=NOVEMBER[0], end=NOVEMBER[1])
+    row = {r.code: r for r in report.rows}["0851"]
+    assert (row.offered, row.answered, row.abandoned) == (3, 2, 1)
+    # Only the two answered calls: 233 + 119 + 97 + 13 s handled, 330 s talk.
+    assert row.handled_seconds == 462
+    assert row.variable_cost == (Decimal(462) * 450 / 3600 + Decimal(330) / 600).quantize(
+        Decimal("0.01")
+    )
+
+
+def _add_rate(session, effective_from: date, allocation: str, platform: str = "25000") -> None:
+    session.add(
+        CostRate(
+            effective_from=effective_from,
+            agent_cost_per_hour=Decimal("450"),
+            telephony_per_minute=Decimal("0.10"),
+            platform_monthly=Decimal(platform),
+            fixed_allocation=allocation,
+            baseline_cost_per_call=Decimal("95"),
+        )
+    )
+    session.commit()
+
+
+def test_base_plus_usage_splits_a_fifth_equally_and_the_rest_by_answered_calls(session, calls):
+    _add_rate(session, date(2026, 11, 1), "base_plus_usage")
+    report = cost_report(session=session, start=NOVEMBER[0], end=NOVEMBER[1])
+    # 5000 kr. in four equal parts, 20000 kr. by answered calls 2/8, 3/8, 2/8, 1/8.
+    assert {r.code: r.fixed_cost for r in report.rows} == {
+        "0461": Decimal("6250.00"),
+        "0751": Decimal("8750.00"),
+        "0851": Decimal("6250.00"),
+        "": Decimal("3750.00"),
+    }
+    assert report.fixed_allocation == "base_plus_usage"
+
+
+def test_the_rate_in_force_at_the_period_end_decides_the_allocation(session, calls):
+    _add_rate(session, date(2026, 11, 16), "equal")
+    report = cost_report(session=session, start=NOVEMBER[0], end=NOVEMBER[1])
+    assert len({r.fixed_cost for r in report.rows}) == 1
+    earlier = cost_report(session=session, start=NOVEMBER[0], end=date(2026, 11, 15))
+    assert earlier.fixed_allocation == "calls"
+
+
+def test_unknown_allocation_method_is_refused(session):
+    with pytest.raises(InvalidInput) as exc:
+        _add_rate(session, date(2026, 11, 1), "by_population")
+    assert exc.value.key == "reports.unknown_allocation"
+    session.rollback()
+    with pytest.raises(IntegrityError):
+        session.execute(
+            insert(CostRate).values(
+                effective_from=date(2026, 11, 1),
+                agent_cost_per_hour=Decimal("450"),
+                telephony_per_minute=Decimal("0.10"),
+                platform_monthly=Decimal("25000"),
+                fixed_allocation="by_population",
+                baseline_cost_per_call=Decimal("95"),
+                created_at=datetime.now(UTC),
+            )
+        )
+
+
+def test_parse_period_is_shared_from_the_service():
+    from hotline.web import supervisor_views
+
+    assert supervisor_views.parse_period is parse_period
+    assert parse_period("2026-11-01", "2026-11-30") == NOVEMBER
+    with pytest.raises(InvalidInput):
+        parse_period("2026-11-30", "2026-11-01")
+
+
 def test_later_rate_applies_from_its_date(session, calls):
     session.add(
         CostRate(
@@ -173,6 +262,7 @@ def test_supervisor_page_shows_queue_and_report(login, make_user, calls):
     assert page.status_code == 200
     assert "Ventende opkald" in page.text and "Aarhus Kommune" in page.text
     assert "9375,00" in page.text and "25000,00" in page.text
+    assert "efter andel af besvarede opkald" in page.text
     assert "/api/reports/cost.csv?from=2026-11-01&amp;to=2026-11-30" in page.text
     assert client.get("/supervisor").status_code == 200  # default period: this month
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 13:15:19.555162
+Create Date: 2026-11-23 14:28:06.277900
 """
 
 from collections.abc import Sequence
@@ -157,6 +157,13 @@ def upgrade() -> None:
         )
         batch_op.create_index(batch_op.f("ix_calls_offered_at"), ["offered_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_calls_state"), ["state"], unique=False)
+        batch_op.create_index(
+            "uq_calls_open_agent",
+            ["agent_id"],
+            unique=True,
+            sqlite_where=sa.text("state IN ('active', 'wrap_up')"),
+            postgresql_where=sa.text("state IN ('active', 'wrap_up')"),
+        )
 
     op.create_table(
         "cost_rates",
@@ -169,6 +176,10 @@ def upgrade() -> None:
         sa.Column("baseline_cost_per_call", sa.Numeric(precision=12, scale=2), nullable=False),
         sa.Column("created_by_id", sa.Integer(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.CheckConstraint(
+            "fixed_allocation IN ('calls', 'minutes', 'equal', 'base_plus_usage')",
+            name=op.f("ck_cost_rates_fixed_allocation"),
+        ),
         sa.ForeignKeyConstraint(
             ["created_by_id"], ["users.id"], name=op.f("fk_cost_rates_created_by_id_users")
         ),
@@ -344,6 +355,11 @@ def downgrade() -> None:
     op.drop_table("postal_codes")
     op.drop_table("cost_rates")
     with op.batch_alter_table("calls", schema=None) as batch_op:
+        batch_op.drop_index(
+            "uq_calls_open_agent",
+            sqlite_where=sa.text("state IN ('active', 'wrap_up')"),
+            postgresql_where=sa.text("state IN ('active', 'wrap_up')"),
+        )
         batch_op.drop_index(batch_op.f("ix_calls_state"))
         batch_op.drop_index(batch_op.f("ix_calls_offered_at"))
         batch_op.drop_index(batch_op.f("ix_calls_municipality_code"))
