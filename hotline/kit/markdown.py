@@ -1,5 +1,7 @@
 """Markdown to safe HTML: markdown-it (CommonMark, no raw HTML) then nh3 sanitising."""
 
+from functools import lru_cache
+
 import nh3
 from markdown_it import MarkdownIt
 
@@ -32,6 +34,8 @@ ALLOWED_URL_SCHEMES = {"http", "https", "mailto"}
 _markdown = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
 
 
+# Rule texts are rendered on every resolve; versions are immutable, so the same text recurs.
+@lru_cache(maxsize=4096)
 def render_markdown(text: str) -> str:
     """Render Markdown to sanitised HTML (no raw HTML, no images, safe links only)."""
     html = _markdown.render(text or "")

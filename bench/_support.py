@@ -1,0 +1,185 @@
+"""Shared benchmark helpers: percentiles, loopback uvicorn servers in a subprocess, a load driver.
+
+`python -m bench._support serve <kind> <port> <arg>` is how a server subprocess starts:
+kind "real" serves hotline.main.create_app on the database URL in <arg> (data dir next to it),
+kind "bare-sync" / "bare-async" serve one JSON endpoint returning the dict in the JSON file <arg>.
+"""
+
+import json
+import math
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+HOST = "127.0.0.1"
+# Both servers get exactly these uvicorn settings: one process, no access log.
+UVICORN_OPTIONS = {"host": HOST, "workers": 1, "log_level": "warning", "access_log": False}
+
+
+def percentile(values: list[float], pct: float) -> float:
+    """The pct-th percentile (nearest rank) of the values."""
+    ordered = sorted(values)
+    rank = max(1, math.ceil(pct / 100 * len(ordered)))
+    return ordered[rank - 1]
+
+
+def free_port() -> int:
+    """A currently free TCP port on the loopback interface."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
+
+
+class Server:
+    """A uvicorn server in a subprocess on a loopback port; use as a context manager."""
+
+    def __init__(self, kind: str, arg: str, ready_path: str = "/") -> None:
+        self.kind, self.arg, self.ready_path = kind, arg, ready_path
+        self.port = free_port()
+        self.base_url = f"http://{HOST}:{self.port}"
+        self.process: subprocess.Popen | None = None
+
+    def __enter__(self) -> "Server":
+        command = [sys.executable, "-m", "bench._support", "serve", self.kind, str(self.port)]
+        self.process = subprocess.Popen([*command, self.arg], cwd=PROJECT_ROOT)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self.kind} server exited with {self.process.returncode}")
+            try:
+                httpx.get(self.base_url + self.ready_path, timeout=1)
+                return self
+            except httpx.TransportError:
+                time.sleep(0.1)
+        self.__exit__(None, None, None)
+        raise RuntimeError(f"{self.kind} server did not start on {self.base_url}")
+
+    def __exit__(self, *_exc) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGINT)  # uvicorn shuts down gracefully (lifespan)
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+@dataclass
+class LoadResult:
+    """The outcome of one load run."""
+
+    requests: int
+    errors: int
+    seconds: float
+
+    @property
+    def per_second(self) -> float:
+        """Successful requests per second."""
+        return (self.requests - self.errors) / self.seconds if self.seconds else 0.0
+
+
+def drive(
+    base_url: str,
+    next_request: Callable[[int], tuple[str, dict]],
+    *,
+    headers: dict[str, str] | None = None,
+    workers: int = 4,
+    seconds: float = 5.0,
+    max_requests: int = 100_000,
+    warmup: int = 50,
+) -> LoadResult:
+    """GET next_request(i) -> (path, params) from `workers` threads for a fixed time.
+
+    One pooled httpx client (keep-alive, a connection per worker); a non-200 is an error.
+    """
+    limits = httpx.Limits(max_connections=workers, max_keepalive_connections=workers)
+    with httpx.Client(base_url=base_url, headers=headers, limits=limits, timeout=30) as client:
+        for i in range(warmup):
+            path, params = next_request(i)
+            client.get(path, params=params).raise_for_status()
+        lock = threading.Lock()
+        counter = {"issued": 0, "errors": 0}
+        deadline = time.perf_counter() + seconds
+
+        def worker() -> None:
+            while time.perf_counter() < deadline:
+                with lock:
+                    if counter["issued"] >= max_requests:
+                        return
+                    i = counter["issued"]
+                    counter["issued"] += 1
+                path, params = next_request(i)
+                try:
+                    ok = client.get(path, params=params).status_code == 200
+                except httpx.HTTPError:
+                    ok = False
+                if not ok:
+                    with lock:
+                        counter["errors"] += 1
+
+        threads = [threading.Thread(target=worker) for _ in range(workers)]
+        start = time.perf_counter()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        elapsed = time.perf_counter() - start
+    return LoadResult(counter["issued"], counter["errors"], elapsed)
+
+
+def _bare_app(payload: dict, *, sync: bool):
+    from fastapi import FastAPI
+
+    app = FastAPI()
+    if sync:  # a plain `def`, run in the threadpool like the real resolve route
+
+        @app.get("/api/bare")
+        def bare_sync(municipality: str = "", topic: str = "") -> dict:
+            return payload
+
+    else:
+
+        @app.get("/api/bare")
+        async def bare_async(municipality: str = "", topic: str = "") -> dict:
+            return payload
+
+    return app
+
+
+def _serve(kind: str, port: int, arg: str) -> None:
+    import uvicorn
+
+    if kind == "real":
+        from hotline.config import Settings
+        from hotline.main import create_app
+
+        settings = Settings(
+            database_url=arg,
+            data_dir=Path(arg.removeprefix("sqlite:///")).parent,
+            demo_mode=True,
+            outbox_worker=False,
+            secret_key="bench-secret-key-not-for-production",
+            cti_token="bench-cti-token",
+        )
+        app = create_app(settings)
+    else:
+        payload = json.loads(Path(arg).read_text(encoding="utf-8"))
+        app = _bare_app(payload, sync=kind == "bare-sync")
+    uvicorn.run(app, port=port, **UVICORN_OPTIONS)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 5 and sys.argv[1] == "serve":
+        _serve(sys.argv[2], int(sys.argv[3]), sys.argv[4])
+    else:
+        sys.exit("usage: python -m bench._support serve <real|bare-sync|bare-async> <port> <arg>")
