@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     secure_cookies: bool | None = None
     mail_from: str = "noreply@digitalhotline.example"
     kb_rules_dir: Path = PROJECT_ROOT / "kb_rules"
+    # A rule whose newest source check is older than this is flagged "needs checking".
+    rules_verify_after_days: int = 365
     letterheads_dir: Path = PROJECT_ROOT / "letterheads"
     session_max_age_s: int = 8 * 3600
     outbox_interval_s: float = 5.0

@@ -2,7 +2,7 @@
 
 from datetime import date
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy.orm import Session
 
 from hotline.auth.deps import current_user
@@ -19,6 +19,7 @@ CODE = Query(pattern=r"^\d{4}$", description="kommunekode, e.g. 0751")
 
 @router.get("/rules/resolve", response_model=ResolvedRule)
 def resolve(
+    request: Request,
     municipality: str = CODE,
     topic: str = Query(max_length=100),
     on: date | None = None,
@@ -27,11 +28,18 @@ def resolve(
 ) -> ResolvedRule:
     """A topic as it applies in a municipality (on a date, default today)."""
     get_municipality(session=session, code=municipality)
-    return resolve_rule(session=session, topic_slug=topic, municipality_code=municipality, on=on)
+    return resolve_rule(
+        session=session,
+        topic_slug=topic,
+        municipality_code=municipality,
+        on=on,
+        verify_after_days=_verify_after_days(request),
+    )
 
 
 @router.get("/rules/topics", response_model=list[TopicSummary])
 def topics(
+    request: Request,
     municipality: str = CODE,
     on: date | None = None,
     user: User = Depends(current_user),
@@ -39,11 +47,17 @@ def topics(
 ) -> list[TopicSummary]:
     """Every topic in force for a municipality."""
     get_municipality(session=session, code=municipality)
-    return list_resolved_topics(session=session, municipality_code=municipality, on=on)
+    return list_resolved_topics(
+        session=session,
+        municipality_code=municipality,
+        on=on,
+        verify_after_days=_verify_after_days(request),
+    )
 
 
 @router.get("/rules/search", response_model=list[TopicSummary])
 def search(
+    request: Request,
     municipality: str = CODE,
     q: str = Query(default="", max_length=200),
     on: date | None = None,
@@ -52,7 +66,13 @@ def search(
 ) -> list[TopicSummary]:
     """Topics of a municipality matching a query."""
     get_municipality(session=session, code=municipality)
-    return search_rules(session=session, municipality_code=municipality, query=q, on=on)
+    return search_rules(
+        session=session,
+        municipality_code=municipality,
+        query=q,
+        on=on,
+        verify_after_days=_verify_after_days(request),
+    )
 
 
 @router.put("/rules/local/{code}/{slug}")
@@ -89,3 +109,7 @@ def history(
         {**version_snapshot(v), "author": v.author_name, "created_at": v.created_at.isoformat()}
         for v in versions
     ]
+
+
+def _verify_after_days(request: Request) -> int:
+    return request.app.state.settings.rules_verify_after_days

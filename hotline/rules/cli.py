@@ -29,3 +29,35 @@ def import_command(directory: Path | None) -> None:
             raise SystemExit(1) from exc
         session.commit()
     click.echo(str(summary))
+
+
+@rules.command("export")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--overwrite",
+    is_flag=True,
+    help="Replace files that differ from the database (e.g. when exporting into kb_rules).",
+)
+def export_command(directory: Path, overwrite: bool) -> None:
+    """Write the local rules (newest version of each) to DIRECTORY/local/<kommunekode>/<slug>.md.
+
+    DIRECTORY is required: nothing is written into the shipped kb_rules unless you name it.
+    """
+    from hotline.cli import open_session
+    from hotline.config import Settings
+    from hotline.rules.exporter import RuleExportError, export_local_rules
+
+    settings = Settings()
+    with open_session(settings) as session:
+        try:
+            summary = export_local_rules(session=session, directory=directory, overwrite=overwrite)
+        except RuleExportError as exc:
+            for problem in exc.problems:
+                click.echo(problem, err=True)
+            click.echo("Nothing was written.", err=True)
+            raise SystemExit(1) from exc
+    for relative in summary.written:
+        click.echo(f"wrote {relative}")
+    for relative in summary.unchanged:
+        click.echo(f"unchanged {relative}")
+    click.echo(f"{summary} ({directory})")

@@ -80,6 +80,13 @@ def parse_rule_file(
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         return None, [f"{relative_path}: file: cannot be read ({exc})"]
+    return parse_rule_text(text, relative_path, municipality_code, path.stem)
+
+
+def parse_rule_text(
+    text: str, relative_path: str, municipality_code: str | None, stem: str
+) -> tuple[RuleFile | None, list[str]]:
+    """Parse a rule file's text (stem: its file name without .md); the rule or the problems."""
     match = _FRONT_MATTER.match(text)
     if match is None:
         return None, [f"{relative_path}: front matter: missing (the file must start with ---)"]
@@ -99,7 +106,7 @@ def parse_rule_file(
         ]
     body_md, agent_notes_md = split_agent_notes(match.group(2))
     rule = RuleFile(relative_path, municipality_code, front, body_md, agent_notes_md)
-    return rule, _file_problems(rule, path.stem)
+    return rule, _file_problems(rule, stem)
 
 
 def split_agent_notes(markdown: str) -> tuple[str, str]:

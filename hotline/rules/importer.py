@@ -11,7 +11,7 @@ from hotline.municipalities.models import Municipality
 from hotline.rules.files import RuleFile, parse_rule_file
 from hotline.rules.models import Rule, RuleMode, RuleVersion
 
-_COMPARED = (
+COMPARED_FIELDS = (
     "mode",
     "title",
     "category",
@@ -154,7 +154,10 @@ def _add_version_if_changed(
 ) -> bool:
     payload = rule_file.version_payload()
     imported = [v for v in rule.versions if v.source_path is not None]
-    if imported and _snapshot(imported[-1]) == payload:
+    if imported and stored_payload(imported[-1]) == payload:
+        return False
+    if rule.versions and stored_payload(rule.versions[-1]) == payload:
+        # The file says what the newest version (e.g. an exported admin edit) already says.
         return False
     rule.current_version += 1
     version = RuleVersion(
@@ -169,8 +172,13 @@ def _add_version_if_changed(
     return True
 
 
-def _snapshot(version: RuleVersion) -> dict[str, Any]:
-    return {name: getattr(version, name) for name in _COMPARED}
+def stored_payload(version: RuleVersion) -> dict[str, Any]:
+    """A stored version as a file's version_payload() would give it (texts with \\n endings)."""
+    payload = {name: getattr(version, name) for name in COMPARED_FIELDS}
+    payload["mode"] = str(payload["mode"])
+    for name in ("body_md", "agent_notes_md"):
+        payload[name] = payload[name].replace("\r\n", "\n").replace("\r", "\n").strip()
+    return payload
 
 
 def _relative(path: Path, directory: Path) -> str:

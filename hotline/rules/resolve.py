@@ -1,7 +1,7 @@
 """Resolve a topic for a municipality on a date: the national rule, then the local layer."""
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -19,6 +19,7 @@ from hotline.rules.schemas import (
 )
 
 FIELD_ORDER = ("fee_dkk", "deadline", "phone", "self_service_url", "legal_basis")
+DEFAULT_VERIFY_AFTER_DAYS = 365  # Settings.rules_verify_after_days
 
 
 def today_in_denmark() -> date:
@@ -105,7 +106,24 @@ class Layers:
         order = {key: i for i, key in enumerate(FIELD_ORDER)}
         return dict(sorted(merged.items(), key=lambda item: order.get(item[0], len(order))))
 
-    def summary(self) -> TopicSummary:
+    def newest_verified(self) -> date | None:
+        """The newest `verified` date among the sources of the versions in use, or None."""
+        dates = []
+        for version in (self.national, self.local):
+            for source in version.sources if version else ():
+                verified = source.get("verified") if isinstance(source, dict) else None
+                try:
+                    dates.append(date.fromisoformat(str(verified)))
+                except ValueError:
+                    continue  # not a date: does not count as a check
+        return max(dates, default=None)
+
+    def needs_checking(self, on: date, verify_after_days: int) -> bool:
+        """Whether no source was verified within verify_after_days before on (or none cited)."""
+        newest = self.newest_verified()
+        return newest is None or newest < on - timedelta(days=verify_after_days)
+
+    def summary(self, on: date, verify_after_days: int = DEFAULT_VERIFY_AFTER_DAYS) -> TopicSummary:
         """The topic as a list entry."""
         return TopicSummary(
             slug=self.topic_slug,
@@ -115,6 +133,7 @@ class Layers:
             mode=self.mode,
             not_offered=self.not_offered,
             stale=self.stale,
+            needs_checking=self.needs_checking(on, verify_after_days),
         )
 
     def search_text(self) -> str:
@@ -126,9 +145,17 @@ class Layers:
 
 
 def resolve_rule(
-    *, session: Session, topic_slug: str, municipality_code: str, on: date | None = None
+    *,
+    session: Session,
+    topic_slug: str,
+    municipality_code: str,
+    on: date | None = None,
+    verify_after_days: int = DEFAULT_VERIFY_AFTER_DAYS,
 ) -> ResolvedRule:
-    """Topic T as it applies in municipality M on date D (default: today in Denmark)."""
+    """Topic T as it applies in municipality M on date D (default: today in Denmark).
+
+    needs_checking: no source of the versions in use verified within verify_after_days before D.
+    """
     on = on or today_in_denmark()
     rules = session.scalars(
         select(Rule).where(
@@ -141,26 +168,40 @@ def resolve_rule(
     layers = _layers(topic_slug, national_rule, local_rule, on)
     if layers is None:
         raise NotFound("rules.not_found", topic=topic_slug)
-    return _resolved(layers, municipality_code, on)
+    return _resolved(layers, municipality_code, on, verify_after_days)
 
 
 def list_resolved_topics(
-    *, session: Session, municipality_code: str, on: date | None = None
+    *,
+    session: Session,
+    municipality_code: str,
+    on: date | None = None,
+    verify_after_days: int = DEFAULT_VERIFY_AFTER_DAYS,
 ) -> list[TopicSummary]:
     """Every topic in force for the municipality, sorted by category and title."""
-    summaries = [layers.summary() for layers in _all_layers(session, municipality_code, on)]
+    on = on or today_in_denmark()
+    summaries = [
+        layers.summary(on, verify_after_days)
+        for layers in _all_layers(session, municipality_code, on)
+    ]
     return sorted(summaries, key=lambda s: (s.category.lower(), s.title.lower()))
 
 
 def search_rules(
-    *, session: Session, municipality_code: str, query: str, on: date | None = None
+    *,
+    session: Session,
+    municipality_code: str,
+    query: str,
+    on: date | None = None,
+    verify_after_days: int = DEFAULT_VERIFY_AFTER_DAYS,
 ) -> list[TopicSummary]:
     """Topics whose resolved title, text, tags or field values contain the query."""
+    on = on or today_in_denmark()
     needle = query.strip().lower()
     layers = _all_layers(session, municipality_code, on)
     if needle:
         layers = [lay for lay in layers if needle in lay.search_text()]
-    summaries = [lay.summary() for lay in layers]
+    summaries = [lay.summary(on, verify_after_days) for lay in layers]
     return sorted(summaries, key=lambda s: (s.category.lower(), s.title.lower()))
 
 
@@ -212,7 +253,9 @@ def _section(markdown: str, version: RuleVersion) -> ResolvedSection:
     )
 
 
-def _resolved(layers: Layers, municipality_code: str, on: date) -> ResolvedRule:
+def _resolved(
+    layers: Layers, municipality_code: str, on: date, verify_after_days: int
+) -> ResolvedRule:
     note_versions = [layers.national, layers.local]
     if layers.not_offered:
         note_versions = [layers.local]
@@ -246,4 +289,5 @@ def _resolved(layers: Layers, municipality_code: str, on: date) -> ResolvedRule:
         national_current_version=(
             layers.national_rule.current_version if layers.national_rule else None
         ),
+        needs_checking=layers.needs_checking(on, verify_after_days),
     )

@@ -55,6 +55,8 @@ class ResolvedRule(BaseModel):
     # Added: what "stale" compares (the local rule's base and the national rule's newest version).
     based_on_national_version: int | None = None
     national_current_version: int | None = None
+    # No source of the versions in use was verified within the configured period (or none cited).
+    needs_checking: bool = False
 
     @property
     def cited_versions(self) -> list[int]:
@@ -76,6 +78,7 @@ class TopicSummary(BaseModel):
     mode: str
     not_offered: bool
     stale: bool
+    needs_checking: bool = False
 
 
 class RuleFields(BaseModel):

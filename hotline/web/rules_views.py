@@ -46,10 +46,15 @@ def console_rules(
 ):
     """The rules panel of the console (search + topic list + detail area), or just the list."""
     place = get_municipality(session=session, code=municipality)
+    days = request.app.state.settings.rules_verify_after_days
     if q.strip():
-        topics = search_rules(session=session, municipality_code=municipality, query=q)
+        topics = search_rules(
+            session=session, municipality_code=municipality, query=q, verify_after_days=days
+        )
     else:
-        topics = list_resolved_topics(session=session, municipality_code=municipality)
+        topics = list_resolved_topics(
+            session=session, municipality_code=municipality, verify_after_days=days
+        )
     groups = [(category, list(items)) for category, items in groupby(topics, lambda s: s.category)]
     only_list = request.headers.get("HX-Target") == TOPIC_LIST_TARGET
     template = "rules/_topic_list.html" if only_list else "rules/console_panel.html"
@@ -66,8 +71,17 @@ def console_rule(
 ):
     """One resolved rule, with provenance, for the console's detail area."""
     place = get_municipality(session=session, code=municipality)
-    rule = resolve_rule(session=session, topic_slug=slug, municipality_code=municipality)
-    return render(request, "rules/console_detail.html", rule=rule, municipality=place)
+    days = request.app.state.settings.rules_verify_after_days
+    rule = resolve_rule(
+        session=session, topic_slug=slug, municipality_code=municipality, verify_after_days=days
+    )
+    return render(
+        request,
+        "rules/console_detail.html",
+        rule=rule,
+        municipality=place,
+        verify_after_days=days,
+    )
 
 
 @router.get("/admin/rules")
