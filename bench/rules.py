@@ -25,6 +25,7 @@ from hotline.municipalities.models import Municipality
 from hotline.municipalities.service import load_municipalities
 from hotline.rules.models import Rule, RuleMode, RuleVersion
 from hotline.rules.resolve import resolve_rule, search_rules
+from hotline.rules.search import reindex_all
 
 try:
     from bench._support import Server, drive, percentile
@@ -253,6 +254,8 @@ def build_store(url: str) -> tuple[list[str], list[str], str, int]:
                 )
         session.execute(insert(Rule), rules)
         session.execute(insert(RuleVersion), versions)
+        # Bulk inserts bypass the service layer, so the search index is built in one go.
+        reindex_all(session=session)
         session.commit()
     engine.dispose()
     return slugs, participating, token, len(rules) - TOPICS

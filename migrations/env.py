@@ -5,6 +5,7 @@ from alembic import context
 import hotline.models  # noqa: F401  (registers every table)
 from hotline.config import Settings
 from hotline.db import Base, UTCDateTime, make_engine
+from hotline.rules.search import include_name
 
 config = context.config
 target_metadata = Base.metadata
@@ -48,6 +49,7 @@ def _run(connection) -> None:
         render_as_batch=True,
         compare_type=True,
         render_item=render_item,
+        include_name=include_name,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -196,6 +196,10 @@ def _local_rule_form(world: World, actor: str) -> dict[str, Any]:
     }
 
 
+def _expected_version_form(world: World, actor: str) -> dict[str, str]:
+    return {"expected_version": str(world.local_version)}
+
+
 def _this_month(world: World, actor: str) -> dict[str, str]:
     first, last = current_month()
     return {"from": first.isoformat(), "to": last.isoformat()}
@@ -280,6 +284,18 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("GET", "/admin/rules/{code}/{slug}"): Case(AARHUS_RULE_EDITORS, rules=True),
     ("POST", "/admin/rules/{code}/{slug}"): Case(
         AARHUS_RULE_EDITORS, rules=True, data=_local_rule_form, prepare=_newest_rule_version
+    ),
+    ("GET", "/admin/rules/{code}/{slug}/history"): Case(AARHUS_RULE_EDITORS, rules=True),
+    # Restores the newest version (always there) as a new one, on top of the newest version.
+    ("POST", "/admin/rules/{code}/{slug}/restore/{version}"): Case(
+        AARHUS_RULE_EDITORS,
+        rules=True,
+        data=_expected_version_form,
+        path={"version": "local_version"},
+        prepare=_newest_rule_version,
+    ),
+    ("POST", "/admin/rules/{code}/{slug}/review"): Case(
+        AARHUS_RULE_EDITORS, rules=True, data=_expected_version_form, prepare=_newest_rule_version
     ),
     # --- HTML: supervisor ---
     ("GET", "/supervisor"): Case(SUPERVISORS),

@@ -4,11 +4,14 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from hotline.db import Base
+from hotline.rules.search import include_name
 
 
 def test_migrations_match_models(engine):
     with engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "include_name": include_name}
+        )
         differences = compare_metadata(context, Base.metadata)
     assert differences == []
 

@@ -11,6 +11,7 @@ from hotline.db import request_session
 from hotline.municipalities.service import get_municipality
 from hotline.rules.resolve import list_resolved_topics, resolve_rule, search_rules
 from hotline.rules.schemas import LocalRuleIn, LocalRuleSave, ResolvedRule, TopicSummary
+from hotline.rules.search import SearchHit
 from hotline.rules.service import get_rule_history, save_local_rule, version_snapshot
 
 router = APIRouter(prefix="/api", tags=["rules"])
@@ -55,7 +56,7 @@ def topics(
     )
 
 
-@router.get("/rules/search", response_model=list[TopicSummary])
+@router.get("/rules/search", response_model=list[SearchHit])
 def search(
     request: Request,
     municipality: str = CODE,
@@ -63,16 +64,20 @@ def search(
     on: date | None = None,
     user: User = Depends(current_user),
     session: Session = request_session,
-) -> list[TopicSummary]:
-    """Topics of a municipality matching a query."""
+) -> list[SearchHit]:
+    """Topics of a municipality matching a query (Danish full text), best first.
+
+    Each has snippet_html: an HTML-escaped stretch of the matching text, matches in <mark>.
+    """
     get_municipality(session=session, code=municipality)
-    return search_rules(
+    found = search_rules(
         session=session,
         municipality_code=municipality,
         query=q,
         on=on,
         verify_after_days=_verify_after_days(request),
     )
+    return [hit if isinstance(hit, SearchHit) else SearchHit(**hit.model_dump()) for hit in found]
 
 
 @router.put("/rules/local/{code}/{slug}")

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from hotline.municipalities.models import Municipality
 from hotline.rules.files import RuleFile, parse_rule_file
 from hotline.rules.models import Rule, RuleMode, RuleVersion
+from hotline.rules.search import index_rule
 
 COMPARED_FIELDS = (
     "mode",
@@ -68,6 +69,7 @@ def import_rules(*, session: Session, directory: Path) -> ImportSummary:
             session=session, rule=rule, rule_file=rule_file, based_on=based_on
         ):
             summary.new_versions += 1
+        index_rule(session=session, rule=rule)
     session.flush()
     return summary
 

@@ -81,3 +81,29 @@ class RuleVersion(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     rule: Mapped[Rule] = relationship(back_populates="versions")
+
+
+class RuleSearchDocument(Base):
+    """The search text of one rule version (see hotline.rules.search); versions are immutable.
+
+    On SQLite the FTS5 table rule_search_fts indexes title_stems/body_stems (Danish stems made
+    in Python); on PostgreSQL a GIN index over to_tsvector('danish', title/body) does.
+    """
+
+    __tablename__ = "rule_search_documents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rule_version_id: Mapped[int] = mapped_column(
+        ForeignKey("rule_versions.id", ondelete="CASCADE"), unique=True
+    )
+    rule_id: Mapped[int] = mapped_column(ForeignKey("rules.id", ondelete="CASCADE"), index=True)
+    topic_slug: Mapped[str] = mapped_column(String(100))
+    municipality_code: Mapped[str | None] = mapped_column(String(4), index=True)
+    # "national" or "m" + municipality code: a token the SQLite FTS5 query filters on.
+    scope: Mapped[str] = mapped_column(String(8))
+    valid_from: Mapped[date] = mapped_column(Date)
+    valid_to: Mapped[date | None] = mapped_column(Date)
+    title: Mapped[str] = mapped_column(Text, default="")
+    body: Mapped[str] = mapped_column(Text, default="")
+    title_stems: Mapped[str] = mapped_column(Text, default="")
+    body_stems: Mapped[str] = mapped_column(Text, default="")

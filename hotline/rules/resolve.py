@@ -195,14 +195,28 @@ def search_rules(
     on: date | None = None,
     verify_after_days: int = DEFAULT_VERIFY_AFTER_DAYS,
 ) -> list[TopicSummary]:
-    """Topics whose resolved title, text, tags or field values contain the query."""
+    """Topics whose resolved title, text, tags or field values match the query, best first.
+
+    Danish full-text search (hotline.rules.search); each result is a SearchHit with a snippet.
+    An empty query lists every topic, as list_resolved_topics does.
+    """
+    from hotline.rules.search import search_topics
+
     on = on or today_in_denmark()
-    needle = query.strip().lower()
-    layers = _all_layers(session, municipality_code, on)
-    if needle:
-        layers = [lay for lay in layers if needle in lay.search_text()]
-    summaries = [lay.summary(on, verify_after_days) for lay in layers]
-    return sorted(summaries, key=lambda s: (s.category.lower(), s.title.lower()))
+    if not query.strip():
+        return list_resolved_topics(
+            session=session,
+            municipality_code=municipality_code,
+            on=on,
+            verify_after_days=verify_after_days,
+        )
+    return search_topics(
+        session=session,
+        municipality_code=municipality_code,
+        query=query,
+        on=on,
+        verify_after_days=verify_after_days,
+    )
 
 
 def _all_layers(session: Session, municipality_code: str, on: date | None) -> list[Layers]:

@@ -18,6 +18,7 @@ from hotline.rules.files import SLUG_MAX_LENGTH, SLUG_PATTERN
 from hotline.rules.models import Rule, RuleMode, RuleVersion
 from hotline.rules.resolve import Layers, today_in_denmark, version_in_force
 from hotline.rules.schemas import LocalRuleIn
+from hotline.rules.search import index_rule
 
 SNAPSHOT_FIELDS = (
     "version",
@@ -99,6 +100,7 @@ def save_local_rule(
         before=before,
         after=version_snapshot(version),
     )
+    index_rule(session=session, rule=rule)
     return version
 
 

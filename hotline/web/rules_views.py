@@ -1,7 +1,7 @@
 """HTML views of the rules: console fragments for agents, local-rule admin pages."""
 
 from itertools import groupby
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse
@@ -17,6 +17,13 @@ from hotline.kit.errors import Conflict, InvalidInput
 from hotline.kit.markdown import render_markdown
 from hotline.municipalities.models import Municipality
 from hotline.municipalities.service import get_municipality
+from hotline.rules.history import (
+    diff_html,
+    local_rule_history,
+    national_change,
+    restore_local_version,
+    review_local_rule,
+)
 from hotline.rules.resolve import list_resolved_topics, resolve_rule, search_rules
 from hotline.rules.schemas import LocalRuleIn
 from hotline.rules.service import admin_overview, local_rule_for_edit, save_local_rule
@@ -48,14 +55,16 @@ def console_rules(
     place = get_municipality(session=session, code=municipality)
     days = request.app.state.settings.rules_verify_after_days
     if q.strip():
-        topics = search_rules(
+        # Search hits keep their rank: one list, not regrouped by category.
+        hits = search_rules(
             session=session, municipality_code=municipality, query=q, verify_after_days=days
         )
+        groups = [(t("rules.search_results"), hits)] if hits else []
     else:
         topics = list_resolved_topics(
             session=session, municipality_code=municipality, verify_after_days=days
         )
-    groups = [(category, list(items)) for category, items in groupby(topics, lambda s: s.category)]
+        groups = [(c, list(items)) for c, items in groupby(topics, lambda s: s.category)]
     only_list = request.headers.get("HX-Target") == TOPIC_LIST_TARGET
     template = "rules/_topic_list.html" if only_list else "rules/console_panel.html"
     return render(request, template, municipality=place, groups=groups, q=q)
@@ -89,6 +98,7 @@ def admin_rules(
     request: Request,
     municipality: str | None = Query(default=None, pattern=r"^\d{4}$"),
     saved: str | None = Query(default=None, max_length=100),
+    reviewed: str | None = Query(default=None, max_length=100),
     version: int | None = None,
     user: User = Depends(admin_user),
     session: Session = request_session,
@@ -109,6 +119,7 @@ def admin_rules(
         local_rows=[r for r in rows if r.local_version],
         other_rows=[r for r in rows if not r.local_version],
         saved=saved,
+        reviewed=reviewed,
         saved_version=version,
     )
 
@@ -174,6 +185,117 @@ async def admin_rule_save(
         )
     query = urlencode({"municipality": code, "saved": slug, "version": version.version})
     return RedirectResponse(f"/admin/rules?{query}", status_code=303)
+
+
+@router.get("/admin/rules/{code}/{slug}/history")
+def admin_rule_history(
+    request: Request,
+    code: str,
+    slug: str,
+    user: User = Depends(admin_user),
+    session: Session = request_session,
+):
+    """Every version of a local rule, each with its text diffed to the previous and national."""
+    history = local_rule_history(
+        session=session, user=user, municipality_code=code, topic_slug=slug
+    )
+    return _render_history(request, session, user, history)
+
+
+@router.post("/admin/rules/{code}/{slug}/restore/{version}")
+async def admin_rule_restore(
+    request: Request,
+    code: str,
+    slug: str,
+    version: int,
+    user: User = Depends(admin_user),
+    session: Session = request_session,
+):
+    """Save an old version's content as a new version; a conflict re-renders the history."""
+    submitted = await request.form()
+    try:
+        expected = int(str(submitted.get("expected_version", "")))
+    except ValueError:
+        expected = -1  # a form without the version number cannot be a current one
+    try:
+        saved = restore_local_version(
+            session=session,
+            user=user,
+            municipality_code=code,
+            topic_slug=slug,
+            version=version,
+            expected_version=expected,
+        )
+    except (Conflict, InvalidInput) as exc:
+        session.rollback()
+        history = local_rule_history(
+            session=session, user=user, municipality_code=code, topic_slug=slug
+        )
+        status = 409 if isinstance(exc, Conflict) else 422
+        message = t(exc.key, **exc.params)
+        return _render_history(request, session, user, history, message, status_code=status)
+    query = urlencode({"restored": version, "version": saved.version})
+    return RedirectResponse(f"/admin/rules/{code}/{quote(slug)}/history?{query}", status_code=303)
+
+
+@router.post("/admin/rules/{code}/{slug}/review")
+async def admin_rule_review(
+    request: Request,
+    code: str,
+    slug: str,
+    user: User = Depends(admin_user),
+    session: Session = request_session,
+):
+    """Mark a stale local rule as reviewed against the current national rule (text unchanged)."""
+    submitted = await request.form()
+    try:
+        expected = int(str(submitted.get("expected_version", "")))
+    except ValueError:
+        expected = -1
+    try:
+        saved = review_local_rule(
+            session=session,
+            user=user,
+            municipality_code=code,
+            topic_slug=slug,
+            expected_version=expected,
+        )
+    except Conflict as exc:
+        session.rollback()
+        editing = local_rule_for_edit(
+            session=session, user=user, municipality_code=code, topic_slug=slug
+        )
+        message = t(exc.key, **exc.params)
+        form = _form_from_version(editing)
+        return _render_form(request, session, user, editing, form, message, status_code=409)
+    query = urlencode({"municipality": code, "reviewed": slug, "version": saved.version})
+    return RedirectResponse(f"/admin/rules?{query}", status_code=303)
+
+
+def _render_history(
+    request: Request,
+    session: Session,
+    user: User,
+    history,
+    message: str | None = None,
+    status_code: int = 200,
+):
+    place = get_municipality(session=session, code=history.municipality_code)
+    restored = request.query_params.get("restored")
+    saved_version = request.query_params.get("version")
+    return render(
+        request,
+        "rules/admin_history.html",
+        status_code=status_code,
+        user=user,
+        nav="rules",
+        history=history,
+        municipality=place,
+        message=message,
+        restored=restored if restored and restored.isdigit() else None,
+        saved_version=saved_version if saved_version and saved_version.isdigit() else None,
+        diff_html=diff_html,
+    )
 
 
 def _administered(session: Session, user: User) -> list[Municipality]:
@@ -280,4 +402,8 @@ def _render_form(
         conflict=conflict,
         national_html=render_markdown(editing.national.body_md) if editing.national else "",
         saved_html=render_markdown(editing.local.body_md) if editing.local else "",
+        national_change=national_change(
+            session=session, topic_slug=editing.topic_slug, local=editing.local
+        ),
+        diff_html=diff_html,
     )
