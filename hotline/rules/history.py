@@ -11,7 +11,7 @@ from hotline.audit.service import record_change
 from hotline.auth.models import User
 from hotline.auth.service import ensure_can_admin_municipality
 from hotline.kit.errors import Conflict, NotFound
-from hotline.rules.models import Rule, RuleVersion
+from hotline.rules.models import VERSION_CONTENT_FIELDS, Rule, RuleVersion
 from hotline.rules.resolve import today_in_denmark, version_in_force
 from hotline.rules.search import index_rule
 from hotline.rules.service import (
@@ -24,19 +24,6 @@ from hotline.rules.service import (
 )
 
 DiffKind = Literal["added", "removed", "same", "gap"]
-# What a restored or reviewed version copies from its source version.
-CONTENT_FIELDS = (
-    "mode",
-    "title",
-    "category",
-    "tags",
-    "body_md",
-    "agent_notes_md",
-    "fields",
-    "sources",
-    "valid_from",
-    "valid_to",
-)
 
 
 @dataclass(frozen=True)
@@ -244,7 +231,7 @@ def _add_copy(
     action: str,
 ) -> RuleVersion:
     _claim_next_version(session, rule, expected_version)
-    content = {name: getattr(source, name) for name in CONTENT_FIELDS}
+    content = {name: getattr(source, name) for name in VERSION_CONTENT_FIELDS}
     for name in ("tags", "sources"):
         content[name] = list(content[name] or [])
     content["fields"] = dict(content["fields"] or {})

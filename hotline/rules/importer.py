@@ -9,21 +9,8 @@ from sqlalchemy.orm import Session
 
 from hotline.municipalities.models import Municipality
 from hotline.rules.files import RuleFile, parse_rule_file
-from hotline.rules.models import Rule, RuleMode, RuleVersion
+from hotline.rules.models import VERSION_CONTENT_FIELDS, Rule, RuleMode, RuleVersion
 from hotline.rules.search import index_rule
-
-COMPARED_FIELDS = (
-    "mode",
-    "title",
-    "category",
-    "tags",
-    "body_md",
-    "agent_notes_md",
-    "fields",
-    "sources",
-    "valid_from",
-    "valid_to",
-)
 
 
 class RuleImportError(Exception):
@@ -176,7 +163,7 @@ def _add_version_if_changed(
 
 def stored_payload(version: RuleVersion) -> dict[str, Any]:
     """A stored version as a file's version_payload() would give it (texts with \\n endings)."""
-    payload = {name: getattr(version, name) for name in COMPARED_FIELDS}
+    payload = {name: getattr(version, name) for name in VERSION_CONTENT_FIELDS}
     payload["mode"] = str(payload["mode"])
     for name in ("body_md", "agent_notes_md"):
         payload[name] = payload[name].replace("\r\n", "\n").replace("\r", "\n").strip()

@@ -107,3 +107,18 @@ class RuleSearchDocument(Base):
     body: Mapped[str] = mapped_column(Text, default="")
     title_stems: Mapped[str] = mapped_column(Text, default="")
     body_stems: Mapped[str] = mapped_column(Text, default="")
+
+
+# The fields that make up a version's content (what an edit, a restore or an import compares).
+VERSION_CONTENT_FIELDS = (
+    "mode",
+    "title",
+    "category",
+    "tags",
+    "body_md",
+    "agent_notes_md",
+    "fields",
+    "sources",
+    "valid_from",
+    "valid_to",
+)

@@ -15,25 +15,10 @@ from hotline.auth.service import ensure_can_admin_municipality
 from hotline.kit.errors import Conflict, InvalidInput, NotFound
 from hotline.municipalities.models import Municipality
 from hotline.rules.files import SLUG_MAX_LENGTH, SLUG_PATTERN
-from hotline.rules.models import Rule, RuleMode, RuleVersion
+from hotline.rules.models import VERSION_CONTENT_FIELDS, Rule, RuleMode, RuleVersion
 from hotline.rules.resolve import Layers, today_in_denmark, version_in_force
 from hotline.rules.schemas import LocalRuleIn
 from hotline.rules.search import index_rule
-
-SNAPSHOT_FIELDS = (
-    "version",
-    "mode",
-    "title",
-    "category",
-    "tags",
-    "body_md",
-    "agent_notes_md",
-    "fields",
-    "sources",
-    "valid_from",
-    "valid_to",
-    "based_on_national_version",
-)
 
 
 def get_rule(*, session: Session, topic_slug: str, municipality_code: str | None) -> Rule | None:
@@ -122,7 +107,8 @@ def version_snapshot(version: RuleVersion | None) -> dict[str, Any] | None:
     """A JSON-safe dict of a version (for the audit log)."""
     if version is None:
         return None
-    snapshot = {name: getattr(version, name) for name in SNAPSHOT_FIELDS}
+    names = ("version", *VERSION_CONTENT_FIELDS, "based_on_national_version")
+    snapshot = {name: getattr(version, name) for name in names}
     snapshot["mode"] = str(snapshot["mode"])
     for name in ("valid_from", "valid_to"):
         snapshot[name] = snapshot[name].isoformat() if snapshot[name] else None

@@ -1,11 +1,19 @@
 """Every HTML router, in the order the app includes them."""
 
-from hotline.web import auth_views, console_views, letters_views, rules_views, supervisor_views
+from hotline.web import (
+    auth_views,
+    console_views,
+    letters_views,
+    rules_admin_views,
+    rules_views,
+    supervisor_views,
+)
 
 routers = [
     auth_views.router,
     console_views.router,
     rules_views.router,
+    rules_admin_views.router,
     letters_views.router,
     supervisor_views.router,
 ]

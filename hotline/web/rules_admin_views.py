@@ -1,0 +1,355 @@
+"""HTML views of the rule store for municipality admins: list, edit, history, restore, review."""
+
+from urllib.parse import quote, urlencode
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import RedirectResponse
+from pydantic import ValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from hotline.auth.deps import require_roles
+from hotline.auth.models import Role, User
+from hotline.db import request_session
+from hotline.i18n import t
+from hotline.kit.errors import Conflict, InvalidInput
+from hotline.kit.markdown import render_markdown
+from hotline.municipalities.models import Municipality
+from hotline.municipalities.service import get_municipality
+from hotline.rules.history import (
+    diff_html,
+    local_rule_history,
+    national_change,
+    restore_local_version,
+    review_local_rule,
+)
+from hotline.rules.schemas import LocalRuleIn
+from hotline.rules.service import admin_overview, local_rule_for_edit, save_local_rule
+from hotline.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+FORM_FIELDS = ("fee_dkk", "deadline", "phone", "self_service_url", "legal_basis")
+# Kept from the newest version when a POST leaves them out (the form itself always sends them).
+CARRIED_KEYS = ("tags", "valid_from", "valid_to")
+FORM_LABELS = {
+    "tags": "rules.admin.form_tags",
+    "valid_from": "rules.admin.form_valid_from",
+    "valid_to": "rules.admin.form_valid_to",
+}
+admin_user = require_roles(Role.MUNICIPALITY_ADMIN, Role.SYSTEM_ADMIN)
+
+
+@router.get("/admin/rules")
+def admin_rules(
+    request: Request,
+    municipality: str | None = Query(default=None, pattern=r"^\d{4}$"),
+    saved: str | None = Query(default=None, max_length=100),
+    reviewed: str | None = Query(default=None, max_length=100),
+    version: int | None = None,
+    user: User = Depends(admin_user),
+    session: Session = request_session,
+):
+    """The admin's municipalities' local rules (stale first) and topics without one."""
+    choices = _administered(session, user)
+    code = municipality or (choices[0].code if choices else None)
+    if code is None:
+        return render(request, "rules/admin_list.html", user=user, nav="rules", choices=[])
+    rows = admin_overview(session=session, user=user, municipality_code=code)
+    return render(
+        request,
+        "rules/admin_list.html",
+        user=user,
+        nav="rules",
+        choices=choices,
+        selected=get_municipality(session=session, code=code),
+        local_rows=[r for r in rows if r.local_version],
+        other_rows=[r for r in rows if not r.local_version],
+        saved=saved,
+        reviewed=reviewed,
+        saved_version=version,
+    )
+
+
+@router.get("/admin/rules/{code}/{slug}")
+def admin_rule_form(
+    request: Request,
+    code: str,
+    slug: str,
+    user: User = Depends(admin_user),
+    session: Session = request_session,
+):
+    """The edit form of a local rule beside the national text."""
+    editing = local_rule_for_edit(
+        session=session, user=user, municipality_code=code, topic_slug=slug
+    )
+    return _render_form(request, session, user, editing, _form_from_version(editing))
+
+
+@router.post("/admin/rules/{code}/{slug}")
+async def admin_rule_save(
+    request: Request,
+    code: str,
+    slug: str,
+    user: User = Depends(admin_user),
+    session: Session = request_session,
+):
+    """Save the form as a new local version; a conflict or bad input re-renders it."""
+    editing = local_rule_for_edit(
+        session=session, user=user, municipality_code=code, topic_slug=slug
+    )
+    submitted = await request.form()
+    form = {key: str(submitted.get(key, "")) for key in _form_keys()}
+    saved = _form_from_version(editing)
+    form.update({key: saved[key] for key in CARRIED_KEYS if key not in submitted})
+    try:
+        expected = int(form["expected_version"])
+        data = _rule_in(form, editing)
+        version = save_local_rule(
+            session=session,
+            user=user,
+            municipality_code=code,
+            topic_slug=slug,
+            expected_version=expected,
+            data=data,
+        )
+    except ValueError as exc:
+        message = _validation_message(exc)
+        return _render_form(request, session, user, editing, form, message, status_code=422)
+    except InvalidInput as exc:
+        message = t(exc.key, **exc.params)
+        return _render_form(request, session, user, editing, form, message, status_code=422)
+    except Conflict as exc:
+        session.rollback()
+        editing = local_rule_for_edit(
+            session=session, user=user, municipality_code=code, topic_slug=slug
+        )
+        # Keep the admin's text; let them save deliberately over the newer version.
+        form["expected_version"] = str(editing.current_version)
+        message = t(exc.key, **exc.params)
+        return _render_form(
+            request, session, user, editing, form, message, status_code=409, conflict=True
+        )
+    query = urlencode({"municipality": code, "saved": slug, "version": version.version})
+    return RedirectResponse(f"/admin/rules?{query}", status_code=303)
+
+
+@router.get("/admin/rules/{code}/{slug}/history")
+def admin_rule_history(
+    request: Request,
+    code: str,
+    slug: str,
+    user: User = Depends(admin_user),
+    session: Session = request_session,
+):
+    """Every version of a local rule, each with its text diffed to the previous and national."""
+    history = local_rule_history(
+        session=session, user=user, municipality_code=code, topic_slug=slug
+    )
+    return _render_history(request, session, user, history)
+
+
+@router.post("/admin/rules/{code}/{slug}/restore/{version}")
+async def admin_rule_restore(
+    request: Request,
+    code: str,
+    slug: str,
+    version: int,
+    user: User = Depends(admin_user),
+    session: Session = request_session,
+):
+    """Save an old version's content as a new version; a conflict re-renders the history."""
+    expected = _expected_version(await request.form())
+    try:
+        saved = restore_local_version(
+            session=session,
+            user=user,
+            municipality_code=code,
+            topic_slug=slug,
+            version=version,
+            expected_version=expected,
+        )
+    except (Conflict, InvalidInput) as exc:
+        session.rollback()
+        history = local_rule_history(
+            session=session, user=user, municipality_code=code, topic_slug=slug
+        )
+        status = 409 if isinstance(exc, Conflict) else 422
+        message = t(exc.key, **exc.params)
+        return _render_history(request, session, user, history, message, status_code=status)
+    query = urlencode({"restored": version, "version": saved.version})
+    return RedirectResponse(f"/admin/rules/{code}/{quote(slug)}/history?{query}", status_code=303)
+
+
+@router.post("/admin/rules/{code}/{slug}/review")
+async def admin_rule_review(
+    request: Request,
+    code: str,
+    slug: str,
+    user: User = Depends(admin_user),
+    session: Session = request_session,
+):
+    """Mark a stale local rule as reviewed against the current national rule (text unchanged)."""
+    expected = _expected_version(await request.form())
+    try:
+        saved = review_local_rule(
+            session=session,
+            user=user,
+            municipality_code=code,
+            topic_slug=slug,
+            expected_version=expected,
+        )
+    except Conflict as exc:
+        session.rollback()
+        editing = local_rule_for_edit(
+            session=session, user=user, municipality_code=code, topic_slug=slug
+        )
+        message = t(exc.key, **exc.params)
+        form = _form_from_version(editing)
+        return _render_form(request, session, user, editing, form, message, status_code=409)
+    query = urlencode({"municipality": code, "reviewed": slug, "version": saved.version})
+    return RedirectResponse(f"/admin/rules?{query}", status_code=303)
+
+
+def _render_history(
+    request: Request,
+    session: Session,
+    user: User,
+    history,
+    message: str | None = None,
+    status_code: int = 200,
+):
+    place = get_municipality(session=session, code=history.municipality_code)
+    restored = request.query_params.get("restored")
+    saved_version = request.query_params.get("version")
+    return render(
+        request,
+        "rules/admin_history.html",
+        status_code=status_code,
+        user=user,
+        nav="rules",
+        history=history,
+        municipality=place,
+        message=message,
+        restored=restored if restored and restored.isdigit() else None,
+        saved_version=saved_version if saved_version and saved_version.isdigit() else None,
+        diff_html=diff_html,
+    )
+
+
+def _administered(session: Session, user: User) -> list[Municipality]:
+    if user.role == Role.SYSTEM_ADMIN:
+        return list(session.scalars(select(Municipality).order_by(Municipality.name)))
+    return sorted(user.municipalities, key=lambda m: m.name)
+
+
+def _form_keys() -> tuple[str, ...]:
+    return (
+        "mode",
+        "title",
+        "category",
+        "tags",
+        "body_md",
+        "agent_notes_md",
+        "valid_from",
+        "valid_to",
+        "expected_version",
+        *FORM_FIELDS,
+    )
+
+
+def _form_from_version(editing) -> dict[str, str]:
+    local = editing.local
+    if local is None:
+        mode = "replace" if editing.national else "local_only"
+        form = dict.fromkeys(_form_keys(), "")
+        form.update(mode=mode, expected_version="0")
+        return form
+    form = {
+        "mode": str(local.mode),
+        "title": local.title,
+        "category": local.category,
+        "tags": ", ".join(local.tags),
+        "body_md": local.body_md,
+        "agent_notes_md": local.agent_notes_md,
+        "valid_from": local.valid_from.isoformat(),
+        "valid_to": local.valid_to.isoformat() if local.valid_to else "",
+        "expected_version": str(editing.current_version),
+    }
+    form.update({key: str(local.fields.get(key, "")) for key in FORM_FIELDS})
+    return form
+
+
+def _rule_in(form: dict[str, str], editing) -> LocalRuleIn:
+    fields = {key: form[key].strip() or None for key in FORM_FIELDS}
+    return LocalRuleIn(
+        mode=form["mode"],
+        title=form["title"],
+        category=form["category"],
+        tags=[tag.strip() for tag in form["tags"].split(",") if tag.strip()],
+        body_md=form["body_md"],
+        agent_notes_md=form["agent_notes_md"],
+        fields=fields,
+        # The form does not edit sources: a new version cites what the newest one cited.
+        sources=editing.local.sources if editing.local else [],
+        valid_from=form["valid_from"] or None,
+        valid_to=form["valid_to"] or None,
+    )
+
+
+def _validation_message(exc: ValueError) -> str:
+    if not isinstance(exc, ValidationError):
+        return t("rules.admin.invalid", detail=t("rules.admin.error.expected_version"))
+    problems = []
+    for error in exc.errors():
+        key = f"rules.admin.error.{error['type']}"
+        if t(key) != key:
+            problems.append(t(key))
+        else:
+            field = str(error["loc"][-1]) if error["loc"] else ""
+            problems.append(t("rules.admin.error.value", field=_field_label(field)))
+    return t("rules.admin.invalid", detail="; ".join(problems))
+
+
+def _field_label(field: str) -> str:
+    if field in FORM_FIELDS:
+        return t(f"rules.field.{field}")
+    return t(FORM_LABELS[field]) if field in FORM_LABELS else field
+
+
+def _render_form(
+    request: Request,
+    session: Session,
+    user: User,
+    editing,
+    form: dict[str, str],
+    message: str | None = None,
+    status_code: int = 200,
+    conflict: bool = False,
+):
+    place = get_municipality(session=session, code=editing.municipality_code)
+    return render(
+        request,
+        "rules/admin_edit.html",
+        status_code=status_code,
+        user=user,
+        nav="rules",
+        editing=editing,
+        municipality=place,
+        form=form,
+        message=message,
+        conflict=conflict,
+        national_html=render_markdown(editing.national.body_md) if editing.national else "",
+        saved_html=render_markdown(editing.local.body_md) if editing.local else "",
+        national_change=national_change(
+            session=session, topic_slug=editing.topic_slug, local=editing.local
+        ),
+        diff_html=diff_html,
+    )
+
+
+def _expected_version(submitted) -> int:
+    """The version number a form was based on; -1 (never current) when missing or garbled."""
+    try:
+        return int(str(submitted.get("expected_version", "")))
+    except ValueError:
+        return -1
