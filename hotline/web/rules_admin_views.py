@@ -13,6 +13,7 @@ from hotline.auth.models import Role, User
 from hotline.db import request_session
 from hotline.i18n import t
 from hotline.kit.errors import Conflict, InvalidInput
+from hotline.kit.forms import posted_form
 from hotline.kit.markdown import render_markdown
 from hotline.municipalities.models import Municipality
 from hotline.municipalities.service import get_municipality
@@ -86,19 +87,19 @@ def admin_rule_form(
 
 
 @router.post("/admin/rules/{code}/{slug}")
-async def admin_rule_save(
+def admin_rule_save(
     request: Request,
     code: str,
     slug: str,
     user: User = Depends(admin_user),
     session: Session = request_session,
+    submitted: dict[str, str] = Depends(posted_form),
 ):
     """Save the form as a new local version; a conflict or bad input re-renders it."""
     editing = local_rule_for_edit(
         session=session, user=user, municipality_code=code, topic_slug=slug
     )
-    submitted = await request.form()
-    form = {key: str(submitted.get(key, "")) for key in _form_keys()}
+    form = {key: submitted.get(key, "") for key in _form_keys()}
     saved = _form_from_version(editing)
     form.update({key: saved[key] for key in CARRIED_KEYS if key not in submitted})
     try:
@@ -149,16 +150,17 @@ def admin_rule_history(
 
 
 @router.post("/admin/rules/{code}/{slug}/restore/{version}")
-async def admin_rule_restore(
+def admin_rule_restore(
     request: Request,
     code: str,
     slug: str,
     version: int,
     user: User = Depends(admin_user),
     session: Session = request_session,
+    submitted: dict[str, str] = Depends(posted_form),
 ):
     """Save an old version's content as a new version; a conflict re-renders the history."""
-    expected = _expected_version(await request.form())
+    expected = _expected_version(submitted)
     try:
         saved = restore_local_version(
             session=session,
@@ -181,15 +183,16 @@ async def admin_rule_restore(
 
 
 @router.post("/admin/rules/{code}/{slug}/review")
-async def admin_rule_review(
+def admin_rule_review(
     request: Request,
     code: str,
     slug: str,
     user: User = Depends(admin_user),
     session: Session = request_session,
+    submitted: dict[str, str] = Depends(posted_form),
 ):
     """Mark a stale local rule as reviewed against the current national rule (text unchanged)."""
-    expected = _expected_version(await request.form())
+    expected = _expected_version(submitted)
     try:
         saved = review_local_rule(
             session=session,
@@ -347,9 +350,9 @@ def _render_form(
     )
 
 
-def _expected_version(submitted) -> int:
+def _expected_version(submitted: dict[str, str]) -> int:
     """The version number a form was based on; -1 (never current) when missing or garbled."""
     try:
-        return int(str(submitted.get("expected_version", "")))
+        return int(submitted.get("expected_version", ""))
     except ValueError:
         return -1
