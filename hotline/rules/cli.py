@@ -61,3 +61,16 @@ def export_command(directory: Path, overwrite: bool) -> None:
     for relative in summary.unchanged:
         click.echo(f"unchanged {relative}")
     click.echo(f"{summary} ({directory})")
+
+
+@rules.command("reindex")
+def reindex_command() -> None:
+    """Rebuild the search index of every rule version (after an upgrade or a stemming change)."""
+    from hotline.cli import open_session
+    from hotline.config import Settings
+    from hotline.rules.search import reindex_all
+
+    with open_session(Settings()) as session:
+        count = reindex_all(session=session)
+        session.commit()
+    click.echo(f"{count} rule versions indexed")

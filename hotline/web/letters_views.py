@@ -113,9 +113,7 @@ def replies_list(
     session: Session = request_session,
 ):
     """The call's replies with their delivery status (polled while one is on its way)."""
-    call = get_call(session=session, call_id=call_id, user=user)
-    replies = list_replies(session=session, call_id=call.id, user=user)
-    return render(request, "letters/replies.html", call=call, replies=replies)
+    return _replies_fragment(request, session=session, call_id=call_id, user=user)
 
 
 @router.post("/console/calls/{call_id}/reply/preview")
@@ -203,9 +201,7 @@ def retry(
 ):
     """Queue a failed reply again and show the call's replies."""
     reply = retry_reply(session=session, reply_id=reply_id, user=user)
-    call = get_call(session=session, call_id=reply.call_id, user=user)
-    replies = list_replies(session=session, call_id=call.id, user=user)
-    return render(request, "letters/replies.html", call=call, replies=replies)
+    return _replies_fragment(request, session=session, call_id=reply.call_id, user=user)
 
 
 def _settings(request: Request):
@@ -221,3 +217,10 @@ def _pdf_response(pdf: bytes, filename: str, *, disposition: str) -> Response:
             "Cache-Control": "private, no-store",
         },
     )
+
+
+def _replies_fragment(request: Request, *, session: Session, call_id: int, user: User):
+    """The call's replies with their delivery status, as an htmx fragment."""
+    call = get_call(session=session, call_id=call_id, user=user)
+    replies = list_replies(session=session, call_id=call.id, user=user)
+    return render(request, "letters/replies.html", call=call, replies=replies)

@@ -91,11 +91,8 @@ def upgrade() -> None:
             op.execute(statement)
     elif dialect == "postgresql":
         op.execute(POSTGRES_INDEX)
-
-    # Index the rule versions already in the database (stemming is done in Python).
-    from hotline.rules.search import index_missing_versions
-
-    index_missing_versions(op.get_bind())
+    # Existing rule versions are indexed by `hotline rules reindex` (stemming is done in Python,
+    # and migrations don't import app code that may change after them).
 
 
 def downgrade() -> None:

@@ -182,3 +182,23 @@ def test_api_returns_ranked_hits_with_snippets(api_client, make_user, store):
     body = response.json()
     assert [hit["slug"] for hit in body] == ["flytning", "kontanthjaelp"]
     assert body[0]["snippet_html"].startswith("Meld <mark>flytning</mark>")
+
+
+def test_reindex_command_indexes_versions_written_without_the_index(
+    session, store, settings, monkeypatch
+):
+    """An upgraded database gets its index from `hotline rules reindex`."""
+    from click.testing import CliRunner
+    from sqlalchemy import delete
+
+    from hotline.rules.cli import rules
+
+    session.execute(delete(RuleSearchDocument))
+    session.commit()
+    assert _slugs(session, "dokk1", code="0751") == []
+    monkeypatch.setenv("HOTLINE_DATABASE_URL", settings.database_url)
+    result = CliRunner().invoke(rules, ["reindex"])
+    assert result.exit_code == 0, result.output
+    assert "rule versions indexed" in result.output
+    session.expire_all()
+    assert _slugs(session, "dokk1", code="0751") == ["pas"]
