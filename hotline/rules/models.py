@@ -122,3 +122,57 @@ VERSION_CONTENT_FIELDS = (
     "valid_from",
     "valid_to",
 )
+
+
+class FlagKind(enum.StrEnum):
+    """What an agent says is the matter with a rule."""
+
+    UNCLEAR = "unclear"
+    WRONG = "wrong"
+
+
+class RuleFlag(Base):
+    """An agent's remark that a topic, as resolved for a municipality, is unclear or wrong."""
+
+    __tablename__ = "rule_flags"
+    __table_args__ = (Index("ix_rule_flags_open", "municipality_code", "closed_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    topic_slug: Mapped[str] = mapped_column(String(100))
+    municipality_code: Mapped[str] = mapped_column(ForeignKey("municipalities.code"))
+    # The version the agent read: the local one when a local rule applied, else the national one.
+    rule_version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("rule_versions.id", ondelete="SET NULL")
+    )
+    kind: Mapped[FlagKind] = mapped_column(String(16))
+    comment: Mapped[str] = mapped_column(Text)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_by_name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    closed_by_name: Mapped[str | None] = mapped_column(String(200))
+    # What the admin did about it (shown to the agent who flagged).
+    resolution: Mapped[str] = mapped_column(Text, default="")
+
+
+class RuleDraft(Base):
+    """A municipality's unpublished edit of a local rule: one shared draft per rule."""
+
+    __tablename__ = "rule_drafts"
+    __table_args__ = (UniqueConstraint("topic_slug", "municipality_code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    topic_slug: Mapped[str] = mapped_column(String(100))
+    municipality_code: Mapped[str] = mapped_column(ForeignKey("municipalities.code"))
+    # The local rule's current_version when the draft was started: publishing saves with it as
+    # the expected version, so a version published meanwhile is a conflict, not an overwrite.
+    base_version: Mapped[int]
+    # Bumped on every save of the draft; a save must name it (two admins, one draft).
+    revision: Mapped[int] = mapped_column(default=1)
+    # The edit form's content, as hotline.rules.schemas.LocalRuleIn dumps it.
+    content: Mapped[dict[str, Any]] = mapped_column(JSON)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    updated_by_name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
