@@ -1,9 +1,11 @@
 """Database base class, engine and the one-transaction-per-request session."""
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
+import anyio
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import DateTime, MetaData, TypeDecorator, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -54,12 +56,27 @@ def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
-def get_session(request: Request) -> Iterator[Session]:
+async def get_session(request: Request) -> AsyncIterator[Session]:
     """One session per request: committed when the handler returns, rolled back on error."""
+    # Async so that opening the session (no I/O) costs no trip to the thread pool; the commit or
+    # rollback and the close do I/O, so they run there, together.
     session = request.app.state.sessionmaker()
     try:
         yield session
-        session.commit()
+    except BaseException:
+        with anyio.CancelScope(shield=True):  # a dropped client must not leave it open
+            await run_in_threadpool(_end, session, commit=False)
+        raise
+    with anyio.CancelScope(shield=True):
+        await run_in_threadpool(_end, session, commit=True)
+
+
+def _end(session: Session, *, commit: bool) -> None:
+    try:
+        if commit:
+            session.commit()
+        else:
+            session.rollback()
     except BaseException:
         session.rollback()
         raise

@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.middleware.sessions import SessionMiddleware
 
 from hotline.config import Settings
@@ -35,6 +36,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine = make_engine(settings.resolved_database_url)
         app.state.engine = engine
         app.state.sessionmaker = make_sessionmaker(engine)
+        await asyncio.to_thread(_prime_rule_cache, app)
         async with _background_workers(app):
             yield
         engine.dispose()
@@ -56,6 +58,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in _routers():
         app.include_router(router)
     return app
+
+
+def _prime_rule_cache(app: FastAPI) -> None:
+    from hotline.rules.cache import prime
+
+    try:
+        with app.state.sessionmaker() as session:
+            log.info("rule cache primed with %d rules", prime(session))
+    except SQLAlchemyError as exc:  # e.g. not migrated yet: requests will say so
+        log.warning("rule cache not primed: %s", exc)
 
 
 def _routers():

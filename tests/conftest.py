@@ -21,6 +21,7 @@ from hotline.db import Base, make_engine, make_sessionmaker
 from hotline.main import create_app
 from hotline.migrate import upgrade_database
 from hotline.municipalities.service import load_municipalities
+from hotline.rules.cache import clear as clear_rule_cache
 
 IN_CI = os.environ.get("CI") == "true"
 TEST_PASSWORD = "correct horse battery staple"
@@ -93,6 +94,8 @@ def _clean_tables(request) -> Iterator[None]:
         connection.execute(
             text("UPDATE municipalities SET participating = false, dialled_number = NULL")
         )
+    # Emptied tables reuse ids: rules cached by (id, version, created_at) must not outlive them.
+    clear_rule_cache()
 
 
 @pytest.fixture

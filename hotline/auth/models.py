@@ -45,7 +45,10 @@ class User(Base):
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     municipalities: Mapped[list["Municipality"]] = relationship(  # noqa: F821
-        secondary=user_municipalities, lazy="selectin", order_by="Municipality.code"
+        # Loaded when asked for: only municipality admins' permission checks read it.
+        secondary=user_municipalities,
+        lazy="select",
+        order_by="Municipality.code",
     )
 
     @property

@@ -2,7 +2,7 @@
 
 from datetime import date
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlalchemy.orm import Session
 
 from hotline.auth.deps import current_user
@@ -26,16 +26,17 @@ def resolve(
     on: date | None = None,
     user: User = Depends(current_user),
     session: Session = request_session,
-) -> ResolvedRule:
+) -> Response:
     """A topic as it applies in a municipality (on a date, default today)."""
-    get_municipality(session=session, code=municipality)
-    return resolve_rule(
+    resolved = resolve_rule(
         session=session,
         topic_slug=topic,
         municipality_code=municipality,
         on=on,
         verify_after_days=_verify_after_days(request),
     )
+    # Already a validated ResolvedRule: serialise it once rather than have FastAPI re-validate it.
+    return Response(resolved.model_dump_json(), media_type="application/json")
 
 
 @router.get("/rules/topics", response_model=list[TopicSummary])

@@ -8,6 +8,7 @@ from sqlalchemy import JSON, Date, ForeignKey, Index, String, Text, UniqueConstr
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hotline.db import Base, UTCDateTime, utcnow
+from hotline.kit.markdown import render_markdown
 
 
 class RuleMode(enum.StrEnum):
@@ -81,6 +82,21 @@ class RuleVersion(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     rule: Mapped[Rule] = relationship(back_populates="versions")
+
+    @property
+    def municipality_code(self) -> str | None:
+        """The rule's municipality (None for a national rule)."""
+        return self.rule.municipality_code
+
+    @property
+    def body_html(self) -> str:
+        """The citizen text, rendered and sanitised."""
+        return render_markdown(self.body_md)
+
+    @property
+    def agent_notes_html(self) -> str:
+        """The agent-only notes, rendered and sanitised."""
+        return render_markdown(self.agent_notes_md)
 
 
 class RuleSearchDocument(Base):

@@ -3,12 +3,11 @@
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from hotline.kit.dates import COPENHAGEN
 from hotline.kit.errors import NotFound
-from hotline.kit.markdown import render_markdown
+from hotline.rules.cache import all_rules, topic_rules
 from hotline.rules.models import Rule, RuleMode, RuleVersion
 from hotline.rules.schemas import (
     Provenance,
@@ -157,14 +156,7 @@ def resolve_rule(
     needs_checking: no source of the versions in use verified within verify_after_days before D.
     """
     on = on or today_in_denmark()
-    rules = session.scalars(
-        select(Rule).where(
-            Rule.topic_slug == topic_slug,
-            or_(Rule.municipality_code.is_(None), Rule.municipality_code == municipality_code),
-        )
-    ).all()
-    national_rule = next((r for r in rules if r.municipality_code is None), None)
-    local_rule = next((r for r in rules if r.municipality_code is not None), None)
+    national_rule, local_rule = topic_rules(session, topic_slug, municipality_code)
     layers = _layers(topic_slug, national_rule, local_rule, on)
     if layers is None:
         raise NotFound("rules.not_found", topic=topic_slug)
@@ -221,16 +213,9 @@ def search_rules(
 
 def _all_layers(session: Session, municipality_code: str, on: date | None) -> list[Layers]:
     on = on or today_in_denmark()
-    rules = session.scalars(
-        select(Rule).where(
-            or_(Rule.municipality_code.is_(None), Rule.municipality_code == municipality_code)
-        )
-    ).all()
-    national = {r.topic_slug: r for r in rules if r.municipality_code is None}
-    local = {r.topic_slug: r for r in rules if r.municipality_code is not None}
     found = []
-    for slug in national.keys() | local.keys():
-        layers = _layers(slug, national.get(slug), local.get(slug), on)
+    for slug, (national, local) in all_rules(session, municipality_code).items():
+        layers = _layers(slug, national, local, on)
         if layers is not None:
             found.append(layers)
     return found
@@ -252,7 +237,7 @@ def _layers(
 def provenance(version: RuleVersion) -> Provenance:
     """Where a version comes from."""
     return Provenance(
-        scope=version.rule.municipality_code or "national",
+        scope=version.municipality_code or "national",
         rule_version_id=version.id,
         version=version.version,
         author=version.author_name,
@@ -261,9 +246,17 @@ def provenance(version: RuleVersion) -> Provenance:
     )
 
 
-def _section(markdown: str, version: RuleVersion) -> ResolvedSection:
+def _text(version: RuleVersion) -> ResolvedSection:
     return ResolvedSection(
-        body_md=markdown, body_html=render_markdown(markdown), provenance=provenance(version)
+        body_md=version.body_md, body_html=version.body_html, provenance=provenance(version)
+    )
+
+
+def _notes(version: RuleVersion) -> ResolvedSection:
+    return ResolvedSection(
+        body_md=version.agent_notes_md,
+        body_html=version.agent_notes_html,
+        provenance=provenance(version),
     )
 
 
@@ -287,10 +280,8 @@ def _resolved(
         tags=layers.tags,
         mode=layers.mode,
         not_offered=layers.not_offered,
-        sections=[_section(v.body_md, v) for v in layers.text_versions()],
-        agent_notes=[
-            _section(v.agent_notes_md, v) for v in note_versions if v and v.agent_notes_md.strip()
-        ],
+        sections=[_text(v) for v in layers.text_versions()],
+        agent_notes=[_notes(v) for v in note_versions if v and v.agent_notes_md.strip()],
         fields=[
             ResolvedField(key=key, value=value, provenance=provenance(version))
             for key, (value, version) in layers.field_values().items()

@@ -21,6 +21,7 @@ import snowballstemmer
 from sqlalchemy import Connection, delete, insert, select, text
 from sqlalchemy.orm import Session
 
+from hotline.rules.cache import topics_rules
 from hotline.rules.models import Rule, RuleMode, RuleSearchDocument, RuleVersion
 from hotline.rules.schemas import TopicSummary
 
@@ -325,30 +326,26 @@ def search_topics(
     if parsed is None:
         return []
     ranked = _ranked_topics(session, parsed, municipality_code, on)
-    hits: list[tuple[float, SearchHit]] = []
+    shown = []
     slugs = list(ranked)
-    batch = limit
-    for start in range(0, len(slugs), batch):
-        chunk = slugs[start : start + batch]
-        rules = session.scalars(
-            select(Rule).where(
-                Rule.topic_slug.in_(chunk),
-                (Rule.municipality_code.is_(None)) | (Rule.municipality_code == municipality_code),
-            )
-        ).all()
-        national = {r.topic_slug: r for r in rules if r.municipality_code is None}
-        local = {r.topic_slug: r for r in rules if r.municipality_code is not None}
+    for start in range(0, len(slugs), limit):
+        chunk = slugs[start : start + limit]
+        rules = topics_rules(session, chunk, municipality_code)
         for slug in chunk:
-            layers = _layers(slug, national.get(slug), local.get(slug), on)
-            if layers is None or not _shows_a_hit(layers, ranked[slug][1], parsed):
-                continue
-            summary = layers.summary(on, verify_after_days)
-            hit = SearchHit(**summary.model_dump(), snippet_html=snippet(parsed, _texts(layers)))
-            hits.append((ranked[slug][0], hit))
-        if len(hits) >= limit:
+            layers = _layers(slug, *rules.get(slug, (None, None)), on)
+            if layers is not None and _shows_a_hit(layers, ranked[slug][1], parsed):
+                shown.append((ranked[slug][0], layers.title.lower(), layers))
+        if len(shown) >= limit:
             break
-    hits.sort(key=lambda pair: (-pair[0], pair[1].title.lower()))
-    return [hit for _, hit in hits[:limit]]
+    shown.sort(key=lambda hit: (-hit[0], hit[1]))
+    # Summaries and snippets only for the hits returned.
+    return [
+        SearchHit(
+            **layers.summary(on, verify_after_days).model_dump(),
+            snippet_html=snippet(parsed, _texts(layers)),
+        )
+        for _, _, layers in shown[:limit]
+    ]
 
 
 def _shows_a_hit(layers, version_ids: set[int], parsed: ParsedQuery) -> bool:

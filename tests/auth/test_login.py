@@ -1,6 +1,11 @@
 """Logging in with the form, CSRF, demo users and bearer tokens."""
 
-from hotline.auth.models import Role
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from hotline.auth.models import ApiToken, Role
+from hotline.db import utcnow
 from tests.conftest import TEST_PASSWORD, _csrf_from
 
 
@@ -73,3 +78,37 @@ def test_revoked_or_wrong_token_is_refused(client):
         "/api/municipalities?q=aarhus", headers={"Authorization": "Bearer hl_nonsense"}
     )
     assert response.status_code == 401
+
+
+def test_a_revoked_token_or_a_deactivated_owner_is_refused(make_user, api_client, session):
+    user = make_user(Role.AGENT)
+    agent = api_client(user)
+    assert agent.get("/api/municipalities?q=8000").status_code == 200
+
+    token = session.scalars(select(ApiToken).where(ApiToken.user_id == user.id)).one()
+    token.revoked_at = utcnow()
+    session.commit()
+    assert agent.get("/api/municipalities?q=8000").status_code == 401
+
+    token.revoked_at = None
+    user.is_active = False
+    session.commit()
+    assert agent.get("/api/municipalities?q=8000").status_code == 401
+
+
+def test_token_use_is_recorded_at_most_once_a_minute(make_user, api_client, session):
+    user = make_user(Role.AGENT)
+    agent = api_client(user)
+
+    agent.get("/api/municipalities?q=8000")
+    token = session.scalars(select(ApiToken).where(ApiToken.user_id == user.id)).one()
+    first_use = token.last_used_at
+    agent.get("/api/municipalities?q=8000")
+    session.refresh(token)
+    assert first_use is not None and token.last_used_at == first_use
+
+    token.last_used_at = first_use - timedelta(minutes=2)
+    session.commit()
+    agent.get("/api/municipalities?q=8000")
+    session.refresh(token)
+    assert token.last_used_at > first_use

@@ -1,0 +1,249 @@
+"""Rules as read for resolving and searching, held per process; versions never change in place.
+
+A rule's content is fixed by (id, current_version, created_at): versions are immutable and every
+change (edit, review, restore, import) adds one and bumps current_version. So each request asks the
+database which rules apply and at which version (one small query), and takes the rules' content,
+with its Markdown already rendered, from memory when it has seen that state before. A write in
+another process is therefore seen at once; there is nothing to invalidate.
+"""
+
+import threading
+import weakref
+from collections import OrderedDict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Engine, and_, bindparam, or_, select
+from sqlalchemy.orm import Session
+
+from hotline.kit.errors import NotFound
+from hotline.kit.markdown import render_markdown
+from hotline.municipalities.models import Municipality
+from hotline.rules.models import Rule, RuleMode, RuleVersion
+
+MAX_RULES = 20_000  # about 6 kB each with rendered HTML: ~120 MB at most, per process
+
+
+@dataclass(slots=True)
+class CachedVersion:
+    """A rule version as resolving reads it (the attributes of RuleVersion it uses); read-only."""
+
+    id: int
+    version: int
+    mode: RuleMode
+    title: str
+    category: str
+    tags: tuple[str, ...]
+    body_md: str
+    agent_notes_md: str
+    fields: dict[str, Any]
+    sources: tuple[dict[str, Any], ...]
+    valid_from: date
+    valid_to: date | None
+    based_on_national_version: int | None
+    author_name: str
+    created_at: datetime
+    municipality_code: str | None
+    # Rendered on first use (searching never needs it); two threads may both render: harmless.
+    _body_html: str | None = None
+    _agent_notes_html: str | None = None
+
+    @property
+    def body_html(self) -> str:
+        """The citizen text, rendered and sanitised."""
+        if self._body_html is None:
+            self._body_html = render_markdown(self.body_md)
+        return self._body_html
+
+    @property
+    def agent_notes_html(self) -> str:
+        """The agent-only notes, rendered and sanitised."""
+        if self._agent_notes_html is None:
+            self._agent_notes_html = render_markdown(self.agent_notes_md)
+        return self._agent_notes_html
+
+
+@dataclass(frozen=True, slots=True)
+class CachedRule:
+    """A rule and all its versions (the attributes of Rule that resolving uses)."""
+
+    id: int
+    topic_slug: str
+    municipality_code: str | None
+    current_version: int
+    versions: tuple[CachedVersion, ...]
+
+
+class _RuleCache:
+    """A thread-safe LRU of CachedRule by (id, current_version, created_at)."""
+
+    def __init__(self, max_rules: int) -> None:
+        self.max_rules = max_rules
+        self._rules: OrderedDict[tuple, CachedRule] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple) -> CachedRule | None:
+        with self._lock:
+            rule = self._rules.get(key)
+            if rule is not None:
+                self._rules.move_to_end(key)
+            return rule
+
+    def put(self, key: tuple, rule: CachedRule) -> None:
+        with self._lock:
+            self._rules[key] = rule
+            self._rules.move_to_end(key)
+            while len(self._rules) > self.max_rules:
+                self._rules.popitem(last=False)
+
+
+# One cache per engine: a test's fresh database never sees another's rules.
+_caches: "weakref.WeakKeyDictionary[Engine, _RuleCache]" = weakref.WeakKeyDictionary()
+_caches_lock = threading.Lock()
+
+_TOPIC_STATE = (
+    select(
+        Municipality.code,
+        Rule.id,
+        Rule.municipality_code,
+        Rule.current_version,
+        Rule.created_at,
+    )
+    .select_from(Municipality)
+    .outerjoin(
+        Rule,
+        and_(
+            Rule.topic_slug == bindparam("topic"),
+            or_(Rule.municipality_code.is_(None), Rule.municipality_code == Municipality.code),
+        ),
+    )
+    .where(Municipality.code == bindparam("code"))
+)
+_TOPICS_STATE = select(
+    Rule.id, Rule.municipality_code, Rule.current_version, Rule.created_at
+).where(
+    Rule.topic_slug.in_(bindparam("topics", expanding=True)),
+    or_(Rule.municipality_code.is_(None), Rule.municipality_code == bindparam("code")),
+)
+_ALL_STATE = select(Rule.id, Rule.municipality_code, Rule.current_version, Rule.created_at).where(
+    or_(Rule.municipality_code.is_(None), Rule.municipality_code == bindparam("code"))
+)
+
+
+def topic_rules(
+    session: Session, topic_slug: str, municipality_code: str
+) -> tuple[CachedRule | None, CachedRule | None]:
+    """The national and local rule of a topic for a municipality; NotFound if no municipality."""
+    rows = session.execute(_TOPIC_STATE, {"topic": topic_slug, "code": municipality_code}).all()
+    if not rows:
+        raise NotFound("municipalities.not_found", code=municipality_code)
+    rules = _rules_for(session, [row[1:] for row in rows if row[1] is not None])
+    return _split(rules).get(topic_slug, (None, None))
+
+
+def topics_rules(
+    session: Session, topic_slugs: Iterable[str], municipality_code: str
+) -> dict[str, tuple[CachedRule | None, CachedRule | None]]:
+    """The national and local rule of each of these topics for a municipality."""
+    params = {"topics": list(topic_slugs), "code": municipality_code}
+    return _split(_rules_for(session, session.execute(_TOPICS_STATE, params).all()))
+
+
+def all_rules(
+    session: Session, municipality_code: str
+) -> dict[str, tuple[CachedRule | None, CachedRule | None]]:
+    """The national and local rule of every topic for a municipality."""
+    rows = session.execute(_ALL_STATE, {"code": municipality_code}).all()
+    return _split(_rules_for(session, rows))
+
+
+def _split(rules: list[CachedRule]) -> dict[str, tuple[CachedRule | None, CachedRule | None]]:
+    by_topic: dict[str, tuple[CachedRule | None, CachedRule | None]] = {}
+    for rule in rules:
+        national, local = by_topic.get(rule.topic_slug, (None, None))
+        if rule.municipality_code is None:
+            national = rule
+        else:
+            local = rule
+        by_topic[rule.topic_slug] = (national, local)
+    return by_topic
+
+
+def _rules_for(session: Session, states: Iterable[tuple]) -> list[CachedRule]:
+    """The rules in these (id, municipality_code, current_version, created_at) states."""
+    cache = _cache_for(session)
+    found, missing = [], []
+    for rule_id, _code, current_version, created_at in states:
+        rule = cache.get((rule_id, current_version, created_at))
+        if rule is None:
+            missing.append(rule_id)
+        else:
+            found.append(rule)
+    if missing:
+        for rule in session.scalars(select(Rule).where(Rule.id.in_(missing))):
+            cached = _snapshot(rule)
+            cache.put((rule.id, rule.current_version, rule.created_at), cached)
+            found.append(cached)
+    return found
+
+
+def _cache_for(session: Session) -> _RuleCache:
+    engine = session.get_bind()
+    engine = getattr(engine, "engine", engine)
+    with _caches_lock:
+        cache = _caches.get(engine)
+        if cache is None:
+            cache = _caches[engine] = _RuleCache(MAX_RULES)
+        return cache
+
+
+def _snapshot(rule: Rule) -> CachedRule:
+    versions = tuple(_version(v, rule.municipality_code) for v in rule.versions)
+    # A version saved after current_version was read would belong to a newer state.
+    versions = tuple(v for v in versions if v.version <= rule.current_version)
+    return CachedRule(
+        rule.id, rule.topic_slug, rule.municipality_code, rule.current_version, versions
+    )
+
+
+def _version(version: RuleVersion, municipality_code: str | None) -> CachedVersion:
+    return CachedVersion(
+        id=version.id,
+        version=version.version,
+        mode=RuleMode(version.mode),
+        title=version.title,
+        category=version.category,
+        tags=tuple(version.tags or ()),
+        body_md=version.body_md,
+        agent_notes_md=version.agent_notes_md,
+        fields=dict(version.fields or {}),
+        sources=tuple(dict(s) if isinstance(s, dict) else s for s in version.sources or ()),
+        valid_from=version.valid_from,
+        valid_to=version.valid_to,
+        based_on_national_version=version.based_on_national_version,
+        author_name=version.author_name,
+        created_at=version.created_at,
+        municipality_code=municipality_code,
+    )
+
+
+def prime(session: Session, batch: int = 500) -> int:
+    """Load and render every rule in force (at start-up, so requests find them); a count."""
+    cache = _cache_for(session)
+    ids = list(session.scalars(select(Rule.id).order_by(Rule.id).limit(cache.max_rules)))
+    for start in range(0, len(ids), batch):
+        for rule in session.scalars(select(Rule).where(Rule.id.in_(ids[start : start + batch]))):
+            cached = _snapshot(rule)
+            for version in cached.versions[-2:]:  # the newest and the one it may follow
+                version.body_html, version.agent_notes_html  # noqa: B018 (renders them now)
+            cache.put((rule.id, rule.current_version, rule.created_at), cached)
+        session.expunge_all()  # keep memory flat: only the snapshots stay
+    return len(ids)
+
+
+def clear() -> None:
+    """Forget every cached rule (tests empty their database between cases)."""
+    with _caches_lock:
+        _caches.clear()
