@@ -77,6 +77,8 @@ def _routers():
     from hotline.municipalities.api import router as municipalities_api
     from hotline.reports.api import router as reports_api
     from hotline.rules.api import router as rules_api
+    from hotline.rules.drafts_api import router as rule_drafts_api
+    from hotline.rules.flags_api import router as rule_flags_api
     from hotline.web.routes import routers as web_routers
 
     return [
@@ -84,6 +86,8 @@ def _routers():
         calls_api,
         municipalities_api,
         rules_api,
+        rule_drafts_api,
+        rule_flags_api,
         letters_api,
         reports_api,
         *web_routers,

@@ -16,11 +16,11 @@ entry needs a 422 excuse), so a refusal is about who asks, never about what was 
 Each route is one test on fresh data, and each actor a subtest of it, reported as "<route> as
 <actor>". Refused actors go first, and a refused request must leave the data exactly as it was;
 before each allowed actor, the case's prepare step restores what the previous one used up (a waiting
-call, a failed e-mail, the rule's newest version number). The data: Aarhus and Aalborg participate
-with their own lines; contact reasons and the default cost rate; two calls offered through the CTI
-webhook on the Aarhus line, the first answered by the agent; and, where the route uses them, the
-shipped knowledge base (settings.kb_rules_dir) and an e-mail reply citing "pas". Login runs the real
-form, with a cheap Argon2 cost so the ~250 logins stay fast.
+call, a failed e-mail, the rule's newest version, an open rule flag, a draft). The data: Aarhus and
+Aalborg participate with their own lines; contact reasons and the default cost rate; two calls
+offered through the CTI webhook on the Aarhus line, the first answered by the agent; and, where the
+route uses them, the shipped knowledge base (settings.kb_rules_dir) and an e-mail reply citing
+"pas". Login runs the real form, with a cheap Argon2 cost so the ~250 logins stay fast.
 """
 
 import itertools
@@ -44,8 +44,9 @@ from hotline.letters.models import Channel, Reply, ReplyStatus
 from hotline.letters.service import ReplyIn, create_reply
 from hotline.municipalities.models import Municipality
 from hotline.reports.service import current_month, ensure_default_cost_rate
+from hotline.rules.flags import flag_rule
 from hotline.rules.importer import import_rules
-from hotline.rules.models import RuleVersion
+from hotline.rules.models import RuleDraft, RuleFlag, RuleVersion
 from hotline.rules.service import get_rule
 from tests.conftest import TEST_PASSWORD
 
@@ -79,6 +80,8 @@ AARHUS_RULE_EDITORS = expect(401, 403, 403, OK, OK, 403)
 AARHUS_ARCHIVE = expect(401, OK, OK, OK, OK, 403)
 # The live queue and the cost model and reports.
 SUPERVISORS = expect(401, 403, OK, OK, 403, 403)
+# Flagging a rule as unclear or wrong: hotline staff; municipality admins edit rules instead.
+RULE_FLAGGERS = expect(401, OK, OK, OK, 403, 403)
 
 
 @dataclass
@@ -90,6 +93,8 @@ class World:
     waiting_call_id: int  # waiting in the queue
     local_version: int | None = None  # the newest version of Aarhus's local rule of SLUG
     reply_id: int | None = None
+    flag_id: int | None = None  # an open flag of Aarhus's rule of SLUG
+    draft_revision: int = 0  # the revision of the draft of Aarhus's rule of SLUG
 
 
 Body = dict[str, Any] | Callable[[World, str], dict[str, Any]]
@@ -200,6 +205,58 @@ def _expected_version_form(world: World, actor: str) -> dict[str, str]:
     return {"expected_version": str(world.local_version)}
 
 
+def _a_draft(world: World, session, client) -> None:
+    """A draft of Aarhus's SLUG on its newest version: created once, again after a publish or a
+    discard used it up."""
+    _newest_rule_version(world, session, client)
+    draft = session.scalar(
+        select(RuleDraft).where(RuleDraft.topic_slug == SLUG, RuleDraft.municipality_code == AARHUS)
+    )
+    if draft is None:
+        content = {**_local_rule_body(world, "admin_own"), "valid_from": None}
+        content.pop("expected_version")
+        draft = RuleDraft(
+            topic_slug=SLUG, municipality_code=AARHUS, content=content, updated_by_name="Kladde"
+        )
+        session.add(draft)
+    draft.base_version = world.local_version
+    session.commit()
+    world.draft_revision = draft.revision
+
+
+def _draft_body(world: World, actor: str) -> dict[str, Any]:
+    body = _local_rule_body(world, actor)
+    body.pop("expected_version")
+    return {**body, "expected_revision": world.draft_revision, "base_version": world.local_version}
+
+
+def _draft_form(world: World, actor: str) -> dict[str, str]:
+    return {**_local_rule_form(world, actor), "draft_revision": str(world.draft_revision)}
+
+
+def _draft_revision_form(world: World, actor: str) -> dict[str, str]:
+    return {"draft_revision": str(world.draft_revision)}
+
+
+def _open_flag(world: World, session, client) -> None:
+    """An open flag of Aarhus's SLUG: created once, reopened after an allowed actor closed it."""
+    session.expire_all()
+    flag = session.get(RuleFlag, world.flag_id) if world.flag_id else None
+    if flag is None:
+        flag = flag_rule(
+            session=session,
+            user=world.users["agent"],
+            municipality_code=AARHUS,
+            topic_slug=SLUG,
+            kind="unclear",
+            comment="Uklart, om man skal bestille tid.",
+        )
+    flag.closed_at = flag.closed_by_id = flag.closed_by_name = None
+    flag.resolution = ""
+    session.commit()
+    world.flag_id = flag.id
+
+
 def _this_month(world: World, actor: str) -> dict[str, str]:
     first, last = current_month()
     return {"from": first.isoformat(), "to": last.isoformat()}
@@ -212,6 +269,10 @@ WRAP_UP = {"contact_reason_code": "pas", "outcome": "answered", "notes": "Pas fo
 CLAIM = {"path": {"call_id": "waiting_call_id"}, "prepare": _offer_a_fresh_call}
 RETRY = {"rules": True, "needs_reply": True, "prepare": _fail_the_reply}
 REPLIES = {"rules": True, "needs_reply": True}
+DRAFT = {"expected": AARHUS_RULE_EDITORS, "rules": True, "prepare": _a_draft}
+FLAG_FORM = {"municipality": AARHUS, "kind": "unclear", "comment": "Hvor møder borgeren op?"}
+FLAG_JSON = {"municipality_code": AARHUS, "topic_slug": SLUG, "kind": "wrong", "comment": "Gebyr?"}
+FLAG_CLOSE = {"rules": True, "path": {"flag_id": "flag_id"}, "prepare": _open_flag}
 
 MATRIX: dict[tuple[str, str], Case] = {
     # FastAPI's generated API description: public, it holds no data (the HTML routes are left out).
@@ -243,6 +304,16 @@ MATRIX: dict[tuple[str, str], Case] = {
     ),
     # Past versions of a rule are knowledge-bank text like the resolved rule with its provenance.
     ("GET", "/api/rules/local/{code}/{slug}/history"): Case(SIGNED_IN, rules=True),
+    # A draft is not yet knowledge-bank text: only those who may publish it see it.
+    ("GET", "/api/rules/local/{code}/{slug}/draft"): Case(**DRAFT),
+    ("PUT", "/api/rules/local/{code}/{slug}/draft"): Case(json=_draft_body, **DRAFT),
+    ("DELETE", "/api/rules/local/{code}/{slug}/draft"): Case(
+        params=lambda w, a: {"revision": w.draft_revision}, **DRAFT
+    ),
+    ("GET", "/api/rules/local/{code}/{slug}/draft/preview"): Case(**DRAFT),
+    ("POST", "/api/rules/local/{code}/{slug}/draft/publish"): Case(
+        params=lambda w, a: {"revision": w.draft_revision}, **DRAFT
+    ),
     # --- letters (JSON) ---
     ("GET", "/api/replies"): Case(
         HOTLINE_STAFF, params=lambda w, a: {"call_id": w.call_id}, **REPLIES
@@ -297,8 +368,28 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("POST", "/admin/rules/{code}/{slug}/review"): Case(
         AARHUS_RULE_EDITORS, rules=True, data=_expected_version_form, prepare=_newest_rule_version
     ),
+    # The edit form's draft buttons: save, preview (saves nothing), publish, discard.
+    ("POST", "/admin/rules/{code}/{slug}/draft"): Case(data=_draft_form, **DRAFT),
+    ("POST", "/admin/rules/{code}/{slug}/draft/preview"): Case(data=_draft_form, **DRAFT),
+    ("POST", "/admin/rules/{code}/{slug}/draft/publish"): Case(data=_draft_form, **DRAFT),
+    ("POST", "/admin/rules/{code}/{slug}/draft/discard"): Case(data=_draft_revision_form, **DRAFT),
     # --- HTML: supervisor ---
     ("GET", "/supervisor"): Case(SUPERVISORS),
+    # --- rule flags: staff flag a rule (JSON and console), Aarhus's admins list and close them ---
+    ("POST", "/api/rules/flags"): Case(RULE_FLAGGERS, rules=True, json=FLAG_JSON),
+    ("GET", "/api/rules/flags"): Case(
+        AARHUS_RULE_EDITORS, rules=True, params={"municipality": AARHUS}, prepare=_open_flag
+    ),
+    ("POST", "/api/rules/flags/{flag_id}/close"): Case(
+        AARHUS_RULE_EDITORS, json={"resolution": "Rettet."}, **FLAG_CLOSE
+    ),
+    ("POST", "/console/rules/{slug}/flags"): Case(RULE_FLAGGERS, rules=True, data=FLAG_FORM),
+    ("GET", "/admin/rules/flags"): Case(
+        AARHUS_RULE_EDITORS, rules=True, params={"municipality": AARHUS}, prepare=_open_flag
+    ),
+    ("POST", "/admin/rules/flags/{flag_id}/close"): Case(
+        AARHUS_RULE_EDITORS, data={"resolution": "Rettet."}, **FLAG_CLOSE
+    ),
 }
 
 
@@ -421,7 +512,8 @@ def outcome(response) -> Any:
 
 
 def fingerprint(session) -> tuple:
-    """What a refused request must not change: calls, replies, rule versions, the audit log."""
+    """What a refused request must not change: calls, replies, rule versions and flags, the audit
+    log."""
     session.expire_all()
     calls = session.execute(
         select(Call.id, Call.state, Call.agent_id, Call.municipality_code, Call.notes).order_by(
@@ -431,8 +523,14 @@ def fingerprint(session) -> tuple:
     replies = session.execute(select(Reply.id, Reply.status, Reply.attempts)).all()
     versions = session.scalar(select(func.count(RuleVersion.id)))
     audit = session.scalar(select(func.count(AuditEntry.id)))
+    flags = session.execute(
+        select(RuleFlag.id, RuleFlag.closed_at, RuleFlag.resolution).order_by(RuleFlag.id)
+    ).all()
+    drafts = session.execute(
+        select(RuleDraft.id, RuleDraft.revision, RuleDraft.base_version, RuleDraft.content)
+    ).all()
     session.rollback()  # end the read transaction, so SQLite lets the app write
-    return calls, replies, versions, audit
+    return calls, replies, versions, audit, flags, drafts
 
 
 def _resolve(value: Body | None, world: World, actor: str) -> dict[str, Any] | None:

@@ -157,10 +157,10 @@ def resolve_rule(
     """
     on = on or today_in_denmark()
     national_rule, local_rule = topic_rules(session, topic_slug, municipality_code)
-    layers = _layers(topic_slug, national_rule, local_rule, on)
+    layers = layers_in_force(topic_slug, national_rule, local_rule, on)
     if layers is None:
         raise NotFound("rules.not_found", topic=topic_slug)
-    return _resolved(layers, municipality_code, on, verify_after_days)
+    return resolved_rule(layers, municipality_code, on, verify_after_days)
 
 
 def list_resolved_topics(
@@ -215,15 +215,16 @@ def _all_layers(session: Session, municipality_code: str, on: date | None) -> li
     on = on or today_in_denmark()
     found = []
     for slug, (national, local) in all_rules(session, municipality_code).items():
-        layers = _layers(slug, national, local, on)
+        layers = layers_in_force(slug, national, local, on)
         if layers is not None:
             found.append(layers)
     return found
 
 
-def _layers(
+def layers_in_force(
     topic_slug: str, national_rule: Rule | None, local_rule: Rule | None, on: date
 ) -> Layers | None:
+    """The versions of a topic's national and local rule in force on the date; None if neither."""
     national = version_in_force(national_rule, on)
     local = version_in_force(local_rule, on)
     if local is not None and (local.mode == RuleMode.LOCAL_ONLY) == (national is not None):
@@ -260,9 +261,10 @@ def _notes(version: RuleVersion) -> ResolvedSection:
     )
 
 
-def _resolved(
+def resolved_rule(
     layers: Layers, municipality_code: str, on: date, verify_after_days: int
 ) -> ResolvedRule:
+    """The resolved rule the layers make (what resolve_rule returns)."""
     note_versions = [layers.national, layers.local]
     if layers.not_offered:
         note_versions = [layers.local]

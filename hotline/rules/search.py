@@ -320,7 +320,7 @@ def search_topics(
     limit: int = SEARCH_LIMIT,
 ) -> list[SearchHit]:
     """Topics of the municipality's resolved view matching the query, best first."""
-    from hotline.rules.resolve import _layers  # resolve imports this module lazily
+    from hotline.rules.resolve import layers_in_force  # resolve imports this module lazily
 
     parsed = parse_query(query)
     if parsed is None:
@@ -332,7 +332,7 @@ def search_topics(
         chunk = slugs[start : start + limit]
         rules = topics_rules(session, chunk, municipality_code)
         for slug in chunk:
-            layers = _layers(slug, *rules.get(slug, (None, None)), on)
+            layers = layers_in_force(slug, *rules.get(slug, (None, None)), on)
             if layers is not None and _shows_a_hit(layers, ranked[slug][1], parsed):
                 shown.append((ranked[slug][0], layers.title.lower(), layers))
         if len(shown) >= limit:

@@ -57,21 +57,8 @@ def save_local_rule(
     if rule is None:
         rule = _create_rule(session, topic_slug, municipality_code, expected_version)
     _claim_next_version(session, rule, expected_version)
-    version = RuleVersion(
-        version=expected_version + 1,
-        mode=RuleMode(data.mode),
-        title=data.title.strip(),
-        category=data.category.strip(),
-        tags=[tag.strip() for tag in data.tags if tag.strip()],
-        body_md=data.body_md.strip(),
-        agent_notes_md=data.agent_notes_md.strip(),
-        fields=data.fields.model_dump(mode="json", exclude_none=True),
-        sources=[s.model_dump(mode="json") for s in data.sources],
-        valid_from=data.valid_from or today_in_denmark(),
-        valid_to=data.valid_to,
-        based_on_national_version=national.current_version if national else None,
-        author_name=user.full_name,
-        author_id=user.id,
+    version = new_local_version(
+        user=user, data=data, number=expected_version + 1, national=national
     )
     rule.versions.append(version)
     session.flush()
@@ -87,6 +74,28 @@ def save_local_rule(
     )
     index_rule(session=session, rule=rule)
     return version
+
+
+def new_local_version(
+    *, user: User, data: LocalRuleIn, number: int, national: Rule | None
+) -> RuleVersion:
+    """The unsaved version a save of the admin's input adds (a draft's preview builds it too)."""
+    return RuleVersion(
+        version=number,
+        mode=RuleMode(data.mode),
+        title=data.title.strip(),
+        category=data.category.strip(),
+        tags=[tag.strip() for tag in data.tags if tag.strip()],
+        body_md=data.body_md.strip(),
+        agent_notes_md=data.agent_notes_md.strip(),
+        fields=data.fields.model_dump(mode="json", exclude_none=True),
+        sources=[s.model_dump(mode="json") for s in data.sources],
+        valid_from=data.valid_from or today_in_denmark(),
+        valid_to=data.valid_to,
+        based_on_national_version=national.current_version if national else None,
+        author_name=user.full_name,
+        author_id=user.id,
+    )
 
 
 def check_topic_slug(topic_slug: str) -> None:

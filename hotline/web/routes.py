@@ -4,6 +4,8 @@ from hotline.web import (
     auth_views,
     console_views,
     letters_views,
+    rule_drafts_views,
+    rule_flags_views,
     rules_admin_views,
     rules_views,
     supervisor_views,
@@ -13,7 +15,10 @@ routers = [
     auth_views.router,
     console_views.router,
     rules_views.router,
+    # Before rules_admin_views: its /admin/rules/{code}/... must not shadow /admin/rules/flags.
+    rule_flags_views.router,
     rules_admin_views.router,
+    rule_drafts_views.router,
     letters_views.router,
     supervisor_views.router,
 ]

@@ -17,6 +17,8 @@ from hotline.kit.forms import posted_form
 from hotline.kit.markdown import render_markdown
 from hotline.municipalities.models import Municipality
 from hotline.municipalities.service import get_municipality
+from hotline.rules.drafts import draft_topics
+from hotline.rules.flags import open_flag_counts
 from hotline.rules.history import (
     diff_html,
     local_rule_history,
@@ -68,6 +70,8 @@ def admin_rules(
         saved=saved,
         reviewed=reviewed,
         saved_version=version,
+        flag_counts=open_flag_counts(session=session, user=user, municipality_code=code),
+        drafts=draft_topics(session=session, user=user, municipality_code=code),
     )
 
 
@@ -79,11 +83,14 @@ def admin_rule_form(
     user: User = Depends(admin_user),
     session: Session = request_session,
 ):
-    """The edit form of a local rule beside the national text."""
+    """The edit form of a local rule beside the national text (its draft's content, if any)."""
+    from hotline.web.rule_drafts_views import edit_page_context  # it imports this module
+
     editing = local_rule_for_edit(
         session=session, user=user, municipality_code=code, topic_slug=slug
     )
-    return _render_form(request, session, user, editing, _form_from_version(editing))
+    form, extra = edit_page_context(session, user, editing)
+    return _render_form(request, session, user, editing, form, **extra)
 
 
 @router.post("/admin/rules/{code}/{slug}")
@@ -328,6 +335,7 @@ def _render_form(
     message: str | None = None,
     status_code: int = 200,
     conflict: bool = False,
+    **extra,
 ):
     place = get_municipality(session=session, code=editing.municipality_code)
     return render(
@@ -347,6 +355,7 @@ def _render_form(
             session=session, topic_slug=editing.topic_slug, local=editing.local
         ),
         diff_html=diff_html,
+        **extra,
     )
 
 

@@ -11,6 +11,7 @@ from hotline.db import request_session
 from hotline.i18n import t
 from hotline.municipalities.service import get_municipality
 from hotline.rules.resolve import list_resolved_topics, resolve_rule, search_rules
+from hotline.web.rule_flags_views import flag_form_context
 from hotline.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -65,4 +66,5 @@ def console_rule(
         rule=rule,
         municipality=place,
         verify_after_days=days,
+        **flag_form_context(session, user, municipality, slug),
     )

@@ -110,17 +110,41 @@ def test_agent_takes_a_call_reads_rules_replies_and_wraps_up(page, live_server, 
     assert done["talk_seconds"] is not None and done["wait_seconds"] is not None
 
 
+def _resolved_aarhus_pas(live_server) -> dict:
+    with live_server.api("agent") as api:
+        return api.get("/api/rules/resolve", params={"municipality": "0751", "topic": "pas"}).json()
+
+
 def test_aarhus_admin_edits_aarhus_rule_and_agent_sees_it_but_not_aalborg(chromium, live_server):
-    # 6. The admin of Aarhus changes Aarhus's passport rule ...
+    # 6. The admin of Aarhus changes Aarhus's passport rule: first as a draft ...
     admin_context = chromium.new_context(base_url=live_server.url)
     admin = admin_context.new_page()
+    errors: list[str] = []
+    admin.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     log_in(admin, "admin-aarhus")
     admin.goto("/admin/rules/0751/pas")
     marker = f"Ny lokal tekst {uuid.uuid4().hex[:6]}"
     admin.fill("#body_md", f"{marker}: pas kun efter aftale.")
-    admin.locator("form[action='/admin/rules/0751/pas'] button[type=submit]").click()
+    admin.get_by_role("button", name="Gem kladde").click()
+    admin.get_by_text("Kladden er gemt").wait_for()
+    assert "Kladde – ikke udgivet" in admin.locator("main").inner_text()
+    assert marker in admin.input_value("#body_md")  # the edit page loads the draft
+    # ... which agents do not see yet ...
+    assert all(marker not in s["body_md"] for s in _resolved_aarhus_pas(live_server)["sections"])
+
+    # ... previewed exactly as the console will show it (the console's own template) ...
+    admin.get_by_role("button", name="Vis forhåndsvisning").click()
+    preview = admin.locator("#draft-preview .hl-rule")
+    preview.get_by_text(marker).wait_for()
+    assert "Forhåndsvisning" in admin.locator("#draft-preview").inner_text()
+    assert "Lokal · Aarhus Kommune" in preview.inner_text()
+
+    # ... and published: now the agent sees it.
+    admin.get_by_role("button", name="Udgiv").click()
     admin.wait_for_load_state("networkidle")
-    assert "/admin/rules" in admin.url
+    assert "/admin/rules?" in admin.url and "er gemt som version" in admin.inner_text("main")
+    assert marker in _resolved_aarhus_pas(live_server)["sections"][-1]["body_md"]
+    assert errors == [], f"browser console errors: {errors}"
 
     # ... and cannot change Aalborg's: the server refuses, not just the page.
     assert admin.goto("/admin/rules/0851/pas").status == 403
@@ -166,3 +190,56 @@ def test_supervisor_downloads_the_cost_report_as_csv(chromium, live_server, tmp_
     assert int(aarhus[header.index("besvarede")]) >= 1
     assert re.fullmatch(r"\d+,\d{2}", aarhus[header.index("omkostning_kr")])
     page.context.close()
+
+
+def test_agent_flags_a_rule_and_the_aarhus_admin_closes_it(page, chromium, live_server):
+    # 8. During a call on Aarhus's line, the agent flags the passport rule as unclear ...
+    new_call_on(live_server, caller="+45 20 99 88 77")
+    log_in(page, "agent")
+    row = page.locator("#queue tr", has_text="+4520998877").first
+    row.wait_for()
+    row.get_by_role("button").click()
+    page.wait_for_load_state("networkidle")
+    page.locator("#rule-topics [data-topic=pas]").click()
+    summary = page.locator("#rule-flag summary")
+    summary.wait_for()
+    summary.focus()
+    page.keyboard.press("Enter")  # the disclosure opens from the keyboard
+    page.get_by_label("Uklar").check()
+    page.locator("#rule-flag button[type=submit]").click()
+    # ... a missing comment is explained in the form, and the chosen kind is kept ...
+    page.locator("#rule-flag-error").wait_for()
+    assert page.get_by_label("Uklar").is_checked()
+    comment = f"Skal borgeren bestille tid? {uuid.uuid4().hex[:6]}"
+    page.get_by_label("Kommentar til kommunens administrator").fill(comment)
+    page.locator("#rule-flag button[type=submit]").click()
+    page.get_by_text("Tak – kommunens administrator får besked").wait_for()
+    assert page.locator("#hl-flash").is_hidden()
+
+    # ... and the admin of Aarhus sees it on the rule list and closes it with a note.
+    admin_context = chromium.new_context(base_url=live_server.url)
+    admin = admin_context.new_page()
+    errors: list[str] = []
+    admin.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    log_in(admin, "admin-aarhus")
+    admin.goto("/admin/rules?municipality=0751")
+    admin.locator("a.hl-flag-count[href*='topic=pas']").click()
+    entry = admin.locator(".hl-rule-flag-entry", has_text=comment)
+    entry.wait_for()
+    assert "Mette Hansen" in entry.inner_text() and "Uklar" in entry.inner_text()
+    entry.get_by_label("Hvad er der gjort?").fill("Tidsbestilling er nu nævnt i teksten.")
+    entry.get_by_role("button", name="Luk markering").click()
+    admin.get_by_text("Markeringen er lukket.").wait_for()
+    assert admin.locator(".hl-rule-flag-entry", has_text=comment).count() == 0
+    admin.get_by_role("link", name="Lukkede").click()
+    admin.locator(".hl-rule-flag-entry", has_text=comment).wait_for()
+    admin_context.close()
+    assert errors == [], f"browser console errors: {errors}"
+
+    # The agent sees the admin's note under the rule, then wraps up the call.
+    page.locator("#rule-topics [data-topic=pas]").click()
+    page.locator("#rule-flag").get_by_text("Tidsbestilling er nu nævnt i teksten.").wait_for()
+    page.select_option("#contact-reason", "pas")
+    page.check("#outcome-answered")
+    page.locator("#wrap-up-form button[type=submit]").click()
+    page.wait_for_load_state("networkidle")

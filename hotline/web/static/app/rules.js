@@ -10,3 +10,24 @@ document.addEventListener("htmx:afterSwap", (event) => {
     if (el.dataset.topic === article.dataset.topic) el.setAttribute("aria-current", "true");
   });
 });
+
+// After the flag control under a rule is swapped, move focus to its thanks or error, so a
+// keyboard or screen-reader user hears the result and stays in place.
+document.addEventListener("htmx:afterSwap", (event) => {
+  const target = event.detail.target;
+  if (!target || target.id !== "rule-flag") return;
+  const swapped = document.getElementById("rule-flag");
+  const message = swapped && swapped.querySelector(".hl-rule-flag-message");
+  if (!message) return;
+  message.setAttribute("tabindex", "-1");
+  message.focus();
+});
+
+// A draft's preview (admin edit page): bring it into view and move focus to its heading.
+document.addEventListener("htmx:afterSwap", (event) => {
+  const target = event.detail.target;
+  if (!target || target.id !== "draft-preview") return;
+  const heading = document.getElementById("draft-preview-heading");
+  if (heading) heading.focus();
+  target.scrollIntoView({ block: "start" });
+});

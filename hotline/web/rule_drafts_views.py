@@ -1,0 +1,292 @@
+"""HTML views of local rule drafts: save a draft, preview it as agents will see it, publish it."""
+
+from urllib.parse import quote, urlencode
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import RedirectResponse
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+
+from hotline.auth.models import User
+from hotline.db import request_session
+from hotline.i18n import t
+from hotline.kit.errors import Conflict, InvalidInput, NotFound
+from hotline.kit.forms import posted_form
+from hotline.kit.markdown import render_markdown
+from hotline.municipalities.service import get_municipality
+from hotline.rules.drafts import (
+    discard_draft,
+    get_draft,
+    preview_draft,
+    publish_draft,
+    save_draft,
+)
+from hotline.rules.models import RuleDraft
+from hotline.rules.service import local_rule_for_edit
+from hotline.web.rules_admin_views import (
+    CARRIED_KEYS,
+    FORM_FIELDS,
+    _field_label,
+    _form_from_version,
+    _form_keys,
+    _render_form,
+    _rule_in,
+    admin_user,
+)
+from hotline.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+DRAFT_PATH = "/admin/rules/{code}/{slug}/draft"
+
+
+@router.post(DRAFT_PATH)
+def admin_draft_save(
+    request: Request,
+    code: str,
+    slug: str,
+    user: User = Depends(admin_user),
+    session: Session = request_session,
+    submitted: dict[str, str] = Depends(posted_form),
+):
+    """Save the form as the rule's draft (not published); a conflict or bad input re-renders it."""
+    editing = local_rule_for_edit(
+        session=session, user=user, municipality_code=code, topic_slug=slug
+    )
+    form = _posted(submitted, editing)
+    try:
+        _save(session, user, editing, form)
+    except (ValueError, InvalidInput, Conflict) as exc:
+        return _refused(request, session, user, editing, form, exc, "rules.drafts.not_saved")
+    return RedirectResponse(f"/admin/rules/{code}/{quote(slug)}?draft=saved", status_code=303)
+
+
+@router.post(DRAFT_PATH + "/preview")
+def admin_draft_preview(
+    request: Request,
+    code: str,
+    slug: str,
+    user: User = Depends(admin_user),
+    session: Session = request_session,
+    submitted: dict[str, str] = Depends(posted_form),
+):
+    """The rule as agents would see it with the form's content published; saves nothing.
+
+    htmx gets the preview fragment, a plain form post the whole edit page with it.
+    """
+    editing = local_rule_for_edit(
+        session=session, user=user, municipality_code=code, topic_slug=slug
+    )
+    form = _posted(submitted, editing)
+    days = request.app.state.settings.rules_verify_after_days
+    preview, message, status = None, None, 200
+    try:
+        preview = preview_draft(
+            session=session,
+            user=user,
+            municipality_code=code,
+            topic_slug=slug,
+            data=_rule_in(form, editing),
+            verify_after_days=days,
+        )
+    except (ValueError, InvalidInput) as exc:
+        message, status = _message(exc, "rules.drafts.not_previewed"), 422
+    place = get_municipality(session=session, code=code)
+    context = dict(preview=preview, preview_error=message, verify_after_days=days)
+    if request.headers.get("HX-Request"):
+        # htmx swaps only 2xx: bad input comes back 200 with the message in the fragment.
+        return render(
+            request,
+            "rules/_draft_preview.html",
+            municipality=place,
+            **context,
+        )
+    draft = _draft_of(session, user, editing)
+    return _render_form(
+        request, session, user, editing, form, status_code=status, draft=draft, **context
+    )
+
+
+@router.post(DRAFT_PATH + "/publish")
+def admin_draft_publish(
+    request: Request,
+    code: str,
+    slug: str,
+    user: User = Depends(admin_user),
+    session: Session = request_session,
+    submitted: dict[str, str] = Depends(posted_form),
+):
+    """Save the form as the draft and publish it as the rule's new version.
+
+    A conflict keeps the admin's text (saved as the draft, unless the draft save itself lost).
+    """
+    editing = local_rule_for_edit(
+        session=session, user=user, municipality_code=code, topic_slug=slug
+    )
+    form = _posted(submitted, editing)
+    try:
+        draft = _save(session, user, editing, form)
+        form["draft_revision"] = str(draft.revision)
+        version = publish_draft(
+            session=session,
+            user=user,
+            municipality_code=code,
+            topic_slug=slug,
+            expected_revision=draft.revision,
+        )
+    except (ValueError, InvalidInput, Conflict) as exc:
+        return _refused(request, session, user, editing, form, exc, "rules.drafts.not_published")
+    query = urlencode({"municipality": code, "saved": slug, "version": version.version})
+    return RedirectResponse(f"/admin/rules?{query}", status_code=303)
+
+
+@router.post(DRAFT_PATH + "/discard")
+def admin_draft_discard(
+    request: Request,
+    code: str,
+    slug: str,
+    user: User = Depends(admin_user),
+    session: Session = request_session,
+    submitted: dict[str, str] = Depends(posted_form),
+):
+    """Delete the rule's draft; one changed since the page was loaded is kept (409); one already
+    gone counts as discarded."""
+    editing = local_rule_for_edit(
+        session=session, user=user, municipality_code=code, topic_slug=slug
+    )
+    try:
+        discard_draft(
+            session=session,
+            user=user,
+            municipality_code=code,
+            topic_slug=slug,
+            expected_revision=_revision(submitted),
+        )
+    except NotFound:
+        pass  # published or discarded by someone else meanwhile: the page shows what there is
+    except Conflict as exc:
+        draft = _draft_of(session, user, editing)
+        form = draft_form(draft) if draft else _form_from_version(editing)
+        message = t(exc.key, **exc.params)
+        return _render_form(
+            request, session, user, editing, form, message, status_code=409, draft=draft
+        )
+    return RedirectResponse(f"/admin/rules/{code}/{quote(slug)}?draft=discarded", status_code=303)
+
+
+def edit_page_context(session: Session, user: User, editing) -> tuple[dict[str, str], dict]:
+    """The edit form's values (the draft's when there is one) and the draft for the template."""
+    draft = _draft_of(session, user, editing)
+    form = draft_form(draft) if draft else _form_from_version(editing)
+    return form, {"draft": draft}
+
+
+def draft_form(draft: RuleDraft) -> dict[str, str]:
+    """The edit form's values from a draft's content."""
+    content = draft.content
+    fields = content.get("fields") or {}
+    form = {
+        "mode": content.get("mode", ""),
+        "title": content.get("title", ""),
+        "category": content.get("category", ""),
+        "tags": ", ".join(content.get("tags") or ()),
+        "body_md": content.get("body_md", ""),
+        "agent_notes_md": content.get("agent_notes_md", ""),
+        "valid_from": content.get("valid_from") or "",
+        "valid_to": content.get("valid_to") or "",
+        # The version the draft's text is based on: publishing checks it is still the newest.
+        "expected_version": str(draft.base_version),
+        "draft_revision": str(draft.revision),
+    }
+    form.update({key: "" if fields.get(key) is None else str(fields[key]) for key in FORM_FIELDS})
+    return form
+
+
+def _posted(submitted: dict[str, str], editing) -> dict[str, str]:
+    form = {key: submitted.get(key, "") for key in _form_keys()}
+    saved = _form_from_version(editing)
+    form.update({key: saved[key] for key in CARRIED_KEYS if key not in submitted})
+    form["draft_revision"] = submitted.get("draft_revision", "0")
+    return form
+
+
+def _save(session: Session, user: User, editing, form: dict[str, str]) -> RuleDraft:
+    base_version = int(form["expected_version"])
+    return save_draft(
+        session=session,
+        user=user,
+        municipality_code=editing.municipality_code,
+        topic_slug=editing.topic_slug,
+        data=_rule_in(form, editing),
+        expected_revision=_revision(form),
+        base_version=base_version,
+    )
+
+
+def _refused(request, session, user, editing, form, exc: Exception, invalid_key: str):
+    """Re-render the form with the admin's input and why it was refused (422 or 409)."""
+    if not isinstance(exc, Conflict):
+        message = _message(exc, invalid_key)
+        draft = _draft_of(session, user, editing)
+        return _render_form(
+            request, session, user, editing, form, message, status_code=422, draft=draft
+        )
+    # Whatever was written before the conflict (a draft save before a publish) stays.
+    session.expire_all()
+    editing = local_rule_for_edit(
+        session=session,
+        user=user,
+        municipality_code=editing.municipality_code,
+        topic_slug=editing.topic_slug,
+    )
+    draft = _draft_of(session, user, editing)
+    # Keep the admin's text; a second save or publish then deliberately goes over the newer one.
+    form["draft_revision"] = str(draft.revision if draft else 0)
+    other_draft = draft if exc.key == "rules.drafts.conflict" else None
+    if other_draft is None:
+        form["expected_version"] = str(editing.current_version)
+    return _render_form(
+        request,
+        session,
+        user,
+        editing,
+        form,
+        t(exc.key, **exc.params),
+        status_code=409,
+        conflict=exc.key != "rules.drafts.conflict",
+        draft=draft,
+        other_draft=other_draft,
+        other_draft_html=render_markdown(other_draft.content["body_md"]) if other_draft else "",
+    )
+
+
+def _draft_of(session: Session, user: User, editing) -> RuleDraft | None:
+    return get_draft(
+        session=session,
+        user=user,
+        municipality_code=editing.municipality_code,
+        topic_slug=editing.topic_slug,
+    )
+
+
+def _message(exc: Exception, key: str) -> str:
+    if isinstance(exc, InvalidInput):
+        return t(exc.key, **exc.params)
+    if not isinstance(exc, ValidationError):
+        return t(key, detail=t("rules.admin.error.expected_version"))
+    problems = []
+    for error in exc.errors():
+        known = f"rules.admin.error.{error['type']}"
+        if t(known) != known:
+            problems.append(t(known))
+        else:
+            field = str(error["loc"][-1]) if error["loc"] else ""
+            problems.append(t("rules.admin.error.value", field=_field_label(field)))
+    return t(key, detail="; ".join(problems))
+
+
+def _revision(values: dict[str, str]) -> int:
+    """The draft revision a form was based on; 0 (no draft yet) when missing or garbled."""
+    try:
+        return int(values.get("draft_revision", ""))
+    except ValueError:
+        return 0
