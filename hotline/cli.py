@@ -72,9 +72,10 @@ def demo_load() -> None:
 def _register_domain_commands() -> None:
     from hotline.auth.cli import users
     from hotline.calls.cli import calls
+    from hotline.letters.cli import letterheads
     from hotline.rules.cli import rules
 
-    for group in (users, calls, rules):
+    for group in (users, calls, rules, letterheads):
         main.add_command(group)
 
 

@@ -32,6 +32,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        from hotline.letters.harfbuzz import warn_if_harfbuzz_subset_missing
+
+        warn_if_harfbuzz_subset_missing()
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         engine = make_engine(settings.resolved_database_url)
         app.state.engine = engine

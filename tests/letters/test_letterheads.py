@@ -21,12 +21,15 @@ def test_own_letterhead_is_used(session):
     assert letterhead.logo_path == LETTERHEADS.resolve() / "0851" / "logo.svg"
 
 
-def test_shipped_letterheads_have_distinct_colours():
-    colours = [
+def test_at_least_six_shipped_letterheads_with_their_own_colours_and_logos():
+    codes = [p.name for p in LETTERHEADS.iterdir() if p.name.isdigit()]
+    colours = {
         (LETTERHEADS / code / "letterhead.toml").read_text().split("primary_color")[1][:12]
-        for code in ("0751", "0851", "0461")
-    ]
-    assert len(set(colours)) == 3
+        for code in codes
+    }
+    logos = {(LETTERHEADS / code / "logo.svg").read_bytes() for code in codes}
+    assert len(codes) >= 6
+    assert len(colours) == len(logos) == len(codes)
 
 
 def test_default_letterhead_is_filled_from_the_municipality(session):
