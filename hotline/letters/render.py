@@ -1,7 +1,14 @@
-"""A reply as a letter: Jinja2 to HTML, then WeasyPrint to PDF with a locked-down URL fetcher."""
+"""A reply as a letter: Jinja2 to HTML, then WeasyPrint to PDF with a locked-down URL fetcher.
 
-import threading
+Each render takes one of MAX_CONCURRENT_RENDERS slots, which keeps its own FontConfiguration and
+the letter stylesheets parsed with it (see stylesheets.py).
+"""
+
+import atexit
+import queue
+from contextlib import contextmanager
 from datetime import date
+from functools import cache
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
@@ -13,18 +20,19 @@ from pydantic import BaseModel, Field
 from hotline.i18n import t
 from hotline.kit.dates import danish_date
 from hotline.letters.letterheads import Letterhead
-
-TEMPLATES_DIR = Path(__file__).parent / "templates"
-FONTS_DIR = (
-    Path(__file__).resolve().parent.parent / "web/static/dkfds/fonts/IBMPlexSans/complete/ttf"
+from hotline.letters.stylesheets import (
+    FONTS_DIR,
+    TEMPLATES_DIR,
+    ParsedStylesheets,
+    letter_stylesheets,
 )
+
 PDF_VARIANT = "pdf/a-3u"
 # The time bound: letters are small, so size limits keep a render to about a second; callers run
-# it in a worker thread, and at most this many render at once.
+# it in a worker thread, and at most this many render at once (one per render slot).
 MAX_BODY_CHARS = 20_000
 MAX_CITED_RULES = 12
 MAX_CONCURRENT_RENDERS = 2
-_render_slots = threading.BoundedSemaphore(MAX_CONCURRENT_RENDERS)
 _MIME_TYPES = {".svg": "image/svg+xml", ".png": "image/png", ".css": "text/css", ".ttf": "font/ttf"}
 FIELD_ORDER = ("fee_dkk", "deadline", "phone", "self_service_url")
 
@@ -54,6 +62,7 @@ class LetterContent(BaseModel):
     cited: list[CitedRule] = Field(default=[], max_length=MAX_CITED_RULES)
 
 
+@cache
 def _letter_fetcher_class():
     from weasyprint.urls import URLFetcher, URLFetcherResponse
 
@@ -89,7 +98,12 @@ def _letter_fetcher_class():
 
 def make_url_fetcher(letterhead: Letterhead):
     """The URL fetcher of one letter: the letterhead's folder and the vendored fonts only."""
-    return _letter_fetcher_class()([letterhead.directory, FONTS_DIR])
+    return restricted_fetcher((letterhead.directory, FONTS_DIR))
+
+
+def restricted_fetcher(roots: tuple[Path, ...]):
+    """A URL fetcher that serves only the (letter file types in the) given folders."""
+    return _letter_fetcher_class()(list(roots))
 
 
 def _fee(value) -> str:
@@ -123,24 +137,24 @@ _env.globals.update(t=t)
 _env.filters.update(danish_date=danish_date, markdown=_markdown, shown_fields=_shown_fields)
 
 
+def letter_html(letter: LetterContent, letterhead: Letterhead) -> str:
+    """The letter's final HTML for WeasyPrint, without CSS (see letter_stylesheets)."""
+    return _render_html(letter, letterhead, standalone=False)
+
+
 def render_letter_html(letter: LetterContent, letterhead: Letterhead) -> str:
-    """The letter as HTML for WeasyPrint (fonts and letterhead files as file: URLs)."""
-    fonts = {
-        weight_style: (FONTS_DIR / f"IBMPlexSans-{name}.ttf").as_uri()
-        for weight_style, name in {
-            ("400", "normal"): "Regular",
-            ("400", "italic"): "Italic",
-            ("600", "normal"): "SemiBold",
-            ("700", "normal"): "Bold",
-            ("700", "italic"): "BoldItalic",
-        }.items()
-    }
+    """The letter as one self-contained HTML document: letter_html with its stylesheets inline."""
+    return _render_html(letter, letterhead, standalone=True)
+
+
+def _render_html(letter: LetterContent, letterhead: Letterhead, *, standalone: bool) -> str:
+    sources = letter_stylesheets(letterhead) if standalone else []
     return _env.get_template("letter.html").render(
         letter=letter,
         letterhead=letterhead,
-        fonts=fonts,
+        inline_css=Markup("\n".join(s.string for s in sources if s.string is not None)),
+        linked_css=[s.url for s in sources if s.url is not None],
         logo_url=letterhead.logo_path.as_uri() if letterhead.logo_path else None,
-        style_url=letterhead.style_path.as_uri() if letterhead.style_path else None,
         address_lines=[line for line in letter.recipient_address.splitlines() if line.strip()],
     )
 
@@ -148,7 +162,7 @@ def render_letter_html(letter: LetterContent, letterhead: Letterhead) -> str:
 def render_letter_pdf(letter: LetterContent, letterhead: Letterhead) -> bytes:
     """The letter as a PDF/A-3u document; blocking, so call it from a worker thread."""
     return html_to_pdf(
-        render_letter_html(letter, letterhead),
+        letter_html(letter, letterhead),
         letterhead=letterhead,
         identifier=f"{letterhead.code}-{letter.reference}",
     )
@@ -157,17 +171,42 @@ def render_letter_pdf(letter: LetterContent, letterhead: Letterhead) -> bytes:
 def html_to_pdf(
     html: str, *, letterhead: Letterhead, identifier: str = "letter", fetcher=None
 ) -> bytes:
-    """Render letter HTML with the restricted URL fetcher (the letterhead's, unless given)."""
+    """Render HTML with the letter's stylesheets and the letterhead's (or the given) URL fetcher."""
     from weasyprint import HTML
-    from weasyprint.text.fonts import FontConfiguration
 
     fetcher = fetcher or make_url_fetcher(letterhead)
-    with _render_slots:
+    sources = letter_stylesheets(letterhead)
+    with _render_slot() as slot:
+        stylesheets = slot.get(sources)  # before font_config: it may start a new one
         document = HTML(
             string=html, base_url=letterhead.directory.as_uri() + "/", url_fetcher=fetcher
         )
         return document.write_pdf(
-            font_config=FontConfiguration(),
+            stylesheets=stylesheets,
+            font_config=slot.font_config,
             pdf_variant=PDF_VARIANT,
             pdf_identifier=identifier.encode(),
         )
+
+
+_all_slots = [ParsedStylesheets() for _ in range(MAX_CONCURRENT_RENDERS)]
+_free_slots: queue.LifoQueue[ParsedStylesheets] = queue.LifoQueue()
+for _slot in _all_slots:
+    _free_slots.put(_slot)
+
+
+@atexit.register
+def _close_slots() -> None:
+    """Drop the FontConfigurations while their clean-up (removing the font folder) still works."""
+    for slot in _all_slots:
+        slot.close()
+
+
+@contextmanager
+def _render_slot():
+    """Wait for a free render slot (the most recently used first: its stylesheets are warm)."""
+    slot = _free_slots.get()
+    try:
+        yield slot
+    finally:
+        _free_slots.put(slot)
