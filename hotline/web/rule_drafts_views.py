@@ -24,14 +24,13 @@ from hotline.rules.drafts import (
 from hotline.rules.models import RuleDraft
 from hotline.rules.service import local_rule_for_edit
 from hotline.web.rules_admin_views import (
-    CARRIED_KEYS,
     FORM_FIELDS,
     _field_label,
     _form_from_version,
-    _form_keys,
     _render_form,
     _rule_in,
     admin_user,
+    posted_rule_form,
 )
 from hotline.web.templating import render
 
@@ -202,9 +201,7 @@ def draft_form(draft: RuleDraft) -> dict[str, str]:
 
 
 def _posted(submitted: dict[str, str], editing) -> dict[str, str]:
-    form = {key: submitted.get(key, "") for key in _form_keys()}
-    saved = _form_from_version(editing)
-    form.update({key: saved[key] for key in CARRIED_KEYS if key not in submitted})
+    form = posted_rule_form(submitted, editing)
     form["draft_revision"] = submitted.get("draft_revision", "0")
     return form
 

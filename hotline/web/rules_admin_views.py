@@ -42,6 +42,14 @@ FORM_LABELS = {
 admin_user = require_roles(Role.MUNICIPALITY_ADMIN, Role.SYSTEM_ADMIN)
 
 
+def posted_rule_form(submitted: dict[str, str], editing) -> dict[str, str]:
+    """The edit form as posted; fields a POST leaves out are carried from the newest version."""
+    form = {key: submitted.get(key, "") for key in _form_keys()}
+    saved = _form_from_version(editing)
+    form.update({key: saved[key] for key in CARRIED_KEYS if key not in submitted})
+    return form
+
+
 @router.get("/admin/rules")
 def admin_rules(
     request: Request,
@@ -106,9 +114,7 @@ def admin_rule_save(
     editing = local_rule_for_edit(
         session=session, user=user, municipality_code=code, topic_slug=slug
     )
-    form = {key: submitted.get(key, "") for key in _form_keys()}
-    saved = _form_from_version(editing)
-    form.update({key: saved[key] for key in CARRIED_KEYS if key not in submitted})
+    form = posted_rule_form(submitted, editing)
     try:
         expected = int(form["expected_version"])
         data = _rule_in(form, editing)
