@@ -53,8 +53,10 @@ class Reply(Base):
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     last_error: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Set when the retention period removed the PDF and the personal content; the rest stays.
+    purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 # What a reply said and to whom is archived as sent; only the delivery fields may change.
