@@ -78,6 +78,9 @@ CALL_OWNER = expect(401, OK, 403, 403, 403, 403)
 AARHUS_RULE_EDITORS = expect(401, 403, 403, OK, OK, 403)
 # The reply archive: the author, supervisors, system admins and Aarhus's admins.
 AARHUS_ARCHIVE = expect(401, OK, OK, OK, OK, 403)
+# Searching the reply archive (here Aarhus's): supervisors, system admins, Aarhus's admins; agents
+# find their replies on their calls instead.
+AARHUS_ARCHIVE_SEARCH = expect(401, 403, OK, OK, OK, 403)
 # The live queue and the cost model and reports.
 SUPERVISORS = expect(401, 403, OK, OK, 403, 403)
 # Flagging a rule as unclear or wrong: hotline staff; municipality admins edit rules instead.
@@ -321,6 +324,9 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("POST", "/api/calls/{call_id}/replies"): Case(CALL_OWNER, rules=True, json=PDF_REPLY_JSON),
     ("GET", "/api/replies/{reply_id}.pdf"): Case(AARHUS_ARCHIVE, **REPLIES),
     ("POST", "/api/replies/{reply_id}/retry"): Case(HOTLINE_STAFF, **RETRY),
+    ("GET", "/api/archive"): Case(
+        AARHUS_ARCHIVE_SEARCH, params={"municipality": AARHUS}, **REPLIES
+    ),
     # --- reports (JSON) ---
     ("GET", "/api/reports/cost.csv"): Case(SUPERVISORS, params=_this_month),
     # --- HTML: signing in and out ---
@@ -375,6 +381,8 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("POST", "/admin/rules/{code}/{slug}/draft/discard"): Case(data=_draft_revision_form, **DRAFT),
     # --- HTML: supervisor ---
     ("GET", "/supervisor"): Case(SUPERVISORS),
+    # --- HTML: the reply archive ---
+    ("GET", "/arkiv"): Case(AARHUS_ARCHIVE_SEARCH, params={"municipality": AARHUS}, **REPLIES),
     # --- rule flags: staff flag a rule (JSON and console), Aarhus's admins list and close them ---
     ("POST", "/api/rules/flags"): Case(RULE_FLAGGERS, rules=True, json=FLAG_JSON),
     ("GET", "/api/rules/flags"): Case(

@@ -42,3 +42,9 @@ class InvalidInput(HotlineError):
     """The request is well-formed but its content is wrong."""
 
     status_code = 422
+
+
+class Gone(HotlineError):
+    """The thing existed but was removed for good (e.g. by the retention period)."""
+
+    status_code = 410

@@ -1,9 +1,9 @@
-"""JSON API of the letters domain: the call's replies, the PDF archive, retries."""
+"""JSON API of the letters domain: the call's replies, the PDF archive and its search, retries."""
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy.orm import Session
@@ -12,6 +12,9 @@ from hotline.auth.deps import current_user
 from hotline.auth.models import User
 from hotline.calls.service import get_call
 from hotline.db import request_session
+from hotline.kit.errors import Gone
+from hotline.letters.archive import MAX_PER_PAGE, search_archive
+from hotline.letters.models import Channel, ReplyStatus
 from hotline.letters.service import (
     ReplyIn,
     create_reply,
@@ -49,6 +52,21 @@ class ReplyOut(BaseModel):
     sent_at: datetime | None
 
 
+class ArchivedReplyOut(ReplyOut):
+    """A reply as the archive lists it: purged_at is set once the retention period removed it."""
+
+    purged_at: datetime | None
+
+
+class ArchiveOut(BaseModel):
+    """One page of the archive's search results."""
+
+    total: int
+    page: int
+    per_page: int
+    items: list[ArchivedReplyOut]
+
+
 @router.get("/replies", response_model=list[ReplyOut])
 def replies_of_call(
     call_id: int, user: User = Depends(current_user), session: Session = request_session
@@ -77,6 +95,8 @@ def reply_pdf(
 ) -> Response:
     """The archived PDF of a reply, exactly as it was sent."""
     reply = get_reply(session=session, reply_id=reply_id, user=user)
+    if reply.purged_at is not None:
+        raise Gone("archive.purged")
     return Response(
         reply.pdf,
         media_type="application/pdf",
@@ -84,6 +104,40 @@ def reply_pdf(
             "Content-Disposition": f'attachment; filename="{pdf_filename(reply)}"',
             "Cache-Control": "private, no-store",
         },
+    )
+
+
+@router.get("/archive", response_model=ArchiveOut)
+def archive(
+    municipality: str | None = Query(None, pattern=r"^\d{4}$"),
+    q: str | None = Query(None, max_length=200),
+    date_from: date | None = Query(None, alias="from"),
+    date_to: date | None = Query(None, alias="to"),
+    channel: Channel | None = None,
+    status: ReplyStatus | None = None,
+    page: int = Query(1, ge=1, le=100_000),
+    per_page: int = Query(50, ge=1, le=MAX_PER_PAGE),
+    user: User = Depends(current_user),
+    session: Session = request_session,
+):
+    """Find archived replies in the municipalities the user may see, newest first."""
+    found = search_archive(
+        session,
+        user,
+        municipality_code=municipality,
+        q=q,
+        date_from=date_from,
+        date_to=date_to,
+        channel=channel,
+        status=status,
+        page=page,
+        per_page=per_page,
+    )
+    return ArchiveOut(
+        total=found.total,
+        page=found.page,
+        per_page=found.per_page,
+        items=[ArchivedReplyOut.model_validate(reply) for reply in found.items],
     )
 
 

@@ -1,6 +1,7 @@
 """Every HTML router, in the order the app includes them."""
 
 from hotline.web import (
+    archive_views,
     auth_views,
     console_views,
     letters_views,
@@ -21,4 +22,5 @@ routers = [
     rule_drafts_views.router,
     letters_views.router,
     supervisor_views.router,
+    archive_views.router,
 ]
