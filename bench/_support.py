@@ -168,6 +168,7 @@ def _serve(kind: str, port: int, arg: str) -> None:
             data_dir=Path(arg.removeprefix("sqlite:///")).parent,
             demo_mode=True,
             outbox_worker=False,
+            purge_worker=False,
             secret_key="bench-secret-key-not-for-production",
             cti_token="bench-cti-token",
         )

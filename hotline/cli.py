@@ -1,6 +1,7 @@
-"""The `hotline` command: serve, migrate, load demo data, manage users."""
+"""The `hotline` command: serve, migrate, load demo data, manage users, purge old data."""
 
 import click
+from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from hotline.config import Settings
@@ -69,13 +70,34 @@ def demo_load() -> None:
         click.echo(line)
 
 
+@main.command()
+@click.option("--dry-run", is_flag=True, help="Only count what would be purged.")
+def purge(dry_run: bool) -> None:
+    """Purge personal data past retention. The web server also does it daily."""
+    from hotline.db import utcnow
+    from hotline.letters.retention import run_purge
+
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        raise click.ClickException(str(exc)) from exc
+    with open_session(settings) as session:
+        reports = run_purge(session, settings=settings, now=utcnow(), dry_run=dry_run)
+        if not dry_run:
+            session.commit()
+    verb = "would be purged" if dry_run else "purged"
+    for report in reports:
+        cutoff = report.cutoff.strftime("%Y-%m-%d %H:%M UTC")
+        click.echo(f"{report.what}: {report.count} {verb} (created before {cutoff})")
+
+
 def _register_domain_commands() -> None:
     from hotline.auth.cli import users
     from hotline.calls.cli import calls
-    from hotline.letters.cli import letterheads
+    from hotline.letters.cli import letterheads, outbox
     from hotline.rules.cli import rules
 
-    for group in (users, calls, rules, letterheads):
+    for group in (users, calls, rules, letterheads, outbox):
         main.add_command(group)
 
 

@@ -1,8 +1,10 @@
 """Settings read from the environment (prefix HOTLINE_)."""
 
+import math
 from functools import cached_property
 from pathlib import Path
 
+from pydantic import field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -33,8 +35,31 @@ class Settings(BaseSettings):
     letterheads_dir: Path = PROJECT_ROOT / "letterheads"
     session_max_age_s: int = 8 * 3600
     outbox_interval_s: float = 5.0
+    # How long a claimed reply stays "sending" before another worker may send it again: keep it
+    # well above the longest a send can take, or a slow send is sent twice.
+    outbox_lease_s: float = 600.0
     outbox_worker: bool = True
+    # Sent replies keep their PDF and personal content this long; 5 years, see the README.
+    archive_retention_days: int = 1826
+    purge_worker: bool = True
     max_body_bytes: int = 2 * 1024 * 1024
+
+    @field_validator("outbox_lease_s")
+    @classmethod
+    def _positive_lease(cls, value: float) -> float:
+        if not (value > 0 and math.isfinite(value)):
+            raise ValueError(f"HOTLINE_OUTBOX_LEASE_S must be a number of seconds > 0, not {value}")
+        return value
+
+    @field_validator("archive_retention_days")
+    @classmethod
+    def _at_least_one_day(cls, value: int) -> int:
+        if value < 1:
+            raise ValueError(
+                f"HOTLINE_ARCHIVE_RETENTION_DAYS must be at least 1 (days to keep sent replies), "
+                f"not {value}"
+            )
+        return value
 
     @cached_property
     def resolved_database_url(self) -> str:

@@ -99,20 +99,25 @@ def _routers():
 
 @asynccontextmanager
 async def _background_workers(app: FastAPI):
-    """Start the outbox worker (unless disabled) for the app's lifetime."""
+    """Run the outbox and the daily purge (each unless disabled) for the app's lifetime."""
     from hotline.letters.outbox import run_outbox_worker
+    from hotline.letters.retention import run_purge_worker
 
     settings: Settings = app.state.settings
-    if not settings.outbox_worker:
-        yield
-        return
-    task = asyncio.create_task(run_outbox_worker(app.state.sessionmaker, settings))
+    workers = []
+    if settings.outbox_worker:
+        workers.append(run_outbox_worker(app.state.sessionmaker, settings))
+    if settings.purge_worker:
+        workers.append(run_purge_worker(app.state.sessionmaker, settings))
+    tasks = [asyncio.create_task(worker) for worker in workers]
     try:
         yield
     finally:
-        task.cancel()
-        with suppress(asyncio.CancelledError):
-            await task
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with suppress(asyncio.CancelledError):
+                await task
 
 
 def _wants_html(request: Request) -> bool:

@@ -107,13 +107,14 @@ def session(engine: Engine) -> Iterator[Session]:
 
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path, engine: Engine) -> Settings:
-    """Settings for one test: its own data dir and Maildir, demo mode on, no outbox worker."""
+    """Settings for one test: its own data dir and Maildir, demo mode on, no background workers."""
     return Settings(
         data_dir=tmp_path / "var",
         database_url=database_url,
         secret_key="test-secret",
         demo_mode=True,
         outbox_worker=False,
+        purge_worker=False,
         cti_token="test-cti-token",
     )
 

@@ -1,6 +1,7 @@
-"""`hotline letterheads`: check that every letterhead loads and renders a good letter."""
+"""`hotline letterheads` checks every letterhead; `hotline outbox run` delivers queued e-mail."""
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import click
 
@@ -57,3 +58,47 @@ def check_command(letterheads_dir: Path | None, out: Path | None) -> None:
     click.echo(f"{len(reports)} letterheads checked, {failed} with problems")
     if failed:
         raise SystemExit(1)
+
+
+@click.group()
+def outbox() -> None:
+    """The outbox of e-mail replies."""
+
+
+@outbox.command("run")
+@click.option("--once", is_flag=True, help="Deliver what is due now, then stop.")
+def run_command(once: bool) -> None:
+    """Deliver queued e-mail replies in a process of its own, apart from the web server.
+
+    Running it next to the server's own worker is safe (each reply is claimed once); to leave
+    delivery to this process alone, set HOTLINE_OUTBOX_WORKER=false for the server.
+    """
+    import asyncio
+    import logging
+
+    from hotline.config import Settings
+    from hotline.db import make_engine, make_sessionmaker
+    from hotline.letters.outbox import deliver_due_replies, run_outbox_worker
+
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    settings = Settings()
+    make_session = make_sessionmaker(make_engine(settings.resolved_database_url))
+    if once:
+        sent = deliver_due_replies(make_session=make_session, settings=settings)
+        click.echo(f"{sent} replies sent")
+        return
+    click.echo(
+        f"delivering to {_without_password(settings.resolved_mail_url)} every "
+        f"{settings.outbox_interval_s:g} s (lease {settings.outbox_lease_s:g} s); Ctrl-C stops"
+    )
+    try:
+        asyncio.run(run_outbox_worker(make_session, settings))
+    except KeyboardInterrupt:
+        click.echo("stopped")
+
+
+def _without_password(url: str) -> str:
+    password = urlsplit(url).password
+    return url.replace(f":{password}@", ":***@", 1) if password else url

@@ -96,9 +96,16 @@ def _send_smtp(message: EmailMessage, parts, *, implicit_tls: bool) -> None:
         client = smtplib.SMTP_SSL(host, port, timeout=SMTP_TIMEOUT_S, context=context)
     else:
         client = smtplib.SMTP(host, port, timeout=SMTP_TIMEOUT_S)
-    with client:
+    try:
         if not implicit_tls and options.get("starttls") in ("true", "1", "yes"):
             client.starttls(context=context)
         if parts.username:
             client.login(unquote(parts.username), unquote(parts.password or ""))
         client.send_message(message)
+    finally:
+        # After the server's 250 the message is delivered: a failed QUIT must not make it look
+        # undelivered, or the outbox would send it again.
+        try:
+            client.quit()
+        except (smtplib.SMTPException, OSError):
+            client.close()

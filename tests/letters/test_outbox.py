@@ -142,6 +142,32 @@ def test_smtp_outage_keeps_the_reply_then_delivers_exactly_once(
     assert reply.last_error is None
 
 
+class FailingQuitHandler(CountingHandler):
+    """Accepts the message, then answers QUIT with an error instead of 221."""
+
+    async def handle_QUIT(self, server, session, envelope):  # noqa: N802
+        return "421 Closing, something went wrong after your message"
+
+
+def test_a_failed_quit_after_the_server_accepted_counts_as_sent(
+    session, queued_reply, settings_with_mail, make_session
+):
+    handler = FailingQuitHandler()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        settings = settings_with_mail(f"smtp://127.0.0.1:{controller.port}")
+        later = utcnow() + timedelta(hours=1)
+        assert deliver_due_replies(make_session=make_session, settings=settings) == 1
+        assert (
+            deliver_due_replies(make_session=make_session, settings=settings, clock=_at(later)) == 0
+        )
+    finally:
+        controller.stop()
+    assert len(handler.messages) == 1
+    assert _reload(session, queued_reply).status == ReplyStatus.SENT
+
+
 def test_a_reply_stuck_in_sending_is_requeued_after_the_lease(
     session, queued_reply, settings_with_mail, make_session
 ):
