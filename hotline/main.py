@@ -44,6 +44,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         engine.dispose()
 
+    from hotline.letters.mail import MailURLError, check_mail_url
+
+    try:
+        check_mail_url(settings.resolved_mail_url)
+    except MailURLError as exc:
+        raise RuntimeError(f"HOTLINE_MAIL_URL: {exc}") from None
+
     app = FastAPI(title="Hotline", version="0.1.0", lifespan=lifespan)
     app.state.settings = settings
     app.add_middleware(
@@ -85,10 +92,10 @@ def _routers():
     from hotline.web.routes import routers as web_routers
 
     return [
+        rules_api,  # first: an agent's console resolves rules far more often than anything else
         health,
         calls_api,
         municipalities_api,
-        rules_api,
         rule_drafts_api,
         rule_flags_api,
         letters_api,

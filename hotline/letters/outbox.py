@@ -17,7 +17,7 @@ import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from email.message import EmailMessage
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -171,8 +171,8 @@ def _short_error(exc: Exception, settings: Settings) -> str:
     """The error for the agent: type and message, short, without the mail URL's password."""
     text = f"{type(exc).__name__}: {exc}"
     password = urlsplit(settings.resolved_mail_url).password
-    if password:
-        text = text.replace(password, "***")
+    for form in {password, unquote(password or "")} - {None, ""}:
+        text = text.replace(form, "***")
     return text[:300]
 
 
