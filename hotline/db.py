@@ -67,8 +67,27 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
         with anyio.CancelScope(shield=True):  # a dropped client must not leave it open
             await run_in_threadpool(_end, session, commit=False)
         raise
+    if _ends_without_io(session):
+        _end(session, commit=True)
+        return
     with anyio.CancelScope(shield=True):
         await run_in_threadpool(_end, session, commit=True)
+
+
+def _ends_without_io(session: Session) -> bool:
+    """Whether committing and closing the session needs no database round trip."""
+    if not session.in_transaction():
+        return True
+    # pysqlite opens a transaction only for a write; after reads alone its COMMIT and the pool's
+    # reset are no-ops in process. Any other database ends a transaction over the network.
+    if (
+        session.new
+        or session.dirty
+        or session.deleted
+        or session.get_bind().dialect.name != "sqlite"
+    ):
+        return False
+    return not session.connection().connection.driver_connection.in_transaction
 
 
 def _end(session: Session, *, commit: bool) -> None:

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 import hotline.models  # noqa: F401
 from hotline.auth.models import Role, User
 from hotline.auth.service import create_user
+from hotline.auth.token_cache import forget_all as forget_token_owners
 from hotline.config import Settings
 from hotline.db import Base, make_engine, make_sessionmaker
 from hotline.main import create_app
@@ -96,6 +97,7 @@ def _clean_tables(request) -> Iterator[None]:
         )
     # Emptied tables reuse ids: rules cached by (id, version, created_at) must not outlive them.
     clear_rule_cache()
+    forget_token_owners()
 
 
 @pytest.fixture

@@ -18,3 +18,20 @@ def test_a_savepoint_stays_inside_the_outer_transaction(engine):
     with make_sessionmaker(engine)() as session:
         assert session.get(Municipality, "0751").name == "Aarhus Kommune"
         assert session.get(Municipality, "0851").name == "Aalborg Kommune"
+
+
+def test_a_session_that_only_read_ends_without_a_database_round_trip(engine):
+    from hotline.db import _ends_without_io, make_sessionmaker
+    from hotline.municipalities.models import Municipality
+
+    sessions = make_sessionmaker(engine)
+    with sessions() as session:
+        assert _ends_without_io(session)  # nothing done yet
+        session.get(Municipality, "0751")
+        # SQLite reads open no transaction; PostgreSQL's must be ended over the network.
+        assert _ends_without_io(session) == (engine.dialect.name == "sqlite")
+        session.get(Municipality, "0751").dialled_number = "+4588000751"
+        assert not _ends_without_io(session)  # a pending change is a write at commit
+        session.flush()
+        assert not _ends_without_io(session)  # a flushed write is an open transaction
+        session.rollback()

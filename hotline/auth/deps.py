@@ -5,10 +5,11 @@ import secrets
 from collections.abc import Callable
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 
 from hotline.auth.models import Role, User
-from hotline.auth.service import ensure_role, user_for_api_token
+from hotline.auth.service import ensure_role, recent_api_token_owner, user_for_api_token
 from hotline.db import request_session
 from hotline.kit.errors import NotAuthenticated, PermissionDenied
 
@@ -40,18 +41,27 @@ async def verify_csrf(request: Request) -> None:
         raise PermissionDenied("error.csrf")
 
 
-def authenticated_user(request: Request, session: Session = request_session) -> tuple[User, bool]:
-    """The user behind a bearer token or the session cookie, and whether it came by cookie."""
+async def current_user(request: Request, session: Session = request_session) -> User:
+    """The user behind a bearer token or the session cookie (with CSRF checked for unsafe ones)."""
     authorization = request.headers.get("Authorization", "")
     if authorization.lower().startswith("bearer "):
-        user = user_for_api_token(
-            session=session,
-            token=authorization[7:].strip(),
-            demo_mode=request.app.state.settings.demo_mode,
-        )
+        token = authorization[7:].strip()
+        demo_mode = request.app.state.settings.demo_mode
+        # A token seen a moment ago needs no query, so no trip to the thread pool either.
+        user = recent_api_token_owner(session=session, token=token, demo_mode=demo_mode)
+        if user is None:
+            user = await run_in_threadpool(
+                user_for_api_token, session=session, token=token, demo_mode=demo_mode
+            )
         if user is None:
             raise NotAuthenticated("error.not_authenticated")
-        return user, False
+        return user
+    user = await run_in_threadpool(_cookie_user, request, session)
+    await verify_csrf(request)
+    return user
+
+
+def _cookie_user(request: Request, session: Session) -> User:
     user_id = request.session.get("user_id")
     user = session.get(User, user_id) if user_id else None
     settings = request.app.state.settings
@@ -63,24 +73,13 @@ def authenticated_user(request: Request, session: Session = request_session) -> 
     ):
         request.session.pop("user_id", None)
         raise NotAuthenticated("error.not_authenticated")
-    return user, True
-
-
-async def current_user(
-    request: Request, authenticated: tuple[User, bool] = Depends(authenticated_user)
-) -> User:
-    """The current user; a cookie-authenticated unsafe request must also pass the CSRF check."""
-    # The database work above runs in the thread pool (a plain def); only the form read is async.
-    user, by_cookie = authenticated
-    if by_cookie:
-        await verify_csrf(request)
     return user
 
 
 def require_roles(*roles: Role) -> Callable[..., User]:
     """A dependency giving the current user if they have one of the roles."""
 
-    def dependency(user: User = Depends(current_user)) -> User:
+    async def dependency(user: User = Depends(current_user)) -> User:  # no I/O: no thread
         ensure_role(user, *roles)
         return user
 

@@ -11,6 +11,7 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from hotline.auth.models import ApiToken, Role, User
+from hotline.auth.token_cache import cached_owner, remember_owner
 from hotline.db import utcnow
 from hotline.kit.errors import InvalidInput, PermissionDenied
 from hotline.municipalities.models import Municipality
@@ -93,9 +94,16 @@ _TOKEN_OWNER = (
 )
 
 
+def recent_api_token_owner(*, session: Session, token: str, demo_mode: bool) -> User | None:
+    """The token's owner if this process found it valid a moment ago; no query (see token_cache)."""
+    user = cached_owner(session, _sha256(token))
+    return None if user is None or (user.is_demo and not demo_mode) else user
+
+
 def user_for_api_token(*, session: Session, token: str, demo_mode: bool) -> User | None:
     """The active user owning this unrevoked token, or None (demo users only in demo mode)."""
-    found = session.execute(_TOKEN_OWNER, {"sha256": _sha256(token)}).one_or_none()
+    sha256 = _sha256(token)
+    found = session.execute(_TOKEN_OWNER, {"sha256": sha256}).one_or_none()
     if found is None:
         return None
     user, token_id, last_used_at = found
@@ -105,6 +113,7 @@ def user_for_api_token(*, session: Session, token: str, demo_mode: bool) -> User
     # Recorded to the minute: a write on every API request would serialise them all.
     if last_used_at is None or now - last_used_at > TOKEN_USE_RESOLUTION:
         session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now))
+    remember_owner(sha256, user)  # after the update: a change to a token forgets every owner
     return user
 
 

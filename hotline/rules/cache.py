@@ -136,7 +136,7 @@ def topic_rules(
     session: Session, topic_slug: str, municipality_code: str
 ) -> tuple[CachedRule | None, CachedRule | None]:
     """The national and local rule of a topic for a municipality; NotFound if no municipality."""
-    rows = session.execute(_TOPIC_STATE, {"topic": topic_slug, "code": municipality_code}).all()
+    rows = _state_rows(session, _TOPIC_STATE, {"topic": topic_slug, "code": municipality_code})
     if not rows:
         raise NotFound("municipalities.not_found", code=municipality_code)
     rules = _rules_for(session, [row[1:] for row in rows if row[1] is not None])
@@ -148,15 +148,21 @@ def topics_rules(
 ) -> dict[str, tuple[CachedRule | None, CachedRule | None]]:
     """The national and local rule of each of these topics for a municipality."""
     params = {"topics": list(topic_slugs), "code": municipality_code}
-    return _split(_rules_for(session, session.execute(_TOPICS_STATE, params).all()))
+    return _split(_rules_for(session, _state_rows(session, _TOPICS_STATE, params)))
 
 
 def all_rules(
     session: Session, municipality_code: str
 ) -> dict[str, tuple[CachedRule | None, CachedRule | None]]:
     """The national and local rule of every topic for a municipality."""
-    rows = session.execute(_ALL_STATE, {"code": municipality_code}).all()
+    rows = _state_rows(session, _ALL_STATE, {"code": municipality_code})
     return _split(_rules_for(session, rows))
+
+
+def _state_rows(session: Session, statement, params: dict) -> list:
+    """Plain rows on the session's connection, without the ORM's per-statement work."""
+    session.flush()  # what the ORM's autoflush would have done
+    return session.connection().execute(statement, params).all()
 
 
 def _split(rules: list[CachedRule]) -> dict[str, tuple[CachedRule | None, CachedRule | None]]:
