@@ -2,21 +2,38 @@
 
 from hotline.audit.models import AuditEntry
 from hotline.auth.models import ApiToken, User
-from hotline.calls.models import Call, ContactReason, CtiEvent
+from hotline.calls.models import (
+    AgentStatus,
+    Call,
+    Callback,
+    ContactReason,
+    CtiEvent,
+    CtiIntegration,
+)
 from hotline.letters.models import Reply
-from hotline.municipalities.models import Municipality, PostalCode
+from hotline.municipalities.models import (
+    Municipality,
+    PostalCode,
+    ServiceHours,
+    ServiceHoursException,
+)
 from hotline.reports.models import CostRate
 from hotline.rules.models import Rule, RuleVersion
 
 __all__ = [
+    "AgentStatus",
     "ApiToken",
     "AuditEntry",
     "Call",
+    "Callback",
     "ContactReason",
     "CostRate",
     "CtiEvent",
+    "CtiIntegration",
     "Municipality",
     "PostalCode",
+    "ServiceHours",
+    "ServiceHoursException",
     "Reply",
     "Rule",
     "RuleVersion",

@@ -79,6 +79,9 @@ class Call(Base):
     contact_reason_code: Mapped[str | None] = mapped_column(ForeignKey("contact_reasons.code"))
     outcome: Mapped[Outcome | None] = mapped_column(String(16))
     notes: Mapped[str] = mapped_column(Text, default="")
+    # An "avoidable contact": the web page or e-service that confused the caller.
+    avoidable: Mapped[bool] = mapped_column(default=False)
+    avoidable_url: Mapped[str | None] = mapped_column(String(500))
 
     line_municipality: Mapped[Municipality | None] = relationship(
         foreign_keys=[line_municipality_code], lazy="joined"
@@ -101,3 +104,91 @@ class CtiEvent(Base):
     event: Mapped[str] = mapped_column(String(20))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class AgentState(enum.StrEnum):
+    """What an agent is doing now."""
+
+    AVAILABLE = "available"
+    ON_CALL = "on_call"
+    WRAP_UP = "wrap_up"
+    AWAY = "away"
+
+
+class AgentStatus(Base):
+    """An agent's current state: one row per agent, changed as they take and finish calls."""
+
+    __tablename__ = "agent_statuses"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    state: Mapped[AgentState] = mapped_column(String(16), default=AgentState.AWAY)
+    call_id: Mapped[int | None] = mapped_column(ForeignKey("calls.id", ondelete="SET NULL"))
+    since: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    user: Mapped[User] = relationship(lazy="joined")
+
+
+class CallbackStatus(enum.StrEnum):
+    """Whether the municipality's daytime staff have called the citizen back."""
+
+    OPEN = "open"
+    DONE = "done"
+
+
+class MailStatus(enum.StrEnum):
+    """Delivery of a notification e-mail."""
+
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    NONE = "none"  # nobody to send it to
+
+
+class Callback(Base):
+    """A callback booked for the municipality's daytime staff, and its e-mail to their admins."""
+
+    __tablename__ = "callbacks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[int | None] = mapped_column(ForeignKey("calls.id"), index=True)
+    municipality_code: Mapped[str] = mapped_column(ForeignKey("municipalities.code"), index=True)
+    booked_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    caller_name: Mapped[str] = mapped_column(String(200), default="")
+    caller_phone: Mapped[str] = mapped_column(String(32))
+    question: Mapped[str] = mapped_column(Text)
+    # The rules the agent consulted: [{"topic": slug, "title": ..., "rule_version_ids": [...]}]
+    rules_consulted: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    preferred_time: Mapped[str] = mapped_column(String(200), default="")
+    status: Mapped[CallbackStatus] = mapped_column(
+        String(8), default=CallbackStatus.OPEN, index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    handled_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    handled_note: Mapped[str] = mapped_column(Text, default="")
+    mail_status: Mapped[MailStatus] = mapped_column(
+        String(8), default=MailStatus.QUEUED, index=True
+    )
+    mail_attempts: Mapped[int] = mapped_column(default=0)
+    mail_next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    mail_last_error: Mapped[str | None] = mapped_column(Text)
+    message_id: Mapped[str | None] = mapped_column(String(300))
+
+    booked_by: Mapped[User] = relationship(foreign_keys=[booked_by_id], lazy="joined")
+    municipality: Mapped[Municipality] = relationship(lazy="joined")
+
+
+class CtiIntegration(Base):
+    """A phone system allowed to post CTI events, by its own token (only the SHA-256 is kept)."""
+
+    __tablename__ = "cti_integrations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -1,6 +1,9 @@
 """The 98 municipalities and the postal codes that lie in them."""
 
-from sqlalchemy import ForeignKey, String
+from datetime import date, time
+from typing import Any
+
+from sqlalchemy import JSON, Date, ForeignKey, SmallInteger, String, Time, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hotline.db import Base
@@ -21,6 +24,8 @@ class Municipality(Base):
     phone: Mapped[str | None] = mapped_column(String(20))
     email: Mapped[str | None] = mapped_column(String(254))
     web: Mapped[str | None] = mapped_column(String(254))
+    # The self-service pages agents point callers to: [{"title": ..., "url": ...}]
+    self_service_links: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
 
     @property
     def short_name(self) -> str:
@@ -38,3 +43,33 @@ class PostalCode(Base):
         ForeignKey("municipalities.code"), primary_key=True
     )
     city: Mapped[str] = mapped_column(String(100))
+
+
+class ServiceHours(Base):
+    """One opening period of a municipality's Borgerservice on a weekday (0 = Monday)."""
+
+    __tablename__ = "service_hours"
+    __table_args__ = (UniqueConstraint("municipality_code", "weekday", "opens"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    municipality_code: Mapped[str] = mapped_column(
+        ForeignKey("municipalities.code", ondelete="CASCADE"), index=True
+    )
+    weekday: Mapped[int] = mapped_column(SmallInteger)
+    opens: Mapped[time] = mapped_column(Time)
+    closes: Mapped[time] = mapped_column(Time)
+
+
+class ServiceHoursException(Base):
+    """A day whose Borgerservice hours differ from the week's (a holiday: closed)."""
+
+    __tablename__ = "service_hours_exceptions"
+
+    municipality_code: Mapped[str] = mapped_column(
+        ForeignKey("municipalities.code", ondelete="CASCADE"), primary_key=True
+    )
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    # Both empty: closed all day.
+    opens: Mapped[time | None] = mapped_column(Time)
+    closes: Mapped[time | None] = mapped_column(Time)
+    note: Mapped[str] = mapped_column(String(200), default="")
