@@ -1,0 +1,86 @@
+"""WCAG 2.1 AA: axe-core in Chromium finds no serious or critical violation on the main pages."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.browser.conftest import log_in
+from tests.browser.test_hotline_flow import new_call_on
+
+AXE = Path(__file__).parent / "vendor" / "axe.min.js"  # axe-core 4.14.1 (MPL-2.0), from npm
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+BLOCKING = {"serious", "critical"}
+
+
+@pytest.fixture
+def axe_page(chromium, live_server):
+    """A page whose context lets the test inject axe-core (the app's CSP would refuse it)."""
+    context = chromium.new_context(base_url=live_server.url, bypass_csp=True, locale="da-DK")
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def blocking_violations(page) -> list[str]:
+    """The serious and critical WCAG 2.1 A/AA violations on the page as it is now."""
+    page.add_script_tag(path=str(AXE))
+    options = json.dumps({"runOnly": {"type": "tag", "values": WCAG_TAGS}})
+    result = page.evaluate(f"async () => await axe.run(document, {options})")
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} -> "
+        + "; ".join(node["target"][0] for node in v["nodes"][:5])
+        for v in result["violations"]
+        if v["impact"] in BLOCKING
+    ]
+
+
+def test_the_login_page(axe_page):
+    axe_page.goto("/login")
+    assert blocking_violations(axe_page) == []
+
+
+def test_the_agent_console_with_an_active_call(axe_page, live_server):
+    caller = "+4520777001"
+    new_call_on(live_server, caller=caller)
+    log_in(axe_page, "agent")
+    assert blocking_violations(axe_page) == []  # the queue
+    row = axe_page.locator("#queue tr", has_text=caller).first
+    row.wait_for()
+    row.get_by_role("button").click()
+    axe_page.wait_for_load_state("networkidle")
+    axe_page.locator("#rule-topics [data-topic=pas]").click()
+    axe_page.locator("#rule-detail").get_by_text("Dokk1").first.wait_for()
+    assert blocking_violations(axe_page) == []  # call, rules panel, reply composer
+
+
+@pytest.mark.parametrize(
+    ("username", "path"),
+    [
+        ("admin-aarhus", "/admin/rules"),
+        ("admin-aarhus", "/admin/rules/0751/pas"),
+        ("admin-aarhus", "/admin/rules/0751/pas/history"),
+        ("admin-aarhus", "/admin/rules/flags"),
+        ("admin-aarhus", "/arkiv"),
+        ("supervisor", "/supervisor"),
+        ("supervisor", "/arkiv"),
+    ],
+)
+def test_the_admin_and_supervisor_pages(axe_page, username, path):
+    log_in(axe_page, username)
+    response = axe_page.goto(path)
+    assert response.status == 200
+    axe_page.wait_for_load_state("networkidle")
+    assert blocking_violations(axe_page) == []
+
+
+def test_the_check_itself_catches_a_violation(axe_page):
+    # An unlabelled text field and a button without a name: both critical in axe-core.
+    axe_page.goto("/login")
+    axe_page.evaluate(
+        "() => document.body.insertAdjacentHTML('beforeend', "
+        "'<input type=text id=bad-field><button id=bad-button></button>')"
+    )
+    found = blocking_violations(axe_page)
+    assert any(v.startswith("label ") for v in found), found
+    assert any(v.startswith("button-name ") for v in found), found
