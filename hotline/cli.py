@@ -32,6 +32,9 @@ def serve(reload: bool) -> None:
         port=settings.port,
         reload=reload,
         proxy_headers=True,
+        # Live streams never finish by themselves: on shutdown they get this long, then are cut
+        # (the browsers reconnect, to another process or to this one restarted).
+        timeout_graceful_shutdown=3,
     )
 
 
@@ -43,13 +46,27 @@ def db() -> None:
 @db.command("upgrade")
 @click.argument("revision", default="head")
 def db_upgrade(revision: str) -> None:
-    """Apply the migrations up to REVISION (default: head)."""
+    """Apply the migrations up to REVISION (default: head); at head, load the reference data."""
     from hotline.migrate import upgrade_database
 
     settings = Settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     upgrade_database(settings.resolved_database_url, revision)
     click.echo(f"database at {revision}")
+    if revision == "head":
+        click.echo(_load_reference_data(settings))
+
+
+def _load_reference_data(settings: Settings) -> str:
+    """The data every installation needs (municipalities, postal codes, contact reasons)."""
+    from hotline.calls.reasons import seed_contact_reasons
+    from hotline.municipalities.service import load_municipalities
+
+    with open_session(settings) as session:
+        municipalities = load_municipalities(session=session)
+        reasons = seed_contact_reasons(session=session)
+        session.commit()
+    return f"reference data: {municipalities} municipalities, {reasons} contact reasons added"
 
 
 @main.group()
@@ -93,11 +110,12 @@ def purge(dry_run: bool) -> None:
 
 def _register_domain_commands() -> None:
     from hotline.auth.cli import users
-    from hotline.calls.cli import calls
+    from hotline.calls.cli import calls, cti
     from hotline.letters.cli import letterheads, outbox
+    from hotline.municipalities.cli import municipalities
     from hotline.rules.cli import rules
 
-    for group in (users, calls, rules, letterheads, outbox):
+    for group in (users, calls, cti, rules, letterheads, outbox, municipalities):
         main.add_command(group)
 
 

@@ -4,7 +4,7 @@ import math
 from functools import cached_property
 from pathlib import Path
 
-from pydantic import field_validator
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -26,6 +26,8 @@ class Settings(BaseSettings):
     demo_mode: bool = False
     demo_password: str = "hotline-demo"
     cti_token: str = DEFAULT_CTI_TOKEN
+    # After `hotline cti rotate`, the old token keeps working this long (the phone system switches).
+    cti_rotation_grace_hours: float = Field(default=24.0, ge=0, allow_inf_nan=False)
     # None: Secure cookies unless served on loopback; set true behind a TLS-terminating proxy.
     secure_cookies: bool | None = None
     mail_from: str = "noreply@digitalhotline.example"
@@ -39,6 +41,9 @@ class Settings(BaseSettings):
     # well above the longest a send can take, or a slow send is sent twice.
     outbox_lease_s: float = 600.0
     outbox_worker: bool = True
+    # E-mail new callbacks to the municipality's admins from inside the web server; None: as
+    # outbox_worker (set true when `hotline outbox run` delivers the replies elsewhere).
+    callback_mail_worker: bool | None = None
     # Sent replies keep their PDF and personal content this long; 5 years, see the README.
     archive_retention_days: int = 1826
     purge_worker: bool = True

@@ -6,6 +6,7 @@ from sqlalchemy.orm import Session
 from hotline.auth.models import Role, User
 from hotline.auth.service import create_user
 from hotline.config import Settings
+from hotline.municipalities.essentials_file import load_essentials
 from hotline.municipalities.models import Municipality
 from hotline.municipalities.service import load_municipalities
 
@@ -38,9 +39,12 @@ def load_demo(*, session: Session, settings: Settings) -> list[str]:
     seed_contact_reasons(session=session)
     ensure_default_cost_rate(session=session)
     created = _create_demo_users(session=session, password=settings.demo_password)
+    essentials = load_essentials(session=session, only_missing=True)
+    _give_demo_admins_email(session=session)
     return [
         f"{count} municipalities, {participating} participating",
         f"rules: {rules_summary}",
+        f"Borgerservice essentials loaded: {len(essentials)} (municipalities with hours are kept)",
         f"demo users created: {', '.join(created) if created else 'none (already there)'}",
     ]
 
@@ -79,3 +83,17 @@ def _create_demo_users(*, session: Session, password: str) -> list[str]:
             )
             created.append(username)
     return created
+
+
+# Callbacks are e-mailed to a municipality's admins; the demo admins get fictitious addresses.
+DEMO_ADMIN_EMAILS = {
+    "admin-aarhus": "admin-aarhus@aarhus.example",
+    "admin-aalborg": "admin-aalborg@aalborg.example",
+}
+
+
+def _give_demo_admins_email(*, session: Session) -> None:
+    for user in session.scalars(select(User).where(User.username.in_(DEMO_ADMIN_EMAILS))):
+        if user.is_demo and not user.email:
+            user.email = DEMO_ADMIN_EMAILS[user.username]
+    session.flush()

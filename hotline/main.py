@@ -32,15 +32,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        from hotline.kit.logging import install_cpr_log_filter
         from hotline.letters.harfbuzz import warn_if_harfbuzz_subset_missing
 
+        install_cpr_log_filter()  # before anything logs: a CPR number never reaches a log
         warn_if_harfbuzz_subset_missing()
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         engine = make_engine(settings.resolved_database_url)
         app.state.engine = engine
         app.state.sessionmaker = make_sessionmaker(engine)
         await asyncio.to_thread(_prime_rule_cache, app)
-        async with _background_workers(app):
+        from hotline.calls.events import CallsFeed
+
+        app.state.calls_feed = CallsFeed(engine)  # wakes the live streams (console, board)
+        async with app.state.calls_feed.running(), _background_workers(app):
             yield
         engine.dispose()
 
@@ -82,6 +87,8 @@ def _prime_rule_cache(app: FastAPI) -> None:
 
 def _routers():
     from hotline.calls.api import router as calls_api
+    from hotline.calls.callbacks_api import router as callbacks_api
+    from hotline.calls.reasons_api import router as contact_reasons_api
     from hotline.health import router as health
     from hotline.letters.api import router as letters_api
     from hotline.municipalities.api import router as municipalities_api
@@ -95,6 +102,8 @@ def _routers():
         rules_api,  # first: an agent's console resolves rules far more often than anything else
         health,
         calls_api,
+        callbacks_api,
+        contact_reasons_api,
         municipalities_api,
         rule_drafts_api,
         rule_flags_api,
@@ -116,6 +125,11 @@ async def _background_workers(app: FastAPI):
         workers.append(run_outbox_worker(app.state.sessionmaker, settings))
     if settings.purge_worker:
         workers.append(run_purge_worker(app.state.sessionmaker, settings))
+    callback_mail = settings.callback_mail_worker
+    if settings.outbox_worker if callback_mail is None else callback_mail:
+        from hotline.calls.callback_mail import run_callback_mail_worker
+
+        workers.append(run_callback_mail_worker(app.state.sessionmaker, settings))
     tasks = [asyncio.create_task(worker) for worker in workers]
     try:
         yield

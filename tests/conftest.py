@@ -93,7 +93,10 @@ def _clean_tables(request) -> Iterator[None]:
             for table in tables:
                 connection.execute(table.delete())
         connection.execute(
-            text("UPDATE municipalities SET participating = false, dialled_number = NULL")
+            text(
+                "UPDATE municipalities SET participating = false, dialled_number = NULL,"
+                " phone = NULL, email = NULL, web = NULL, self_service_links = '[]'"
+            )
         )
     # Emptied tables reuse ids: rules cached by (id, version, created_at) must not outlive them.
     clear_rule_cache()

@@ -38,7 +38,9 @@ from starlette.routing import Mount, Route
 from hotline.audit.models import AuditEntry
 from hotline.auth import service as auth_service
 from hotline.auth.models import Role, User
-from hotline.calls.models import Call, CallState
+from hotline.calls.integrations import create_integration
+from hotline.calls.models import Call, CallState, ContactReason, CtiIntegration
+from hotline.calls.reasons import CONTACT_REASONS
 from hotline.calls.service import OPEN_STATES, seed_contact_reasons, wrap_up_call
 from hotline.letters.models import Channel, Reply, ReplyStatus
 from hotline.letters.service import ReplyIn, create_reply
@@ -48,6 +50,7 @@ from hotline.rules.flags import flag_rule
 from hotline.rules.importer import import_rules
 from hotline.rules.models import RuleDraft, RuleFlag, RuleVersion
 from hotline.rules.service import get_rule
+from hotline.web import live_views
 from tests.conftest import TEST_PASSWORD
 
 OK = "ok"
@@ -85,6 +88,8 @@ AARHUS_ARCHIVE_SEARCH = expect(401, 403, OK, OK, OK, 403)
 SUPERVISORS = expect(401, 403, OK, OK, 403, 403)
 # Flagging a rule as unclear or wrong: hotline staff; municipality admins edit rules instead.
 RULE_FLAGGERS = expect(401, OK, OK, OK, 403, 403)
+# The phone systems' CTI tokens: system admins only.
+SYSTEM_ADMINS = expect(401, 403, 403, OK, 403, 403)
 
 
 @dataclass
@@ -98,6 +103,8 @@ class World:
     reply_id: int | None = None
     flag_id: int | None = None  # an open flag of Aarhus's rule of SLUG
     draft_revision: int = 0  # the revision of the draft of Aarhus's rule of SLUG
+    reason_code: str = "flytning"  # a contact reason no call uses
+    callback_id: int | None = None  # an open callback booked for Aarhus on call_id
 
 
 Body = dict[str, Any] | Callable[[World, str], dict[str, Any]]
@@ -277,6 +284,79 @@ FLAG_FORM = {"municipality": AARHUS, "kind": "unclear", "comment": "Hvor møder 
 FLAG_JSON = {"municipality_code": AARHUS, "topic_slug": SLUG, "kind": "wrong", "comment": "Gebyr?"}
 FLAG_CLOSE = {"rules": True, "path": {"flag_id": "flag_id"}, "prepare": _open_flag}
 
+
+def _a_spare_reason(world: World, session, client) -> None:
+    """An unused contact reason to delete: created again after an allowed actor deleted it."""
+    if session.get(ContactReason, "midlertidig") is None:
+        session.add(ContactReason(code="midlertidig", label="Midlertidig", sort_order=999))
+    session.commit()
+    world.reason_code = "midlertidig"
+
+
+def _a_cti_integration(world: World, session, client) -> None:
+    """An active CTI integration named "Telefoni" (again after a revoke)."""
+    if session.scalar(select(CtiIntegration).where(CtiIntegration.name == "Telefoni")) is None:
+        create_integration(session=session, actor=None, name="Telefoni")
+    session.commit()
+
+
+def _new_reason(world: World, actor: str) -> dict[str, str]:
+    return {"code": f"ny-{actor.replace('_', '-')}", "label": f"Ny årsag ({actor})"}
+
+
+def _renamed_reason(world: World, actor: str) -> dict[str, str]:
+    return {"label": f"Flytning ({actor})"}
+
+
+REASON = {"path": {"code": "reason_code"}}
+SPARE_REASON = {"path": {"code": "reason_code"}, "prepare": _a_spare_reason}
+REASON_ORDER = {"codes": [code for code, _, _ in reversed(CONTACT_REASONS)]}
+CTI_NAME = {"data": {"name": "Telefoni"}, "prepare": _a_cti_integration}
+# Callbacks: Aarhus's admins (and system admins) handle them; supervisors see every municipality's.
+CALLBACK_READERS = expect(401, 403, OK, OK, OK, 403)
+
+
+def _open_callback(world: World, session, client) -> None:
+    """An open callback for Aarhus on the agent's call: booked once, reopened after "done"."""
+    from hotline.calls.models import Callback, CallbackStatus, MailStatus
+
+    callback = session.get(Callback, world.callback_id) if world.callback_id else None
+    if callback is None:
+        callback = Callback(
+            call_id=world.call_id,
+            municipality_code=AARHUS,
+            booked_by_id=world.users["agent"].id,
+            caller_phone="+4520123456",
+            question="Vil gerne tale med en sagsbehandler om boligstøtte.",
+            preferred_time="i morgen mellem 9 og 12",
+            mail_status=MailStatus.NONE,
+        )
+        session.add(callback)
+    callback.status, callback.handled_at, callback.handled_note = CallbackStatus.OPEN, None, ""
+    session.commit()
+    world.callback_id = callback.id
+
+
+def _callback_rows(session) -> list:
+    from hotline.calls.models import Callback
+
+    columns = (Callback.id, Callback.status, Callback.handled_note, Callback.mail_status)
+    return session.execute(select(*columns).order_by(Callback.id)).all()
+
+
+CALLBACK_BOOKING = {
+    "caller_phone": "20 12 34 56",
+    "question": "Vil gerne tale med en sagsbehandler om boligstøtte.",
+    "preferred_time": "i morgen mellem 9 og 12",
+}
+CALLBACK_DONE = {"path": {"callback_id": "callback_id"}, "prepare": _open_callback}
+ESSENTIALS_FORM = {
+    **{f"hours_{day}": "10.00-15.00" for day in range(5)},
+    "phone": "89 40 00 00",
+    "exceptions": "",
+    "links": "Selvbetjening på borger.dk | https://www.borger.dk/",
+}
+
 MATRIX: dict[tuple[str, str], Case] = {
     # FastAPI's generated API description: public, it holds no data (the HTML routes are left out).
     ("GET", "/openapi.json"): Case(PUBLIC),
@@ -338,6 +418,13 @@ MATRIX: dict[tuple[str, str], Case] = {
     # --- HTML: the agent console ---
     ("GET", "/console"): Case(CALL_TAKERS),
     ("GET", "/console/queue"): Case(CALL_TAKERS),
+    # The live stream (server-sent events) of the queue and the agent's own state; here it ends
+    # after its first render (see _short_live_streams).
+    ("GET", "/console/stream"): Case(CALL_TAKERS),
+    # Available or away: each call taker for themselves, once their call is wrapped up.
+    ("POST", "/console/state"): Case(
+        CALL_TAKERS, data={"state": "available"}, prepare=_offer_a_fresh_call
+    ),
     ("POST", "/console/calls/next"): Case(CALL_TAKERS, prepare=_offer_a_fresh_call),
     ("POST", "/console/calls/{call_id}/claim"): Case(CALL_TAKERS, **CLAIM),
     ("GET", "/console/municipalities"): Case(
@@ -359,9 +446,6 @@ MATRIX: dict[tuple[str, str], Case] = {
     # --- HTML: local rules admin (scoped to the admin's municipalities) ---
     ("GET", "/admin/rules"): Case(AARHUS_RULE_EDITORS, rules=True, params={"municipality": AARHUS}),
     ("GET", "/admin/rules/{code}/{slug}"): Case(AARHUS_RULE_EDITORS, rules=True),
-    ("POST", "/admin/rules/{code}/{slug}"): Case(
-        AARHUS_RULE_EDITORS, rules=True, data=_local_rule_form, prepare=_newest_rule_version
-    ),
     ("GET", "/admin/rules/{code}/{slug}/history"): Case(AARHUS_RULE_EDITORS, rules=True),
     # Restores the newest version (always there) as a new one, on top of the newest version.
     ("POST", "/admin/rules/{code}/{slug}/restore/{version}"): Case(
@@ -381,6 +465,9 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("POST", "/admin/rules/{code}/{slug}/draft/discard"): Case(data=_draft_revision_form, **DRAFT),
     # --- HTML: supervisor ---
     ("GET", "/supervisor"): Case(SUPERVISORS),
+    # The live board: agents, their states and calls, the waiting calls; and its stream.
+    ("GET", "/supervisor/board"): Case(SUPERVISORS),
+    ("GET", "/supervisor/stream"): Case(SUPERVISORS),
     # --- HTML: the reply archive ---
     ("GET", "/arkiv"): Case(AARHUS_ARCHIVE_SEARCH, params={"municipality": AARHUS}, **REPLIES),
     # --- rule flags: staff flag a rule (JSON and console), Aarhus's admins list and close them ---
@@ -398,6 +485,48 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("POST", "/admin/rules/flags/{flag_id}/close"): Case(
         AARHUS_RULE_EDITORS, data={"resolution": "Rettet."}, **FLAG_CLOSE
     ),
+    # --- Borgerservice essentials: public facts for everyone signed in; Aarhus's admins edit ---
+    ("GET", "/api/municipalities/{code}/essentials"): Case(SIGNED_IN),
+    ("GET", "/console/essentials"): Case(SIGNED_IN, params={"municipality": AARHUS}),
+    ("GET", "/admin/essentials"): Case(AARHUS_RULE_EDITORS, params={"municipality": AARHUS}),
+    ("POST", "/admin/essentials/{code}"): Case(AARHUS_RULE_EDITORS, data=ESSENTIALS_FORM),
+    # --- callbacks: the agent books one on their call; Aarhus's admins list and handle them ---
+    ("POST", "/api/calls/{call_id}/callbacks"): Case(CALL_OWNER, json=CALLBACK_BOOKING),
+    ("GET", "/api/callbacks"): Case(CALLBACK_READERS, params={"municipality": AARHUS}),
+    ("POST", "/api/callbacks/{callback_id}/done"): Case(
+        AARHUS_RULE_EDITORS, json={"note": "Ringet op."}, **CALLBACK_DONE
+    ),
+    ("GET", "/console/calls/{call_id}/callback"): Case(CALL_OWNER),
+    ("POST", "/console/calls/{call_id}/callback"): Case(CALL_OWNER, data=CALLBACK_BOOKING),
+    ("GET", "/admin/callbacks"): Case(
+        CALLBACK_READERS, params={"municipality": AARHUS}, prepare=_open_callback
+    ),
+    ("POST", "/admin/callbacks/{callback_id}/done"): Case(
+        AARHUS_RULE_EDITORS, data={"note": "Ringet op."}, **CALLBACK_DONE
+    ),
+    # --- contact reasons: staff read them, supervisors and system admins keep the taxonomy ---
+    ("GET", "/api/contact-reasons"): Case(HOTLINE_STAFF, params={"include_inactive": True}),
+    ("POST", "/api/contact-reasons"): Case(SUPERVISORS, json=_new_reason),
+    ("PUT", "/api/contact-reasons/order"): Case(SUPERVISORS, json=REASON_ORDER),
+    ("PATCH", "/api/contact-reasons/{code}"): Case(SUPERVISORS, json=_renamed_reason, **REASON),
+    ("DELETE", "/api/contact-reasons/{code}"): Case(SUPERVISORS, **SPARE_REASON),
+    ("GET", "/supervisor/contact-reasons"): Case(SUPERVISORS),
+    ("POST", "/supervisor/contact-reasons"): Case(SUPERVISORS, data=_new_reason),
+    ("POST", "/supervisor/contact-reasons/{code}/rename"): Case(
+        SUPERVISORS, data=_renamed_reason, **REASON
+    ),
+    ("POST", "/supervisor/contact-reasons/{code}/move"): Case(
+        SUPERVISORS, data={"direction": "up"}, **REASON
+    ),
+    ("POST", "/supervisor/contact-reasons/{code}/active"): Case(
+        SUPERVISORS, data={"active": "false"}, **REASON
+    ),
+    ("POST", "/supervisor/contact-reasons/{code}/delete"): Case(SUPERVISORS, **SPARE_REASON),
+    # --- CTI integrations (the webhook's tokens): system admins ---
+    ("GET", "/admin/cti"): Case(SYSTEM_ADMINS),
+    ("POST", "/admin/cti"): Case(SYSTEM_ADMINS, data={"name": "Ny telefoni"}),
+    ("POST", "/admin/cti/rotate"): Case(SYSTEM_ADMINS, **CTI_NAME),
+    ("POST", "/admin/cti/revoke"): Case(SYSTEM_ADMINS, **CTI_NAME),
 }
 
 
@@ -431,6 +560,12 @@ def test_matrix_lists_every_route(app):
     gone = sorted(MATRIX.keys() - served)
     assert not missing, f"routes without an entry in MATRIX: {missing}"
     assert not gone, f"MATRIX entries for routes the app no longer serves: {gone}"
+
+
+@pytest.fixture(autouse=True)
+def _short_live_streams(monkeypatch):
+    """A live stream ends after its first render: it would otherwise run for half an hour."""
+    monkeypatch.setattr(live_views, "STREAM_MAX_SECONDS", 0)
 
 
 @pytest.fixture(autouse=True)
@@ -520,8 +655,8 @@ def outcome(response) -> Any:
 
 
 def fingerprint(session) -> tuple:
-    """What a refused request must not change: calls, replies, rule versions and flags, the audit
-    log."""
+    """What a refused request must not change: calls, replies, rule versions and flags, contact
+    reasons, CTI integrations, the audit log."""
     session.expire_all()
     calls = session.execute(
         select(Call.id, Call.state, Call.agent_id, Call.municipality_code, Call.notes).order_by(
@@ -537,8 +672,13 @@ def fingerprint(session) -> tuple:
     drafts = session.execute(
         select(RuleDraft.id, RuleDraft.revision, RuleDraft.base_version, RuleDraft.content)
     ).all()
+    reasons = session.execute(select(ContactReason.__table__).order_by(ContactReason.code)).all()
+    integrations = session.execute(
+        select(CtiIntegration.__table__).order_by(CtiIntegration.id)
+    ).all()
+    callbacks = _callback_rows(session)
     session.rollback()  # end the read transaction, so SQLite lets the app write
-    return calls, replies, versions, audit, flags, drafts
+    return calls, replies, versions, audit, flags, drafts, reasons, integrations, callbacks
 
 
 def _resolve(value: Body | None, world: World, actor: str) -> dict[str, Any] | None:

@@ -62,3 +62,25 @@ def test_a_failed_commit_is_an_error_response_not_a_lost_write(app, session):
         response = client.post("/_test/duplicate-municipality")
     assert response.status_code == 500
     assert session.get(Municipality, "0751").name == "Aarhus Kommune"
+
+
+def test_db_upgrade_loads_the_reference_data_once(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+    from sqlalchemy import create_engine, func, select
+
+    from hotline.calls.models import ContactReason
+    from hotline.cli import main
+    from hotline.municipalities.models import Municipality
+
+    url = f"sqlite:///{tmp_path / 'fresh.sqlite3'}"
+    monkeypatch.setenv("HOTLINE_DATABASE_URL", url)
+    monkeypatch.setenv("HOTLINE_DATA_DIR", str(tmp_path))
+    first = CliRunner().invoke(main, ["db", "upgrade"])
+    assert first.exit_code == 0, first.output
+    again = CliRunner().invoke(main, ["db", "upgrade"])
+    assert "0 contact reasons added" in again.output
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        assert connection.scalar(select(func.count()).select_from(Municipality)) == 98
+        assert connection.scalar(select(func.count()).select_from(ContactReason)) >= 15
+    engine.dispose()

@@ -1,6 +1,5 @@
 """JSON API of the calls domain: the CTI webhook, the queue, pick-up and wrap-up."""
 
-import hmac
 import json
 from typing import Any
 
@@ -14,9 +13,10 @@ from hotline.auth.deps import require_roles
 from hotline.auth.models import Role, User
 from hotline.calls import queue, service
 from hotline.calls.cti import record_cti_event
+from hotline.calls.integrations import accept_token, legacy_token_matches
 from hotline.calls.models import Call, CallState
 from hotline.db import request_session
-from hotline.kit.errors import InvalidInput, NotFound
+from hotline.kit.errors import InvalidInput
 
 router = APIRouter(prefix="/api", tags=["calls"])
 
@@ -43,14 +43,18 @@ class WrapUpIn(BaseModel):
     contact_reason_code: str | None = Field(default=None, max_length=50)
     outcome: str | None = Field(default=None, max_length=16)
     notes: str | None = Field(default=None, max_length=service.MAX_NOTES_LENGTH)
+    # An avoidable contact: the web page or e-service that confused the caller (an http(s) URL).
+    avoidable: bool = False
+    avoidable_url: str | None = Field(default=None, max_length=service.MAX_AVOIDABLE_URL_LENGTH)
 
 
 @router.post("/cti/{token}")
 async def cti_event(token: str, request: Request, session: Session = request_session):
     """Receive one event from the telephony platform (Zammad's generic CTI shape)."""
-    expected = request.app.state.settings.cti_token
-    if not expected or not hmac.compare_digest(token.encode(), expected.encode()):
-        raise NotFound("calls.cti_not_found")
+    if not legacy_token_matches(token, settings=request.app.state.settings):
+        # An integration's token, looked up by its SHA-256; unknown or revoked is a 404.
+        source = request.client.host if request.client else None
+        await run_in_threadpool(accept_token, session=session, token=token, source=source)
     payload = await _cti_payload(request)
     # The database work is synchronous: run it in a worker thread, never on the event loop.
     return await run_in_threadpool(_record_cti_event, session=session, payload=payload)
@@ -139,8 +143,12 @@ def set_municipality(
 def save_notes(
     call_id: int, body: NotesIn, session: Session = request_session, user=Depends(claimers)
 ):
-    """Save the notes on the agent's own call."""
+    """Save the notes on the agent's own call; notes with a CPR number are refused (422)."""
+    from hotline.kit.cpr import contains_cpr
+
     call = service.get_own_open_call(session=session, call_id=call_id, user=user)
+    if contains_cpr(body.notes):
+        raise InvalidInput("cpr.in_notes")
     return call_detail(
         service.save_call_notes(session=session, call=call, notes=body.notes, user=user)
     )
@@ -159,6 +167,8 @@ def wrap_up(
         contact_reason_code=body.contact_reason_code,
         outcome=body.outcome,
         notes=body.notes,
+        avoidable=body.avoidable,
+        avoidable_url=body.avoidable_url,
     )
     return call_detail(call)
 
@@ -189,13 +199,16 @@ def call_detail(call: Call) -> dict[str, Any]:
         "answered_at": _iso(call.answered_at),
         "ended_at": _iso(call.ended_at),
         "wrapped_up_at": _iso(call.wrapped_up_at),
-        "wait_seconds": service.wait_seconds(call)
+        # Unanswered: waiting until now, or until the caller gave up.
+        "wait_seconds": call.wait_seconds
         if call.answered_at
-        else queue.waited_seconds(call.offered_at),
-        "talk_seconds": service.talk_seconds(call),
-        "after_call_seconds": service.after_call_seconds(call),
+        else queue.waited_seconds(call.offered_at, call.ended_at),
+        "talk_seconds": call.talk_seconds,
+        "after_call_seconds": call.after_call_seconds,
         "contact_reason_code": call.contact_reason_code,
         "outcome": call.outcome,
+        "avoidable": call.avoidable,
+        "avoidable_url": call.avoidable_url,
         "notes": call.notes,
     }
 

@@ -1,14 +1,16 @@
-"""`hotline calls`: simulate the telephony platform against a running server."""
+"""`hotline calls`: simulate the telephony platform; `hotline cti`: its integrations' tokens."""
 
 import random
 import time
 import uuid
 from collections.abc import Callable
+from datetime import datetime, timedelta
 
 import click
 import httpx
 
 from hotline.config import Settings
+from hotline.kit.dates import COPENHAGEN
 
 
 @click.group()
@@ -67,7 +69,7 @@ def _raise_for(response: httpx.Response) -> None:
 
 @calls.command("simulate")
 @click.option("--url", help="Server base URL (default http://HOTLINE_HOST:HOTLINE_PORT).")
-@click.option("--token", help="CTI token (default HOTLINE_CTI_TOKEN).")
+@click.option("--token", help="An integration's CTI token (default HOTLINE_CTI_TOKEN).")
 @click.option("--count", default=1, show_default=True, type=click.IntRange(1, 1000))
 @click.option("--to", "to_number", help="Dialled number (default a participating line).")
 @click.option("--from", "from_number", help="Caller number (default a random mobile).")
@@ -76,12 +78,15 @@ def simulate(url, token, count, to_number, from_number, hangup_after) -> None:
     """Post CTI events for COUNT new calls and print their references."""
     settings = Settings()
     url = url or f"http://{settings.host}:{settings.port}"
+    token = token or settings.cti_token
+    if not token:
+        raise click.ClickException("HOTLINE_CTI_TOKEN is empty: give --token (see `hotline cti`)")
     to_numbers = [to_number] if to_number else _participating_lines(settings)
     with httpx.Client(base_url=url, timeout=10) as client:
         try:
             references = simulate_calls(
                 client,
-                token=token or settings.cti_token,
+                token=token,
                 count=count,
                 to_numbers=to_numbers,
                 from_number=from_number,
@@ -103,3 +108,76 @@ def _participating_lines(settings: Settings) -> list[str]:
     if not numbers:
         raise click.ClickException("no participating municipality has a line; give --to")
     return numbers
+
+
+@click.group()
+def cti() -> None:
+    """CTI integrations: the phone systems allowed to post call events, each with its own token."""
+
+
+@cti.command("create")
+@click.argument("name")
+def cti_create(name: str) -> None:
+    """Create integration NAME and print its token (shown only this once)."""
+    token = _cti_change("create_integration", name=name)
+    click.echo(token)
+    click.echo(f"CTI URL: /api/cti/{token}  (keep it secret; only its SHA-256 is stored)", err=True)
+
+
+@cti.command("rotate")
+@click.argument("name")
+@click.option(
+    "--grace-hours", type=click.FloatRange(0), help="Default HOTLINE_CTI_ROTATION_GRACE_HOURS."
+)
+def cti_rotate(name: str, grace_hours: float | None) -> None:
+    """Give NAME a new token; the old one keeps working for the grace period."""
+    settings = Settings()
+    hours = settings.cti_rotation_grace_hours if grace_hours is None else grace_hours
+    token = _cti_change("rotate_integration", name=name, grace=timedelta(hours=hours))
+    click.echo(token)
+    click.echo(f"The old token works for {hours:g} more hours.", err=True)
+
+
+@cti.command("revoke")
+@click.argument("name")
+def cti_revoke(name: str) -> None:
+    """Stop NAME's token (and an old one in its grace period) at once."""
+    _cti_change("revoke_integration", name=name)
+    click.echo(f"{name}: revoked")
+
+
+@cti.command("list")
+def cti_list() -> None:
+    """Every integration's tokens: state, created, last used, ended."""
+    from hotline.calls.integrations import list_integrations
+    from hotline.cli import open_session
+
+    with open_session(Settings()) as session:
+        rows = list_integrations(session=session)
+    if not rows:
+        click.echo("no CTI integrations (create one with `hotline cti create NAME`)")
+    for row in rows:
+        click.echo(
+            f"{row.name}\t{row.state}\tcreated {_local(row.created_at)}"
+            f"\tlast used {_local(row.last_used_at)}\tends {_local(row.revoked_at)}"
+        )
+
+
+def _cti_change(function: str, **kwargs):
+    """Run one change of hotline.calls.integrations and commit it; errors as Danish messages."""
+    from hotline.calls import integrations
+    from hotline.cli import open_session
+    from hotline.i18n import t
+    from hotline.kit.errors import HotlineError
+
+    with open_session(Settings()) as session:
+        try:
+            result = getattr(integrations, function)(session=session, actor=None, **kwargs)
+        except HotlineError as exc:
+            raise click.ClickException(t(exc.key, **exc.params)) from exc
+        session.commit()
+    return result[1] if isinstance(result, tuple) else result
+
+
+def _local(value: datetime | None) -> str:
+    return value.astimezone(COPENHAGEN).strftime("%Y-%m-%d %H:%M") if value else "-"

@@ -10,6 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hotline.auth.models import Role, User
+from hotline.calls.agents import mark_wrap_up
+from hotline.calls.events import mark_calls_changed
 from hotline.calls.models import Call, CallState, CtiEvent
 from hotline.calls.queue import assign_call
 from hotline.db import utcnow
@@ -69,8 +71,9 @@ def record_cti_event(*, session: Session, payload: Mapping[str, Any]) -> Call:
     elif event == "answer":
         _answer_call(session=session, call=call, payload=payload)
     else:
-        _hang_up_call(call=call)
+        _hang_up_call(session=session, call=call)
     session.flush()
+    mark_calls_changed(session)
     return call
 
 
@@ -122,7 +125,7 @@ def _answer_call(*, session: Session, call: Call, payload: Mapping[str, Any]) ->
         )
 
 
-def _hang_up_call(*, call: Call) -> None:
+def _hang_up_call(*, session: Session, call: Call) -> None:
     now = utcnow()
     if call.state == CallState.WAITING:
         call.state = CallState.ABANDONED
@@ -130,6 +133,7 @@ def _hang_up_call(*, call: Call) -> None:
     elif call.state in (CallState.ACTIVE, CallState.WRAP_UP):
         call.ended_at = call.ended_at or now
         call.state = CallState.WRAP_UP
+        mark_wrap_up(session=session, agent_id=call.agent_id, call_id=call.id)
 
 
 def _answering_agent(*, session: Session, payload: Mapping[str, Any]) -> User | None:

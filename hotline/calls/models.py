@@ -92,6 +92,27 @@ class Call(Base):
     agent: Mapped[User | None] = relationship(lazy="joined")
     contact_reason: Mapped[ContactReason | None] = relationship(lazy="joined")
 
+    @property
+    def wait_seconds(self) -> int | None:
+        """Seconds in the queue: from offered to answered."""
+        return _seconds_between(self.offered_at, self.answered_at)
+
+    @property
+    def talk_seconds(self) -> int | None:
+        """Talk time: from answered to ended (hang-up, or wrap-up when no hang-up came first)."""
+        return _seconds_between(self.answered_at, self.ended_at)
+
+    @property
+    def after_call_seconds(self) -> int | None:
+        """After-call work: from ended to wrapped up."""
+        return _seconds_between(self.ended_at, self.wrapped_up_at)
+
+
+def _seconds_between(start: datetime | None, end: datetime | None) -> int | None:
+    if start is None or end is None:
+        return None
+    return max(0, round((end - start).total_seconds()))
+
 
 class CtiEvent(Base):
     """A telephony event as received; (callId, event) is unique so repeats are harmless."""

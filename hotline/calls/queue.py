@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from hotline.auth.models import Role, User
 from hotline.auth.service import ensure_role
+from hotline.calls.agents import mark_on_call
 from hotline.calls.models import Call, CallState
 from hotline.db import utcnow
 from hotline.kit.errors import Conflict, NotFound
@@ -77,6 +78,7 @@ def assign_call(*, session: Session, call_id: int, agent: User) -> Call:
     except IntegrityError as exc:
         raise Conflict("calls.agent_busy") from exc
     if result.rowcount == 1:
+        mark_on_call(session=session, agent_id=agent.id, call_id=call_id)
         return session.get(Call, call_id, populate_existing=True)
     if session.scalar(busy.limit(1)) is not None:
         raise Conflict("calls.agent_busy")

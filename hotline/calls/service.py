@@ -1,29 +1,26 @@
 """Calls: the active call, the caller's municipality, notes, wrap-up and durations."""
 
+from urllib.parse import urlsplit
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hotline.auth.models import Role, User
+from hotline.calls.agents import mark_available
+from hotline.calls.events import mark_calls_changed
 from hotline.calls.models import Call, CallState, ContactReason, Outcome
+from hotline.calls.reasons import list_active_reasons
+from hotline.calls.reasons import seed_contact_reasons as seed_contact_reasons
 from hotline.db import utcnow
+from hotline.kit.cpr import contains_cpr
 from hotline.kit.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from hotline.municipalities.models import Municipality
 
 OPEN_STATES = (CallState.ACTIVE, CallState.WRAP_UP)
 MAX_NOTES_LENGTH = 10_000
-CONTACT_REASONS = (
-    ("mitid", "MitID"),
-    ("digital-post", "Digital Post"),
-    ("selvbetjening", "Selvbetjening på borger.dk"),
-    ("pas", "Pas"),
-    ("koerekort", "Kørekort"),
-    ("sundhedskort", "Sundhedskort"),
-    ("flytning", "Flytning"),
-    ("laegevalg", "Lægevalg"),
-    ("skat", "Skat"),
-    ("ydelser", "Ydelser og pension"),
-    ("andet", "Andet"),
-)
+MAX_AVOIDABLE_URL_LENGTH = 500
+# The taxonomy lives in reasons.py; these names stay importable from here.
+list_contact_reasons = list_active_reasons
 
 
 def get_call(*, session: Session, call_id: int, user: User) -> Call:
@@ -67,6 +64,7 @@ def set_call_municipality(*, session: Session, call: Call, code: str, user: User
     call.municipality_code = municipality.code
     call.municipality = municipality
     session.flush()
+    mark_calls_changed(session)  # the supervisors' board shows it
     return call
 
 
@@ -86,68 +84,61 @@ def wrap_up_call(
     contact_reason_code: str | None,
     outcome: str | None,
     notes: str | None = None,
+    avoidable: bool = False,
+    avoidable_url: str | None = None,
 ) -> Call:
-    """Finish the call: contact reason and outcome are required; the call is then done."""
+    """Finish the call: a contact reason and an outcome are required; the agent is available."""
     _ensure_own_open(call, user)
     reason = session.get(ContactReason, contact_reason_code) if contact_reason_code else None
     if reason is None or not reason.active:
         raise InvalidInput("calls.reason_required")
     if outcome not in {o.value for o in Outcome}:
         raise InvalidInput("calls.outcome_required")
+    url = checked_avoidable_url(avoidable_url) if avoidable else None
     now = utcnow()
     call.contact_reason_code = reason.code
     call.outcome = Outcome(outcome)
+    call.avoidable, call.avoidable_url = avoidable, url
     if notes is not None:
         call.notes = _checked_notes(notes)
     call.ended_at = call.ended_at or now
     call.wrapped_up_at = now
     call.state = CallState.DONE
     session.flush()
+    mark_available(session=session, agent_id=user.id)
     return call
 
 
-def list_contact_reasons(*, session: Session) -> list[ContactReason]:
-    """The active contact reasons, in their order."""
-    return list(
-        session.scalars(
-            select(ContactReason)
-            .where(ContactReason.active.is_(True))
-            .order_by(ContactReason.sort_order, ContactReason.label)
-        )
-    )
-
-
-def seed_contact_reasons(*, session: Session) -> int:
-    """Create the standard contact reasons that are missing; returns how many were added."""
-    existing = set(session.scalars(select(ContactReason.code)))
-    added = 0
-    for order, (code, label) in enumerate(CONTACT_REASONS):
-        if code not in existing:
-            session.add(ContactReason(code=code, label=label, sort_order=order * 10))
-            added += 1
-    session.flush()
-    return added
+def checked_avoidable_url(raw: str | None) -> str:
+    """The address of the web page or e-service that confused the caller: a whole http(s) URL."""
+    url = (raw or "").strip()
+    if not url:
+        raise InvalidInput("live.avoidable_url_required")
+    if len(url) > MAX_AVOIDABLE_URL_LENGTH:
+        raise InvalidInput("live.avoidable_url_too_long", max=MAX_AVOIDABLE_URL_LENGTH)
+    try:
+        parts = urlsplit(url)
+        valid = parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
+    except ValueError:  # e.g. a malformed IPv6 host or port
+        valid = False
+    if not valid or any(c.isspace() for c in url):
+        raise InvalidInput("live.avoidable_url_invalid")
+    return url
 
 
 def wait_seconds(call: Call) -> int | None:
     """Seconds from offered to answered."""
-    return _seconds(call.offered_at, call.answered_at)
+    return call.wait_seconds
 
 
 def talk_seconds(call: Call) -> int | None:
     """Seconds from answered to ended."""
-    return _seconds(call.answered_at, call.ended_at)
+    return call.talk_seconds
 
 
 def after_call_seconds(call: Call) -> int | None:
     """Seconds of after-call work, from ended to wrapped up."""
-    return _seconds(call.ended_at, call.wrapped_up_at)
-
-
-def _seconds(start, end) -> int | None:
-    if start is None or end is None:
-        return None
-    return max(0, round((end - start).total_seconds()))
+    return call.after_call_seconds
 
 
 def _ensure_own_open(call: Call, user: User) -> None:
@@ -160,4 +151,6 @@ def _ensure_own_open(call: Call, user: User) -> None:
 def _checked_notes(notes: str) -> str:
     if len(notes) > MAX_NOTES_LENGTH:
         raise InvalidInput("calls.notes_too_long", max=MAX_NOTES_LENGTH)
+    if contains_cpr(notes):  # free-text notes must never hold a CPR number
+        raise InvalidInput("cpr.in_notes")
     return notes

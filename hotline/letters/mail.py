@@ -63,7 +63,7 @@ def build_reply_message(reply: Reply, *, letterhead: Letterhead, mail_from: str)
     return message
 
 
-def send_message(message: EmailMessage, *, mail_url: str, reply_id: int) -> None:
+def send_message(message: EmailMessage, *, mail_url: str, reply_id: int | str) -> None:
     """Deliver through the transport the mail URL names (maildir://, smtp://, smtps://)."""
     parts = urlsplit(mail_url)
     scheme = parts.scheme.lower()
@@ -84,7 +84,7 @@ def check_mail_url(mail_url: str) -> None:
         raise MailURLError(f"unsupported mail URL scheme: {scheme!r} (maildir, smtp or smtps)")
 
 
-def write_to_maildir(message: EmailMessage, directory: Path, *, reply_id: int) -> Path:
+def write_to_maildir(message: EmailMessage, directory: Path, *, reply_id: int | str) -> Path:
     """Write the message into new/ under a name fixed by the reply, so a re-delivery overwrites."""
     directory.parent.mkdir(parents=True, exist_ok=True)
     mailbox.Maildir(directory, create=True)

@@ -5,8 +5,15 @@ from sqlalchemy.orm import Session
 
 from hotline.auth.deps import current_user
 from hotline.db import request_session
+from hotline.i18n import t
 from hotline.municipalities import service
-from hotline.municipalities.schemas import MunicipalityMatchOut, MunicipalityOut
+from hotline.municipalities.essentials import get_essentials
+from hotline.municipalities.schemas import (
+    EssentialsOut,
+    LinkOut,
+    MunicipalityMatchOut,
+    MunicipalityOut,
+)
 
 router = APIRouter(prefix="/api", tags=["municipalities"], dependencies=[Depends(current_user)])
 
@@ -34,3 +41,24 @@ def search(
 def get(code: str, session: Session = request_session):
     """One municipality by its four-digit code."""
     return service.get_municipality(session=session, code=code)
+
+
+@router.get("/municipalities/{code}/essentials", response_model=EssentialsOut)
+def essentials(code: str, session: Session = request_session):
+    """Borgerservice hours (open now or when it next opens), phone and self-service links."""
+    found = get_essentials(session=session, code=code)
+    m, status = found.municipality, found.status
+    return EssentialsOut(
+        code=m.code,
+        name=m.name,
+        phone=m.phone,
+        web=m.web,
+        hours_registered=found.registered,
+        open_now=status.open_now if status else None,
+        status=status.text if status else t("essentials.not_registered"),
+        closes_at=status.closes_at if status else None,
+        next_opens_at=status.next_opens_at if status else None,
+        week=dict(found.week),
+        deviations=[f"{day}: {what}" for day, what in found.deviations],
+        links=[LinkOut(title=link.title, url=link.url) for link in found.links],
+    )

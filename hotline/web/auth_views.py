@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 from hotline.auth.deps import current_user, log_in, log_out, verify_csrf
 from hotline.auth.models import Role, User
 from hotline.auth.service import authenticate
+from hotline.calls.agents import mark_signed_in_or_out
 from hotline.db import request_session
 from hotline.web.templating import render
 
@@ -61,12 +62,17 @@ def login(
             error="login.failed",
         )
     log_in(request, user)
+    mark_signed_in_or_out(session=session, user=user)  # an agent is away until they say ready
     return RedirectResponse(_safe_next(next), status_code=303)
 
 
 @router.post("/logout", dependencies=[Depends(verify_csrf)])
-def logout(request: Request):
-    """End the session."""
+def logout(request: Request, session: Session = request_session):
+    """End the session (an agent who logs out is away)."""
+    user_id = request.session.get("user_id")
+    user = session.get(User, user_id) if isinstance(user_id, int) else None
+    if user is not None and request.session.get("epoch") == user.session_epoch:
+        mark_signed_in_or_out(session=session, user=user)
     log_out(request)
     return RedirectResponse("/login", status_code=303)
 

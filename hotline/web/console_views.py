@@ -6,8 +6,8 @@ from sqlalchemy.orm import Session
 
 from hotline.auth.deps import require_roles
 from hotline.auth.models import Role, User
-from hotline.calls import queue, service
-from hotline.calls.models import Call, Outcome
+from hotline.calls import agents, queue, service
+from hotline.calls.models import AgentState, Call, Outcome
 from hotline.db import request_session, utcnow
 from hotline.i18n import t
 from hotline.kit.errors import Conflict, InvalidInput
@@ -17,6 +17,15 @@ from hotline.web.templating import render
 router = APIRouter(include_in_schema=False)
 console_user = require_roles(Role.AGENT, Role.SUPERVISOR)
 FLASH_KEY = "console_flash"
+# Which wrap-up field an error is about (the reason, unless listed).
+WRAP_UP_ERROR_FIELDS = {
+    "calls.outcome_required": "outcome",
+    "live.avoidable_url_required": "avoidable_url",
+    "live.avoidable_url_invalid": "avoidable_url",
+    "live.avoidable_url_too_long": "avoidable_url",
+    "cpr.in_notes": "notes",
+    "calls.notes_too_long": "notes",
+}
 
 
 @router.get("/console")
@@ -31,8 +40,23 @@ def console(
 def queue_fragment(
     request: Request, session: Session = request_session, user: User = Depends(console_user)
 ):
-    """The waiting calls (polled by the console)."""
-    return render(request, "console/_queue.html", **_queue_context(session, user))
+    """The waiting calls (the console's live stream sends the same fragment)."""
+    return render(request, "console/_queue.html", **queue_context(session, user))
+
+
+@router.post("/console/state")
+def choose_state(
+    request: Request,
+    state: str = Form(max_length=16),
+    session: Session = request_session,
+    user: User = Depends(console_user),
+):
+    """The agent makes themselves available or away."""
+    try:
+        agents.choose_agent_state(session=session, user=user, state=state)
+    except Conflict as exc:
+        return _back_to_console(request, t(exc.key, **exc.params), kind="error")
+    return _back_to_console(request, t("live.state_changed." + state))
 
 
 @router.post("/console/calls/next")
@@ -99,12 +123,22 @@ def save_notes(
     session: Session = request_session,
     user: User = Depends(console_user),
 ):
-    """Save the notes (htmx, on change)."""
+    """Save the notes (htmx, on change); notes with a CPR number are refused, not saved."""
+    from hotline.kit.cpr import contains_cpr
+
     call = service.get_own_open_call(session=session, call_id=call_id, user=user)
+    if contains_cpr(notes):
+        # Nothing is stored; the text stays in the agent's form until they remove the number.
+        warning = t("cpr.in_notes")
+        if not request.headers.get("HX-Request"):
+            return _console_page(
+                request, session, user, status_code=422, notes_draft=notes, notes_warning=warning
+            )
+        return render(request, "console/_notes_result.html", notes_warning=warning)
     service.save_call_notes(session=session, call=call, notes=notes, user=user)
     if not request.headers.get("HX-Request"):
         return RedirectResponse("/console", status_code=303)
-    return render(request, "console/_notes_saved.html", saved_at=utcnow())
+    return render(request, "console/_notes_result.html", saved_at=utcnow())
 
 
 @router.post("/console/calls/{call_id}/wrap-up")
@@ -114,10 +148,13 @@ def wrap_up(
     contact_reason_code: str = Form("", max_length=50),
     outcome: str = Form("", max_length=16),
     notes: str = Form("", max_length=service.MAX_NOTES_LENGTH),
+    avoidable: bool = Form(False),
+    # Longer than the limit is refused by the service, with the form kept.
+    avoidable_url: str = Form("", max_length=2 * service.MAX_AVOIDABLE_URL_LENGTH),
     session: Session = request_session,
     user: User = Depends(console_user),
 ):
-    """Finish the call; a missing reason or outcome re-renders the form with the error."""
+    """Finish the call; a missing or wrong field re-renders the form with the error."""
     call = service.get_own_open_call(session=session, call_id=call_id, user=user)
     try:
         service.wrap_up_call(
@@ -127,18 +164,30 @@ def wrap_up(
             contact_reason_code=contact_reason_code or None,
             outcome=outcome or None,
             notes=notes,
+            avoidable=avoidable,
+            avoidable_url=avoidable_url,
         )
     except InvalidInput as exc:
-        call.notes = notes
+        # Shown again, not saved: the notes may be what was refused (a CPR number).
+        form = {
+            "contact_reason_code": contact_reason_code,
+            "outcome": outcome,
+            "avoidable": avoidable,
+            "avoidable_url": avoidable_url,
+        }
         return _console_page(
             request,
             session,
             user,
             status_code=422,
             wrap_up_error=t(exc.key, **exc.params),
-            form={"contact_reason_code": contact_reason_code, "outcome": outcome},
+            wrap_up_field=WRAP_UP_ERROR_FIELDS.get(exc.key, "contact_reason"),
+            form=form,
+            notes_draft=notes,
         )
-    return _back_to_console(request, t("console.wrapped_up", reference=call.reference))
+    durations = [call.wait_seconds, call.talk_seconds, call.after_call_seconds]
+    message = t("console.wrapped_up", reference=call.reference)
+    return _back_to_console(request, message, durations=durations)
 
 
 def _console_page(request: Request, session: Session, user: User, status_code: int = 200, **extra):
@@ -153,12 +202,14 @@ def _console_page(request: Request, session: Session, user: User, status_code: i
         reasons=service.list_contact_reasons(session=session) if call else [],
         outcomes=list(Outcome),
         form=extra.pop("form", {}),
-        **_queue_context(session, user, call=call),
+        **queue_context(session, user, call=call),
+        **agent_state_context(session, user),
         **extra,
     )
 
 
-def _queue_context(session: Session, user: User, call: Call | None = None) -> dict:
+def queue_context(session: Session, user: User, call: Call | None = None) -> dict:
+    """What console/_queue.html shows: the waiting calls, and whether the user may take one."""
     waiting = queue.list_waiting_calls(session=session)
     busy = call is not None or service.get_active_call(session=session, agent=user) is not None
     now = utcnow()
@@ -168,8 +219,17 @@ def _queue_context(session: Session, user: User, call: Call | None = None) -> di
     }
 
 
-def _back_to_console(request: Request, message: str, kind: str = "success") -> Response:
-    request.session[FLASH_KEY] = {"kind": kind, "text": message}
+def agent_state_context(session: Session, user: User) -> dict:
+    """What console/_agent_state.html shows: the user's state and what they may switch to."""
+    me = agents.agent_state(session=session, user=user)
+    choices = {AgentState.AVAILABLE: AgentState.AWAY, AgentState.AWAY: AgentState.AVAILABLE}
+    return {"me": me, "next_state": choices.get(me.state)}
+
+
+def _back_to_console(
+    request: Request, message: str, kind: str = "success", durations: list | None = None
+) -> Response:
+    request.session[FLASH_KEY] = {"kind": kind, "text": message, "durations": durations}
     if request.headers.get("HX-Request"):
         return Response(status_code=204, headers={"HX-Redirect": "/console"})
     return RedirectResponse("/console", status_code=303)

@@ -1,10 +1,10 @@
-"""HTML views of the rule store for municipality admins: list, edit, history, restore, review."""
+"""HTML views of the rule store for municipality admins: the list and the edit form.
 
-from urllib.parse import quote, urlencode
+The form's buttons post to the draft routes (rule_drafts_views); history, restore and review are in
+rule_history_views. Both use the form helpers below.
+"""
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import RedirectResponse
-from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -12,22 +12,14 @@ from hotline.auth.deps import require_roles
 from hotline.auth.models import Role, User
 from hotline.db import request_session
 from hotline.i18n import t
-from hotline.kit.errors import Conflict, InvalidInput
-from hotline.kit.forms import posted_form
 from hotline.kit.markdown import render_markdown
 from hotline.municipalities.models import Municipality
 from hotline.municipalities.service import get_municipality
 from hotline.rules.drafts import draft_topics
 from hotline.rules.flags import open_flag_counts
-from hotline.rules.history import (
-    diff_html,
-    local_rule_history,
-    national_change,
-    restore_local_version,
-    review_local_rule,
-)
+from hotline.rules.history import diff_html, national_change
 from hotline.rules.schemas import LocalRuleIn
-from hotline.rules.service import admin_overview, local_rule_for_edit, save_local_rule
+from hotline.rules.service import admin_overview, local_rule_for_edit
 from hotline.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -101,157 +93,6 @@ def admin_rule_form(
     return _render_form(request, session, user, editing, form, **extra)
 
 
-@router.post("/admin/rules/{code}/{slug}")
-def admin_rule_save(
-    request: Request,
-    code: str,
-    slug: str,
-    user: User = Depends(admin_user),
-    session: Session = request_session,
-    submitted: dict[str, str] = Depends(posted_form),
-):
-    """Save the form as a new local version; a conflict or bad input re-renders it."""
-    editing = local_rule_for_edit(
-        session=session, user=user, municipality_code=code, topic_slug=slug
-    )
-    form = posted_rule_form(submitted, editing)
-    try:
-        expected = int(form["expected_version"])
-        data = _rule_in(form, editing)
-        version = save_local_rule(
-            session=session,
-            user=user,
-            municipality_code=code,
-            topic_slug=slug,
-            expected_version=expected,
-            data=data,
-        )
-    except ValueError as exc:
-        message = _validation_message(exc)
-        return _render_form(request, session, user, editing, form, message, status_code=422)
-    except InvalidInput as exc:
-        message = t(exc.key, **exc.params)
-        return _render_form(request, session, user, editing, form, message, status_code=422)
-    except Conflict as exc:
-        session.rollback()
-        editing = local_rule_for_edit(
-            session=session, user=user, municipality_code=code, topic_slug=slug
-        )
-        # Keep the admin's text; let them save deliberately over the newer version.
-        form["expected_version"] = str(editing.current_version)
-        message = t(exc.key, **exc.params)
-        return _render_form(
-            request, session, user, editing, form, message, status_code=409, conflict=True
-        )
-    query = urlencode({"municipality": code, "saved": slug, "version": version.version})
-    return RedirectResponse(f"/admin/rules?{query}", status_code=303)
-
-
-@router.get("/admin/rules/{code}/{slug}/history")
-def admin_rule_history(
-    request: Request,
-    code: str,
-    slug: str,
-    user: User = Depends(admin_user),
-    session: Session = request_session,
-):
-    """Every version of a local rule, each with its text diffed to the previous and national."""
-    history = local_rule_history(
-        session=session, user=user, municipality_code=code, topic_slug=slug
-    )
-    return _render_history(request, session, user, history)
-
-
-@router.post("/admin/rules/{code}/{slug}/restore/{version}")
-def admin_rule_restore(
-    request: Request,
-    code: str,
-    slug: str,
-    version: int,
-    user: User = Depends(admin_user),
-    session: Session = request_session,
-    submitted: dict[str, str] = Depends(posted_form),
-):
-    """Save an old version's content as a new version; a conflict re-renders the history."""
-    expected = _expected_version(submitted)
-    try:
-        saved = restore_local_version(
-            session=session,
-            user=user,
-            municipality_code=code,
-            topic_slug=slug,
-            version=version,
-            expected_version=expected,
-        )
-    except (Conflict, InvalidInput) as exc:
-        session.rollback()
-        history = local_rule_history(
-            session=session, user=user, municipality_code=code, topic_slug=slug
-        )
-        status = 409 if isinstance(exc, Conflict) else 422
-        message = t(exc.key, **exc.params)
-        return _render_history(request, session, user, history, message, status_code=status)
-    query = urlencode({"restored": version, "version": saved.version})
-    return RedirectResponse(f"/admin/rules/{code}/{quote(slug)}/history?{query}", status_code=303)
-
-
-@router.post("/admin/rules/{code}/{slug}/review")
-def admin_rule_review(
-    request: Request,
-    code: str,
-    slug: str,
-    user: User = Depends(admin_user),
-    session: Session = request_session,
-    submitted: dict[str, str] = Depends(posted_form),
-):
-    """Mark a stale local rule as reviewed against the current national rule (text unchanged)."""
-    expected = _expected_version(submitted)
-    try:
-        saved = review_local_rule(
-            session=session,
-            user=user,
-            municipality_code=code,
-            topic_slug=slug,
-            expected_version=expected,
-        )
-    except Conflict as exc:
-        session.rollback()
-        editing = local_rule_for_edit(
-            session=session, user=user, municipality_code=code, topic_slug=slug
-        )
-        message = t(exc.key, **exc.params)
-        form = _form_from_version(editing)
-        return _render_form(request, session, user, editing, form, message, status_code=409)
-    query = urlencode({"municipality": code, "reviewed": slug, "version": saved.version})
-    return RedirectResponse(f"/admin/rules?{query}", status_code=303)
-
-
-def _render_history(
-    request: Request,
-    session: Session,
-    user: User,
-    history,
-    message: str | None = None,
-    status_code: int = 200,
-):
-    place = get_municipality(session=session, code=history.municipality_code)
-    restored = request.query_params.get("restored")
-    saved_version = request.query_params.get("version")
-    return render(
-        request,
-        "rules/admin_history.html",
-        status_code=status_code,
-        user=user,
-        nav="rules",
-        history=history,
-        municipality=place,
-        message=message,
-        restored=restored if restored and restored.isdigit() else None,
-        saved_version=saved_version if saved_version and saved_version.isdigit() else None,
-        diff_html=diff_html,
-    )
-
-
 def _administered(session: Session, user: User) -> list[Municipality]:
     if user.role == Role.SYSTEM_ADMIN:
         return list(session.scalars(select(Municipality).order_by(Municipality.name)))
@@ -312,20 +153,6 @@ def _rule_in(form: dict[str, str], editing) -> LocalRuleIn:
     )
 
 
-def _validation_message(exc: ValueError) -> str:
-    if not isinstance(exc, ValidationError):
-        return t("rules.admin.invalid", detail=t("rules.admin.error.expected_version"))
-    problems = []
-    for error in exc.errors():
-        key = f"rules.admin.error.{error['type']}"
-        if t(key) != key:
-            problems.append(t(key))
-        else:
-            field = str(error["loc"][-1]) if error["loc"] else ""
-            problems.append(t("rules.admin.error.value", field=_field_label(field)))
-    return t("rules.admin.invalid", detail="; ".join(problems))
-
-
 def _field_label(field: str) -> str:
     if field in FORM_FIELDS:
         return t(f"rules.field.{field}")
@@ -363,11 +190,3 @@ def _render_form(
         diff_html=diff_html,
         **extra,
     )
-
-
-def _expected_version(submitted: dict[str, str]) -> int:
-    """The version number a form was based on; -1 (never current) when missing or garbled."""
-    try:
-        return int(submitted.get("expected_version", ""))
-    except ValueError:
-        return -1

@@ -1,4 +1,4 @@
-"""HTML views for supervisors: the live queue and the call-cost report."""
+"""HTML views for supervisors: the live board (agents and queue) and the call-cost report."""
 
 from urllib.parse import urlencode
 
@@ -7,9 +7,12 @@ from sqlalchemy.orm import Session
 
 from hotline.auth.deps import require_roles
 from hotline.auth.models import Role, User
-from hotline.calls.queue import queue_status
-from hotline.db import request_session
+from hotline.calls.agents import list_agents
+from hotline.calls.models import AgentState
+from hotline.calls.queue import list_waiting_calls, waited_seconds
+from hotline.db import request_session, utcnow
 from hotline.i18n import t
+from hotline.kit.dates import COPENHAGEN
 from hotline.kit.errors import InvalidInput
 from hotline.reports.export import danish_decimal
 from hotline.reports.service import cost_report, current_month, parse_period
@@ -27,7 +30,7 @@ def supervisor_page(
     session: Session = request_session,
     user: User = Depends(supervisor_user),
 ):
-    """The live queue and the cost report of a period (default: the current month)."""
+    """The live board and the cost report of a period (default: the current month)."""
     default_start, default_end = current_month()
     start, end = start or default_start.isoformat(), end or default_end.isoformat()
     report, error = None, None
@@ -42,11 +45,32 @@ def supervisor_page(
         status_code=422 if error else 200,
         user=user,
         nav="reports",
-        status=queue_status(session=session),
         report=report,
         error=error,
         start=start,
         end=end,
         csv_url="/api/reports/cost.csv?" + urlencode({"from": start, "to": end}),
         money=danish_decimal,
+        **board_context(session),
     )
+
+
+@router.get("/supervisor/board")
+def board(request: Request, session: Session = request_session, user=Depends(supervisor_user)):
+    """The board alone (the page's live stream sends the same fragment)."""
+    return render(request, "supervisor/_board.html", **board_context(session))
+
+
+def board_context(session: Session) -> dict:
+    """What the board shows: agents and their calls, the waiting calls, the longest wait."""
+    now = utcnow()
+    agents = list_agents(session=session)
+    waiting = [(c, waited_seconds(c.offered_at, now)) for c in list_waiting_calls(session=session)]
+    return {
+        "agents": agents,
+        "counts": {state: sum(a.state == state for a in agents) for state in AgentState},
+        "waiting": waiting,
+        "longest_wait": waiting[0] if waiting else None,
+        "now": now,
+        "time_of_day": lambda moment: f"{moment.astimezone(COPENHAGEN):%H.%M}",
+    }

@@ -154,7 +154,8 @@ def test_aarhus_admin_edits_aarhus_rule_and_agent_sees_it_but_not_aalborg(chromi
             const body = new URLSearchParams({
                 csrf_token: headers['X-CSRF-Token'], expected_version: '1', mode: 'append',
                 body_md: 'overtaget', title: '', category: ''});
-            return (await fetch('/admin/rules/0851/pas', {method: 'POST', body})).status;
+            return (await fetch('/admin/rules/0851/pas/draft/publish',
+                                {method: 'POST', body})).status;
         }"""
     )
     assert status == 403

@@ -4,10 +4,10 @@ from datetime import date
 from html.parser import HTMLParser
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from hotline.auth.models import Role
-from hotline.rules.models import Rule
+from hotline.rules.models import Rule, RuleDraft, RuleVersion
 from hotline.rules.service import get_rule_history
 from tests.rules.conftest import write_rule
 
@@ -26,12 +26,18 @@ def rules(kb, imported):
     imported()
 
 
+def _publish(code="0751", slug="pas") -> str:
+    """The edit form's »Udgiv« button: saves the form as the draft and publishes it."""
+    return f"/admin/rules/{code}/{slug}/draft/publish"
+
+
 def _form(client, code="0751", **values):
     page = client.get(f"/admin/rules/{code}/pas")
     assert page.status_code == 200
     data = {
         "csrf_token": client.headers["X-CSRF-Token"],
         "expected_version": "0",
+        "draft_revision": "0",
         "mode": "replace",
         "title": "",
         "body_md": "Aarhus tekst.",
@@ -103,7 +109,7 @@ def test_agents_and_supervisors_may_not_edit(api_client, login, make_user, rules
     client = login(user)
     assert client.get("/admin/rules/0751/pas").status_code == 403
     response = client.post(
-        "/admin/rules/0751/pas", data={"csrf_token": client.headers["X-CSRF-Token"], "body_md": "x"}
+        _publish(), data={"csrf_token": client.headers["X-CSRF-Token"], "body_md": "x"}
     )
     assert response.status_code == 403
 
@@ -138,15 +144,16 @@ def test_console_panel_lists_topics_and_detail_shows_provenance(login, make_user
         )
 
 
-def test_admin_form_saves_and_redirects_with_confirmation(login, make_user, rules):
+def test_admin_form_publishes_and_redirects_with_confirmation(session, login, make_user, rules):
     client = login(make_user(Role.MUNICIPALITY_ADMIN, "0751"))
 
-    response = client.post(
-        "/admin/rules/0751/pas", data=_form(client, fee_dkk="1006"), follow_redirects=False
-    )
+    response = client.post(_publish(), data=_form(client, fee_dkk="1006"), follow_redirects=False)
     assert response.status_code == 303
+    assert response.headers["location"].startswith("/admin/rules?municipality=0751&")
     page = client.get(response.headers["location"])
-    assert "er gemt som version 1" in page.text
+    assert "Den lokale regel »pas« er gemt som version 1." in page.text
+    [version] = get_rule_history(session=session, topic_slug="pas", municipality_code="0751")
+    assert (version.version, version.body_md) == (1, "Aarhus tekst.")
 
     resolved = client.get("/console/rules/pas", params={"municipality": "0751"})
     assert "Aarhus tekst." in resolved.text and "1.006 kr." in resolved.text
@@ -206,11 +213,11 @@ def test_admin_typo_fix_keeps_tags_sources_and_dates(
     assert form["tags"] == "tidsbestilling, rådhus" and form["valid_from"] == "2026-02-01"
 
     form["body_md"] = form["body_md"].strip() + "."
-    typo_fix = client.post("/admin/rules/0751/pas", data=form, follow_redirects=False)
+    typo_fix = client.post(_publish(), data=form, follow_redirects=False)
     # A client that posts only the fields it edits keeps the rest too.
     older_form = {k: v for k, v in form.items() if k not in ("tags", "valid_from", "valid_to")}
     older_form.update(expected_version="2", body_md="Bestil tid i Borgerservice Aarhus.")
-    partial = client.post("/admin/rules/0751/pas", data=older_form, follow_redirects=False)
+    partial = client.post(_publish(), data=older_form, follow_redirects=False)
 
     assert (typo_fix.status_code, partial.status_code) == (303, 303)
     session.expire_all()
@@ -232,16 +239,18 @@ def test_admin_form_edits_tags_and_valid_to(session, login, make_user, rules):
     client = login(make_user(Role.MUNICIPALITY_ADMIN, "0751"))
     data = _form(client, tags=" aarhus, , ekspres ", valid_to="2026-07-01")
 
-    saved = client.post("/admin/rules/0751/pas", data=data, follow_redirects=False)
+    saved = client.post(_publish(), data=data, follow_redirects=False)
     bad_dates = client.post(
-        "/admin/rules/0751/pas",
-        data={**_prefilled(client, "0751", "pas"), "valid_to": "2025-12-31"},
+        _publish(), data={**_prefilled(client, "0751", "pas"), "valid_to": "2025-12-31"}
     )
 
     assert saved.status_code == 303
-    version = get_rule_history(session=session, topic_slug="pas", municipality_code="0751")[0]
+    session.expire_all()
+    [version] = get_rule_history(session=session, topic_slug="pas", municipality_code="0751")
     assert (version.tags, version.valid_to) == (["aarhus", "ekspres"], date(2026, 7, 1))
-    assert bad_dates.status_code == 422 and "»Gældende til« skal ligge efter" in bad_dates.text
+    assert bad_dates.status_code == 422
+    assert "Reglen blev ikke udgivet: »Gældende til« skal ligge efter" in bad_dates.text
+    assert session.scalars(select(RuleDraft)).all() == []
 
 
 @pytest.mark.parametrize(
@@ -267,36 +276,29 @@ def test_put_accepts_the_longest_valid_slug(api_client, make_user):
     assert client.put("/api/rules/local/0751/gratis-pas-2026", json=body).status_code == 200
 
 
-def test_admin_form_conflict_keeps_the_text(login, make_user, rules):
+def test_admin_form_bad_input_is_explained_in_danish_and_saves_nothing(
+    session, login, make_user, rules
+):
     client = login(make_user(Role.MUNICIPALITY_ADMIN, "0751"))
-    stale_form = _form(client, body_md="Min tekst, som ikke må gå tabt.")
-    client.post("/admin/rules/0751/pas", data=_form(client, body_md="Kollegaens tekst."))
+    versions = session.scalar(select(func.count(RuleVersion.id)))
 
-    response = client.post("/admin/rules/0751/pas", data=stale_form)
+    bad_fee = client.post(_publish(), data=_form(client, fee_dkk="gratis"))
+    no_text = client.post(_publish(), data=_form(client, body_md=" "))
 
-    assert response.status_code == 409
-    assert "Min tekst, som ikke må gå tabt." in response.text
-    assert "Nogen har gemt en nyere version (version 1)" in response.text
-    assert 'name="expected_version" value="1"' in response.text
-
-
-def test_admin_form_bad_input_is_explained_in_danish(login, make_user, rules):
-    client = login(make_user(Role.MUNICIPALITY_ADMIN, "0751"))
-
-    bad_fee = client.post("/admin/rules/0751/pas", data=_form(client, fee_dkk="gratis"))
-    no_text = client.post("/admin/rules/0751/pas", data=_form(client, body_md=" "))
-
-    assert bad_fee.status_code == 422 and "Gebyr: ugyldig værdi" in bad_fee.text
+    assert bad_fee.status_code == 422
+    assert "Reglen blev ikke udgivet: Gebyr: ugyldig værdi" in bad_fee.text
     assert 'value="gratis"' in bad_fee.text
-    assert no_text.status_code == 422 and "Teksten til borgeren skal udfyldes" in no_text.text
+    assert no_text.status_code == 422
+    assert "Reglen blev ikke udgivet: Teksten til borgeren skal udfyldes" in no_text.text
+    session.expire_all()
+    assert session.scalar(select(func.count(RuleVersion.id))) == versions
+    assert session.scalars(select(RuleDraft)).all() == []
 
 
 def test_admin_may_not_open_another_municipality(login, make_user, rules):
     client = login(make_user(Role.MUNICIPALITY_ADMIN, "0751"))
     assert client.get("/admin/rules/0851/pas").status_code == 403
     assert client.get("/admin/rules", params={"municipality": "0851"}).status_code == 403
-    data = {**_form(client), "csrf_token": client.headers["X-CSRF-Token"]}
-    assert client.post("/admin/rules/0851/pas", data=data).status_code == 403
 
 
 def test_admin_overview_lists_stale_local_rules_first(

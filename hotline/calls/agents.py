@@ -1,0 +1,119 @@
+"""Agent states: available, on call, wrap-up, away; changed as agents take and finish calls."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import case, or_, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from hotline.auth.models import Role, User
+from hotline.calls.events import mark_calls_changed
+from hotline.calls.models import AgentState, AgentStatus, Call, CallState
+from hotline.db import utcnow
+from hotline.kit.errors import Conflict, InvalidInput
+
+# The states an agent chooses; the others follow their calls.
+CHOSEN_STATES = (AgentState.AVAILABLE, AgentState.AWAY)
+STATE_ORDER = (AgentState.ON_CALL, AgentState.WRAP_UP, AgentState.AVAILABLE, AgentState.AWAY)
+CALL_TAKERS = (Role.AGENT, Role.SUPERVISOR)
+_OPEN_CALL_STATES = (CallState.ACTIVE, CallState.WRAP_UP)
+
+
+@dataclass(frozen=True)
+class AgentView:
+    """What the console and the board show of one agent."""
+
+    user_id: int
+    name: str
+    state: AgentState
+    since: datetime | None
+    call: Call | None
+
+
+def agent_state(*, session: Session, user: User) -> AgentView:
+    """The user's state; someone never seen is away."""
+    status = session.get(AgentStatus, user.id, populate_existing=True)
+    if status is None:
+        return AgentView(user.id, user.full_name, AgentState.AWAY, None, None)
+    call = session.get(Call, status.call_id) if status.call_id else None
+    return AgentView(user.id, user.full_name, AgentState(status.state), status.since, call)
+
+
+def choose_agent_state(*, session: Session, user: User, state: str) -> None:
+    """The agent makes themselves available or away; not while they have a call open."""
+    if state not in CHOSEN_STATES:
+        raise InvalidInput("live.state_unknown")
+    if _open_call(session, user.id) is not None:
+        raise Conflict("live.state_busy")
+    _put(session, user.id, AgentState(state))
+
+
+def mark_on_call(*, session: Session, agent_id: int, call_id: int) -> None:
+    """The agent has taken (or answered) the call, whatever they were before."""
+    _put(session, agent_id, AgentState.ON_CALL, call_id)
+
+
+def mark_wrap_up(*, session: Session, agent_id: int, call_id: int) -> None:
+    """The caller hung up: the agent does the after-call work."""
+    _put(session, agent_id, AgentState.WRAP_UP, call_id)
+
+
+def mark_available(*, session: Session, agent_id: int) -> None:
+    """The agent finished their call's wrap-up and is ready for the next one."""
+    _put(session, agent_id, AgentState.AVAILABLE)
+
+
+def mark_signed_in_or_out(*, session: Session, user: User) -> None:
+    """Logging in or out makes a call taker away (until they choose available), unless on a call."""
+    if user.role in CALL_TAKERS and _open_call(session, user.id) is None:
+        _put(session, user.id, AgentState.AWAY)
+
+
+def list_agents(*, session: Session) -> list[AgentView]:
+    """The board's agents: every active agent with a state, and anyone else not away."""
+    order = case({s.value: i for i, s in enumerate(STATE_ORDER)}, value=AgentStatus.state)
+    rows = session.execute(
+        select(AgentStatus, User, Call)
+        .join(User, User.id == AgentStatus.user_id)
+        .outerjoin(Call, Call.id == AgentStatus.call_id)
+        .where(
+            User.is_active.is_(True),
+            or_(User.role == Role.AGENT, AgentStatus.state != AgentState.AWAY),
+        )
+        .order_by(order, AgentStatus.since, User.full_name)
+        .execution_options(populate_existing=True)
+    ).all()
+    return [
+        AgentView(user.id, user.full_name, AgentState(status.state), status.since, call)
+        for status, user, call in rows
+    ]
+
+
+def _open_call(session: Session, user_id: int) -> int | None:
+    return session.scalar(
+        select(Call.id).where(Call.agent_id == user_id, Call.state.in_(_OPEN_CALL_STATES)).limit(1)
+    )
+
+
+def _put(session: Session, user_id: int, state: AgentState, call_id: int | None = None) -> None:
+    """Insert or update the agent's row in one statement (two requests may create it at once)."""
+    insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    now = utcnow()
+    statement = insert(AgentStatus).values(user_id=user_id, state=state, call_id=call_id, since=now)
+    unchanged = (AgentStatus.state == statement.excluded.state) & (
+        AgentStatus.call_id.is_not_distinct_from(statement.excluded.call_id)
+    )
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[AgentStatus.user_id],
+            set_={
+                "state": statement.excluded.state,
+                "call_id": statement.excluded.call_id,
+                # "since" is when the state began: setting the same state again keeps it.
+                "since": case((unchanged, AgentStatus.since), else_=statement.excluded.since),
+            },
+        )
+    )
+    mark_calls_changed(session)
