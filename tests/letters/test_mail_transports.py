@@ -385,12 +385,12 @@ def test_the_app_refuses_to_start_with_a_mail_url_that_could_never_deliver(setti
 
 
 def test_a_delivery_error_never_shows_the_password_in_either_form(settings):
-    from hotline.letters.outbox import _short_error
+    from hotline.letters.mail_queue import short_error
 
     with_password = settings.model_copy(
         update={"mail_url": "smtps://user:p%C3%A6ss%40word@mail.example:465"}
     )
     error = OSError("login failed for pæss@word (p%C3%A6ss%40word)")
-    text = _short_error(error, with_password)
+    text = short_error(error, with_password)
     assert "pæss@word" not in text and "p%C3%A6ss%40word" not in text
     assert text.count("***") == 2

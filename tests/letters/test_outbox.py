@@ -11,7 +11,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from hotline.db import utcnow
-from hotline.letters import outbox
+from hotline.letters import mail_queue
 from hotline.letters.models import Reply, ReplyStatus
 from hotline.letters.outbox import (
     LEASE,
@@ -267,7 +267,7 @@ def test_each_claim_in_a_long_batch_gets_a_lease_from_its_own_claim_time(
     session.commit()
     clock, seen = SteppingClock(), []
     slow = _slow_send(clock, make_session, seen, takes=timedelta(minutes=20))
-    monkeypatch.setattr(outbox, "send_message", slow)
+    monkeypatch.setattr(mail_queue, "send_message", slow)
 
     assert deliver_due_replies(make_session=make_session, settings=settings, clock=clock) == 2
 
@@ -288,7 +288,7 @@ def test_backoff_counts_from_the_failure_not_from_the_start_of_the_batch(
     clock, seen = SteppingClock(), []
     # Each failed send takes 10 s, less than the first backoff: no reply comes due again.
     slow = _slow_send(clock, make_session, seen, takes=timedelta(seconds=10), fail=True)
-    monkeypatch.setattr(outbox, "send_message", slow)
+    monkeypatch.setattr(mail_queue, "send_message", slow)
     started = clock()
 
     assert deliver_due_replies(make_session=make_session, settings=settings, clock=clock) == 0

@@ -175,7 +175,7 @@ def test_killed_before_the_end_of_data_delivers_once_after_a_restart(
     assert message["Message-ID"].strip() == reply.message_id
     assert message["Subject"] == reply.subject
     assert reply.attempts == 1 and reply.last_error is None
-    assert "re-queued 1 reply(ies) whose sending lease expired" in _log_of(second)
+    assert "re-queued 1 reply e-mail(s) whose lease expired" in _log_of(second)
 
 
 def test_killed_after_it_was_sent_sends_nothing_again(session, queued_reply, mail_server, worker):
