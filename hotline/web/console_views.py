@@ -124,18 +124,17 @@ def save_notes(
     user: User = Depends(console_user),
 ):
     """Save the notes (htmx, on change); notes with a CPR number are refused, not saved."""
-    from hotline.kit.cpr import contains_cpr
-
     call = service.get_own_open_call(session=session, call_id=call_id, user=user)
-    if contains_cpr(notes):
+    try:
+        service.save_call_notes(session=session, call=call, notes=notes, user=user)
+    except InvalidInput as exc:  # a CPR number: the service refuses to store it
         # Nothing is stored; the text stays in the agent's form until they remove the number.
-        warning = t("cpr.in_notes")
+        warning = t(exc.key, **exc.params)
         if not request.headers.get("HX-Request"):
             return _console_page(
                 request, session, user, status_code=422, notes_draft=notes, notes_warning=warning
             )
         return render(request, "console/_notes_result.html", notes_warning=warning)
-    service.save_call_notes(session=session, call=call, notes=notes, user=user)
     if not request.headers.get("HX-Request"):
         return RedirectResponse("/console", status_code=303)
     return render(request, "console/_notes_result.html", saved_at=utcnow())
