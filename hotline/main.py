@@ -3,6 +3,7 @@
 import asyncio
 import logging
 from contextlib import asynccontextmanager, suppress
+from datetime import timedelta
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -43,8 +44,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.sessionmaker = make_sessionmaker(engine)
         await asyncio.to_thread(_prime_rule_cache, app)
         from hotline.calls.events import CallsFeed
+        from hotline.web.live_renders import LiveRenders
 
         app.state.calls_feed = CallsFeed(engine)  # wakes the live streams (console, board)
+        app.state.live_renders = LiveRenders(app.state.sessionmaker)  # what the streams show
         async with app.state.calls_feed.running(), _background_workers(app):
             yield
         engine.dispose()
@@ -115,7 +118,7 @@ def _routers():
 
 @asynccontextmanager
 async def _background_workers(app: FastAPI):
-    """Run the outbox and the daily purge (each unless disabled) for the app's lifetime."""
+    """Run the outbox, the daily purge (each unless disabled) and the presence check."""
     from hotline.letters.outbox import run_outbox_worker
     from hotline.letters.retention import run_purge_worker
 
@@ -130,6 +133,10 @@ async def _background_workers(app: FastAPI):
         from hotline.calls.callback_mail import run_callback_mail_worker
 
         workers.append(run_callback_mail_worker(app.state.sessionmaker, settings))
+    from hotline.calls.agents import run_presence_worker
+
+    gone_after = timedelta(seconds=settings.console_gone_after_s)
+    workers.append(run_presence_worker(app.state.sessionmaker, gone_after))
     tasks = [asyncio.create_task(worker) for worker in workers]
     try:
         yield

@@ -72,6 +72,8 @@ class CallsFeed:
         self.subscribers: set[asyncio.Queue[None]] = set()
         self.loop: asyncio.AbstractEventLoop | None = None
         self.listening = False
+        # Counts the changes: streams woken by the same change share one render of it.
+        self.generation = 0
 
     def subscribe(self) -> asyncio.Queue[None]:
         """A queue that holds one item whenever something changed since it was last emptied."""
@@ -85,6 +87,7 @@ class CallsFeed:
 
     def changed(self) -> None:
         """Wake every subscriber; one that has not yet woken stays woken once (bursts coalesce)."""
+        self.generation += 1
         for changes in list(self.subscribers):
             with suppress(asyncio.QueueFull):
                 changes.put_nowait(None)

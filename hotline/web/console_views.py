@@ -220,9 +220,13 @@ def queue_context(session: Session, user: User, call: Call | None = None) -> dic
 
 def agent_state_context(session: Session, user: User) -> dict:
     """What console/_agent_state.html shows: the user's state and what they may switch to."""
-    me = agents.agent_state(session=session, user=user)
+    return agent_state_choices(agents.agent_state(session=session, user=user).state)
+
+
+def agent_state_choices(state: AgentState) -> dict:
+    """The agent-state badge's context: the state, and the one the agent may switch to."""
     choices = {AgentState.AVAILABLE: AgentState.AWAY, AgentState.AWAY: AgentState.AVAILABLE}
-    return {"me": me, "next_state": choices.get(me.state)}
+    return {"agent_state": state, "next_state": choices.get(state)}
 
 
 def _back_to_console(

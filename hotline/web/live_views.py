@@ -10,15 +10,11 @@ from collections.abc import AsyncIterator, Callable
 from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
-from sqlalchemy.orm import Session
 
-from hotline.auth.deps import require_roles
+from hotline.auth.deps import csrf_token, require_roles
 from hotline.auth.models import Role, User
-from hotline.auth.service import recent_api_token_owner, user_for_api_token
-from hotline.calls.events import CallsFeed
-from hotline.web.console_views import agent_state_context, queue_context
-from hotline.web.supervisor_views import board_context
-from hotline.web.templating import templates
+from hotline.calls.agents import note_console_open
+from hotline.web.live_renders import LiveRenders, Snapshot
 
 router = APIRouter(include_in_schema=False)
 
@@ -32,7 +28,8 @@ RENDER_INTERVAL_SECONDS = 0.15
 # reconnects, and the new request checks the login (and refreshes the session cookie) again.
 STREAM_MAX_SECONDS = 30 * 60.0
 RECONNECT_MS = 2000
-AGENT_STATE = "console/_agent_state.html"
+# A console stream notes that its console is open this often, in console_gone_after_s.
+PRESENCE_NOTES_PER_GONE = 3
 
 Events = list[tuple[str, str]]
 
@@ -40,13 +37,17 @@ Events = list[tuple[str, str]]
 @router.get("/console/stream")
 async def console_stream(request: Request, user: User = Depends(require_roles(*CONSOLE_ROLES))):
     """The console's live stream: the queue and the agent's own state."""
+    user_id, csrf = user.id, csrf_token(request)
+    make_session = request.app.state.sessionmaker
 
-    def render_events(session: Session, user: User) -> Events:
-        queue = fragment(request, "console/_queue.html", **queue_context(session, user))
-        state = agent_state_context(session, user)
-        return [("queue", queue), ("agent-state", fragment(request, AGENT_STATE, **state))]
+    def note_open() -> None:
+        with make_session() as session:
+            note_console_open(session=session, user_id=user_id)
+            session.commit()
 
-    return event_stream(request, user, CONSOLE_ROLES, render_events)
+    return event_stream(
+        request, user, CONSOLE_ROLES, lambda shot: shot.console(user_id, csrf), note_open
+    )
 
 
 @router.get("/supervisor/stream")
@@ -54,16 +55,7 @@ async def supervisor_stream(
     request: Request, user: User = Depends(require_roles(*SUPERVISOR_ROLES))
 ):
     """The supervisors' live stream: the board of agents and waiting calls."""
-
-    def render_events(session: Session, user: User) -> Events:
-        return [("board", fragment(request, "supervisor/_board.html", **board_context(session)))]
-
-    return event_stream(request, user, SUPERVISOR_ROLES, render_events)
-
-
-def fragment(request: Request, name: str, **context) -> str:
-    """A template rendered to a string, with the request in its context (for the CSRF token)."""
-    return templates.get_template(name).render(request=request, **context)
+    return event_stream(request, user, SUPERVISOR_ROLES, lambda shot: [("board", shot.board)])
 
 
 def sse_event(name: str, data: str) -> str:
@@ -76,25 +68,29 @@ def event_stream(
     request: Request,
     user: User,
     roles: tuple[Role, ...],
-    render_events: Callable[[Session, User], Events],
+    pick_events: Callable[[Snapshot], Events],
+    note_open: Callable[[], None] | None = None,
 ) -> StreamingResponse:
-    """A text/event-stream response that renders the events now and after every change."""
+    """A text/event-stream response with the user's events now and after every change."""
     settings = request.app.state.settings
     lifetime = STREAM_MAX_SECONDS
     if "user_id" in request.session:  # a cookie session expires this long after this response
         lifetime = min(lifetime, settings.session_max_age_s)
-    user_id = user.id
+    authorization = request.headers.get("Authorization", "")
+    token = authorization[7:].strip() if authorization.lower().startswith("bearer ") else None
+    user_id, epoch = user.id, request.session.get("epoch")
+    presence_s = settings.console_gone_after_s / PRESENCE_NOTES_PER_GONE
 
-    def render_now() -> Events | None:
-        # The request's session has ended: streaming work opens its own, one per render.
-        with request.app.state.sessionmaker() as session:
-            current = _still_signed_in(session, request, user_id, roles)
-            events = render_events(session, current) if current else None
-            session.commit()  # a bearer token's last use may have been recorded
-            return events
+    def events_of(snapshot: Snapshot) -> Events | None:
+        # The same checks as a new request: logged out, deactivated, or no longer allowed ends it.
+        demo_mode = settings.demo_mode
+        if not snapshot.signed_in(user_id, roles, demo_mode=demo_mode, epoch=epoch, token=token):
+            return None
+        return pick_events(snapshot)
 
+    feed = request.app.state.calls_feed
     return StreamingResponse(
-        _stream(request.app.state.calls_feed, render_now, lifetime),
+        _stream(feed, request.app.state.live_renders, events_of, lifetime, note_open, presence_s),
         media_type="text/event-stream",
         # No caching, and no buffering in a reverse proxy (nginx honours this header).
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
@@ -102,25 +98,35 @@ def event_stream(
 
 
 async def _stream(
-    feed: CallsFeed, render_now: Callable[[], Events | None], lifetime: float
+    feed,
+    renders: LiveRenders,
+    events_of: Callable[[Snapshot], Events | None],
+    lifetime: float,
+    note_open: Callable[[], None] | None,
+    presence_s: float,
 ) -> AsyncIterator[str]:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + lifetime
+    noted = -presence_s
     # Subscribe before the first render, so that no change after it is missed.
     changes = feed.subscribe()
     try:
         yield f"retry: {RECONNECT_MS}\n\n"
         while True:
-            events = await run_in_threadpool(render_now)
-            if events is None:  # logged out, deactivated, or no longer allowed
+            events = events_of(await renders.latest(feed.generation))
+            if events is None:
                 return
             yield "".join(sse_event(name, data) for name, data in events)
             while True:
+                if note_open is not None and loop.time() - noted >= presence_s:
+                    await run_in_threadpool(note_open)
+                    noted = loop.time()
                 remaining = deadline - loop.time()
                 if remaining <= 0:
                     return
                 try:
-                    await asyncio.wait_for(changes.get(), min(HEARTBEAT_SECONDS, remaining))
+                    wait = min(HEARTBEAT_SECONDS, presence_s, remaining)
+                    await asyncio.wait_for(changes.get(), wait)
                     break
                 except TimeoutError:
                     yield ": heartbeat\n\n"
@@ -129,25 +135,3 @@ async def _stream(
                 changes.get_nowait()
     finally:
         feed.unsubscribe(changes)
-
-
-def _still_signed_in(
-    session: Session, request: Request, user_id: int, roles: tuple[Role, ...]
-) -> User | None:
-    """The stream's user, if their login still holds (the same checks as a new request)."""
-    settings = request.app.state.settings
-    authorization = request.headers.get("Authorization", "")
-    if authorization.lower().startswith("bearer "):
-        token, demo_mode = authorization[7:].strip(), settings.demo_mode
-        user = recent_api_token_owner(
-            session=session, token=token, demo_mode=demo_mode
-        ) or user_for_api_token(session=session, token=token, demo_mode=demo_mode)
-    else:
-        user = session.get(User, user_id)
-        if user is not None and request.session.get("epoch") != user.session_epoch:
-            user = None
-    if user is None or user.id != user_id or not user.is_active or user.role not in roles:
-        return None
-    if user.is_demo and not settings.demo_mode:
-        return None
-    return user

@@ -1,0 +1,157 @@
+"""The live fragments, read and rendered once per change for every stream of this process.
+
+With twenty consoles open, each stream reading the database and rendering on its own made one
+change cost twenty reads and renders, and the claims in between waited for them. Now the first
+stream to ask after a change builds a `Snapshot`: the queue in its two forms (with and without
+the take buttons), the agent-state badge per state, the board, and what the login checks read.
+Every stream then picks its own variant and puts in its own CSRF token.
+"""
+
+import asyncio
+import hashlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from fastapi.concurrency import run_in_threadpool
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from hotline.auth.models import ApiToken, Role, User
+from hotline.calls.models import AgentState, AgentStatus, Call
+from hotline.calls.queue import BUSY_STATES, list_waiting_calls, waited_seconds
+from hotline.db import utcnow
+from hotline.web.console_views import agent_state_choices
+from hotline.web.supervisor_views import board_context
+from hotline.web.templating import templates
+
+# Stands in for each stream's own CSRF token in the shared HTML.
+CSRF_SLOT = "hotline-csrf-slot-7c1e"
+# A snapshot this old is not reused by a stream that (re)connects: its clocks would lag.
+MAX_AGE_S = 1.0
+STREAM_ROLES = (Role.AGENT, Role.SUPERVISOR, Role.SYSTEM_ADMIN)
+
+
+@dataclass(frozen=True)
+class Signer:
+    """The columns a stream's login check reads of its user."""
+
+    is_active: bool
+    role: Role
+    session_epoch: int
+    is_demo: bool
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """One change, rendered: every stream's fragments and what its login check needs."""
+
+    queue: dict[bool, str]  # by "the agent has a call open"
+    agent_state: dict[AgentState, str]
+    board: str
+    states: dict[int, AgentState]
+    busy: frozenset[int]
+    signers: dict[int, Signer]
+    token_owners: dict[str, int]  # an unrevoked API token's SHA-256 -> its owner's id
+
+    def console(self, user_id: int, csrf: str) -> list[tuple[str, str]]:
+        """The console's events for this user."""
+        queue = self.queue[user_id in self.busy]
+        state = self.agent_state[self.states.get(user_id, AgentState.AWAY)]
+        return [("queue", fill(queue, csrf)), ("agent-state", fill(state, csrf))]
+
+    def signed_in(
+        self,
+        user_id: int,
+        roles: tuple[Role, ...],
+        *,
+        demo_mode: bool,
+        epoch: int | None,
+        token: str | None,
+    ) -> bool:
+        """Whether the stream's login still holds (the checks a new request makes)."""
+        signer = self.signers.get(user_id)
+        if signer is None or not signer.is_active or signer.role not in roles:
+            return False
+        if signer.is_demo and not demo_mode:
+            return False
+        if token is not None:
+            return self.token_owners.get(hashlib.sha256(token.encode()).hexdigest()) == user_id
+        return epoch == signer.session_epoch
+
+
+def fill(html: str, csrf: str) -> str:
+    """The shared HTML with the stream's own CSRF token."""
+    return html.replace(CSRF_SLOT, csrf)
+
+
+def build_snapshot(session: Session) -> Snapshot:
+    """Read the queue, the agents and the logins once, and render every variant."""
+    now = utcnow()
+    waiting = [(c, waited_seconds(c.offered_at, now)) for c in list_waiting_calls(session=session)]
+    users = session.execute(
+        select(User.id, User.is_active, User.role, User.session_epoch, User.is_demo).where(
+            User.role.in_(STREAM_ROLES)
+        )
+    )
+    tokens = session.execute(
+        select(ApiToken.token_sha256, ApiToken.user_id)
+        .join(User, User.id == ApiToken.user_id)
+        .where(ApiToken.revoked_at.is_(None), User.role.in_(STREAM_ROLES))
+    )
+    return Snapshot(
+        queue={
+            busy: _render("console/_queue.html", waiting=waiting, agent_busy=busy)
+            for busy in (False, True)
+        },
+        agent_state={
+            state: _render("console/_agent_state.html", **agent_state_choices(state))
+            for state in AgentState
+        },
+        board=_render("supervisor/_board.html", **board_context(session)),
+        states={
+            user_id: AgentState(state)
+            for user_id, state in session.execute(select(AgentStatus.user_id, AgentStatus.state))
+        },
+        busy=frozenset(
+            session.scalars(select(Call.agent_id).where(Call.state.in_(BUSY_STATES)).distinct())
+        ),
+        signers={user_id: Signer(*rest) for user_id, *rest in users},
+        token_owners=dict(tokens.all()),
+    )
+
+
+def _render(name: str, **context) -> str:
+    return templates.get_template(name).render(csrf_token=lambda _request: CSRF_SLOT, **context)
+
+
+class LiveRenders:
+    """The latest snapshot of this process, built once per change however many streams ask."""
+
+    def __init__(
+        self, make_session: sessionmaker, build: Callable[[Session], Snapshot] = build_snapshot
+    ) -> None:
+        self.make_session, self.build = make_session, build
+        self._generation = -1
+        self._started = 0.0
+        self._pending: asyncio.Future[Snapshot] | None = None
+
+    async def latest(self, generation: int) -> Snapshot:
+        """The snapshot of this change (the feed's generation), built now if nobody has yet."""
+        now = time.monotonic()
+        stale = self._generation != generation or now - self._started > MAX_AGE_S
+        if self._pending is None or stale:
+            self._generation, self._started = generation, now
+            self._pending = asyncio.ensure_future(run_in_threadpool(self._build))
+        pending = self._pending
+        try:
+            # Shielded: a stream that goes away does not cancel the others' snapshot.
+            return await asyncio.shield(pending)
+        except Exception:
+            if self._pending is pending:  # the next stream to ask tries again
+                self._pending = None
+            raise
+
+    def _build(self) -> Snapshot:
+        with self.make_session() as session:
+            return self.build(session)
