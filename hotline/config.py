@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     # Sent replies keep their PDF and personal content this long; 5 years, see the README.
     archive_retention_days: int = 1826
     purge_worker: bool = True
+    # An available agent whose consoles have all been closed this long is made away.
+    console_gone_after_s: int = 90
     max_body_bytes: int = 2 * 1024 * 1024
 
     @field_validator("outbox_lease_s")

@@ -1,12 +1,14 @@
 """Agent states: available, on call, wrap-up, away; changed as agents take and finish calls."""
 
+import asyncio
+import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import case, or_, select
+from sqlalchemy import case, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from hotline.auth.models import Role, User
 from hotline.calls.events import mark_calls_changed
@@ -19,6 +21,10 @@ CHOSEN_STATES = (AgentState.AVAILABLE, AgentState.AWAY)
 STATE_ORDER = (AgentState.ON_CALL, AgentState.WRAP_UP, AgentState.AVAILABLE, AgentState.AWAY)
 CALL_TAKERS = (Role.AGENT, Role.SUPERVISOR)
 _OPEN_CALL_STATES = (CallState.ACTIVE, CallState.WRAP_UP)
+# How often the presence worker looks for agents whose consoles have all gone.
+PRESENCE_CHECK_S = 30.0
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -69,6 +75,52 @@ def mark_signed_in_or_out(*, session: Session, user: User) -> None:
     """Logging in or out makes a call taker away (until they choose available), unless on a call."""
     if user.role in CALL_TAKERS and _open_call(session, user.id) is None:
         _put(session, user.id, AgentState.AWAY)
+
+
+def note_console_open(*, session: Session, user_id: int) -> None:
+    """One of the agent's consoles has its live stream open now."""
+    session.execute(
+        update(AgentStatus).where(AgentStatus.user_id == user_id).values(console_seen_at=utcnow())
+    )
+
+
+def away_when_consoles_gone(*, session: Session, gone_after: timedelta) -> int:
+    """Make away every available agent whose consoles have all been closed for gone_after.
+
+    A closed browser must not leave an agent "available" on the board. Only agents who have had
+    a console are concerned: one who works through the API alone has no console to close.
+    """
+    now = utcnow()
+    result = session.execute(
+        update(AgentStatus)
+        .where(
+            AgentStatus.state == AgentState.AVAILABLE,
+            AgentStatus.console_seen_at < now - gone_after,
+        )
+        .values(state=AgentState.AWAY, call_id=None, since=now)
+    )
+    if result.rowcount:
+        mark_calls_changed(session)
+    return result.rowcount
+
+
+async def run_presence_worker(make_session: sessionmaker[Session], gone_after: timedelta) -> None:
+    """Make away the agents whose consoles have gone, every PRESENCE_CHECK_S until cancelled."""
+
+    def check() -> None:
+        with make_session() as session:
+            if count := away_when_consoles_gone(session=session, gone_after=gone_after):
+                log.info("%d agents made away: their consoles had gone", count)
+            session.commit()
+
+    while True:
+        try:
+            await asyncio.to_thread(check)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("the presence check failed; trying again later")
+        await asyncio.sleep(PRESENCE_CHECK_S)
 
 
 def list_agents(*, session: Session) -> list[AgentView]:

@@ -147,6 +147,8 @@ class AgentStatus(Base):
     state: Mapped[AgentState] = mapped_column(String(16), default=AgentState.AWAY)
     call_id: Mapped[int | None] = mapped_column(ForeignKey("calls.id", ondelete="SET NULL"))
     since: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # When one of the agent's consoles last had its live stream open (see agents.py).
+    console_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     user: Mapped[User] = relationship(lazy="joined")
 

@@ -1,13 +1,22 @@
 """Agent states: claim, hang-up, wrap-up, choosing available or away, logging in and out."""
 
+from datetime import timedelta
+
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from hotline.auth.models import Role
-from hotline.calls.agents import agent_state, choose_agent_state, list_agents
+from hotline.calls.agents import (
+    agent_state,
+    away_when_consoles_gone,
+    choose_agent_state,
+    list_agents,
+    note_console_open,
+)
 from hotline.calls.models import AgentState, AgentStatus, Call
 from hotline.calls.queue import claim_call
 from hotline.calls.service import wrap_up_call
+from hotline.db import utcnow
 from hotline.kit.errors import Conflict, InvalidInput
 
 
@@ -171,3 +180,28 @@ def test_the_board_shows_who_is_on_which_call_and_the_waiting_calls(
     page = login(make_user(Role.SUPERVISOR)).get("/supervisor").text
     assert 'data-live-stream="/supervisor/stream"' in page and "Mette Hansen" in page
     assert "Opkaldsomkostninger" in page  # the cost report is still there
+
+
+def test_an_available_agent_whose_consoles_have_gone_is_made_away(session, make_user, new_call):
+    gone, here, api_only, on_call = (make_user(Role.AGENT) for _ in range(4))
+    for agent in (gone, here, api_only, on_call):
+        choose_agent_state(session=session, user=agent, state="available")
+    session.commit()
+    _, reference = new_call()
+    claim_call(session=session, call_id=_call_id(session, reference), agent=on_call)
+    for agent in (gone, here, on_call):
+        note_console_open(session=session, user_id=agent.id)
+    long_ago = utcnow() - timedelta(minutes=5)
+    session.execute(
+        update(AgentStatus)
+        .where(AgentStatus.user_id.in_([gone.id, on_call.id]))
+        .values(console_seen_at=long_ago)
+    )
+    session.commit()
+
+    made_away = away_when_consoles_gone(session=session, gone_after=timedelta(seconds=90))
+    session.commit()
+    assert made_away == 1
+    assert _state(session, gone) == (AgentState.AWAY, None)
+    assert _state(session, here)[0] == _state(session, api_only)[0] == AgentState.AVAILABLE
+    assert _state(session, on_call)[0] == AgentState.ON_CALL

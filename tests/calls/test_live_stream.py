@@ -6,6 +6,7 @@ LISTEN connection (the PostgreSQL pass of the suite runs these too).
 
 import asyncio
 import itertools
+import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,14 +17,17 @@ from argon2 import PasswordHasher
 
 from hotline.auth import service as auth_service
 from hotline.auth.models import Role, User
+from hotline.calls import agents
 from hotline.calls.events import CallsFeed, mark_calls_changed
+from hotline.calls.models import AgentState, AgentStatus
 from hotline.main import create_app
-from hotline.web import live_views
+from hotline.web import live_renders, live_views
 from tests.calls.conftest import AARHUS_LINE
 from tests.calls.sse import EventReader, log_in, named, serve_in_thread
 from tests.conftest import TEST_PASSWORD
 
 _cti_ids = itertools.count(1)
+CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 @pytest.fixture(autouse=True)
@@ -97,6 +101,60 @@ def test_the_board_follows_an_agent_through_a_call(
         assert api.post(f"/api/calls/{call_id}/wrap-up", json=wrap_up).status_code == 200
         board = events.wait_for(lambda e: e.name == "board" and reference not in e.data)
         assert 'data-agent-state="available"' in board.data
+
+
+def test_each_console_gets_its_own_variant_and_csrf_token(
+    server, settings, make_user, aarhus_line, api_client_for
+):
+    make_user(Role.AGENT, username="mette")
+    busy_agent = make_user(Role.AGENT, username="jonas")
+    offer_call(server, settings, cti_id="variant-1")
+    api_client_for(server, busy_agent).post("/api/calls/next").raise_for_status()
+    reference = offer_call(server, settings, cti_id="variant-2")
+    with (
+        browser(server, "mette") as mette,
+        browser(server, "jonas") as jonas,
+        mette.stream("GET", "/console/stream") as mette_stream,
+        jonas.stream("GET", "/console/stream") as jonas_stream,
+    ):
+        free = EventReader(mette_stream).wait_for(named("queue", reference)).data
+        busy = EventReader(jonas_stream).wait_for(named("queue", reference)).data
+        assert "/claim" in free and "/claim" not in busy  # only the free agent may take it
+        token = CSRF_FIELD.search(free).group(1)
+        assert live_renders.CSRF_SLOT not in free and token == _page_csrf(mette)
+        claim = re.search(r'action="(/console/calls/\d+/claim)"', free).group(1)
+        taken = mette.post(claim, data={"csrf_token": token})
+        assert taken.status_code == 303 and taken.headers["location"] == "/console"
+
+
+def _page_csrf(client: httpx.Client) -> str:
+    return CSRF_FIELD.search(client.get("/console").text).group(1)
+
+
+def test_an_agent_who_closes_every_console_is_made_away(
+    settings, session, make_user, aarhus_line, monkeypatch
+):
+    monkeypatch.setattr(agents, "PRESENCE_CHECK_S", 0.2)
+    settings.console_gone_after_s = 1
+    agent = make_user(Role.AGENT, username="mette")
+    with serve_in_thread(create_app(settings)) as url, browser(url, "mette") as client:
+        token = CSRF_FIELD.search(client.get("/console").text).group(1)
+        with client.stream("GET", "/console/stream") as response:
+            events = EventReader(response)
+            events.wait_for(named("agent-state", "Ikke klar"))
+            client.post("/console/state", data={"state": "available", "csrf_token": token})
+            events.wait_for(named("agent-state", "Klar"))
+            time.sleep(2)  # longer than console_gone_after_s: the open stream keeps it "klar"
+            assert _state_of(session, agent) == AgentState.AVAILABLE
+        deadline = time.monotonic() + 5
+        while _state_of(session, agent) != AgentState.AWAY:
+            assert time.monotonic() < deadline, "still available after the console closed"
+            time.sleep(0.1)
+
+
+def _state_of(session, user: User) -> AgentState:
+    session.expire_all()
+    return session.get(AgentStatus, user.id).state
 
 
 def test_a_burst_of_changes_ends_in_a_render_that_shows_them_all(
