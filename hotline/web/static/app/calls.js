@@ -22,21 +22,67 @@
     return target && (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName));
   }
 
-  // Keyboard shortcuts: n = next call, m = find municipality, a = wrap-up reason, s = state.
+  // Enter in a search field opens its first hit. The search waits for a pause in typing, so
+  // when the hits shown are not yet those of what was typed, the first new hit opens on arrival.
+  var SEARCHES = {
+    "municipality-q": { list: "municipality-hits", hit: ".hl-hit" },
+    "rule-search": { list: "rule-topics", hit: ".hl-rule-link" },
+  };
+  var pendingSearch = null;
+
+  // The query the shown hits answer (data-q on the list or on its content).
+  function shownQuery(list) {
+    var marker = list.hasAttribute("data-q") ? list : list.querySelector("[data-q]");
+    return marker ? marker.getAttribute("data-q") : "";
+  }
+
+  function openFirstHit(input) {
+    var search = SEARCHES[input.id];
+    var list = document.getElementById(search.list);
+    if (!list || shownQuery(list) !== input.value) { pendingSearch = input; return; }
+    pendingSearch = null;
+    var first = list.querySelector(search.hit);
+    if (first) first.click();
+  }
+
+  document.addEventListener("input", function (event) {
+    if (event.target === pendingSearch) pendingSearch = null;
+  });
+  document.addEventListener("htmx:afterSettle", function () {
+    if (pendingSearch && document.body.contains(pendingSearch)) openFirstHit(pendingSearch);
+  });
+
+  // Keyboard shortcuts: n = next call, m = find municipality, r = search the rules,
+  // a = wrap-up reason, s = state; Ctrl+Enter sends the reply; Escape leaves a field of the
+  // console, so that the single-letter shortcuts work again.
   document.addEventListener("keydown", function (event) {
-    if (event.ctrlKey || event.metaKey || event.altKey) return;
-    if (event.key === "Enter" && event.target && event.target.id === "municipality-q") {
-      var first = document.querySelector("#municipality-hits .hl-hit");
-      if (first) { event.preventDefault(); first.click(); }
+    var target = event.target;
+    var inReply = target.closest && target.closest("#reply-form");
+    if (event.key === "Enter" && (event.ctrlKey || event.metaKey) && inReply) {
+      var send = document.getElementById("reply-send");
+      if (send && !send.disabled) { event.preventDefault(); send.click(); }
       return;
     }
-    if (typing(event.target)) return;
+    if (event.ctrlKey || event.metaKey || event.altKey) return;
+    if (event.key === "Enter" && SEARCHES.hasOwnProperty(target.id)) {
+      // Also keeps the rule search's form from being submitted, which would leave the console.
+      event.preventDefault();
+      openFirstHit(target);
+      return;
+    }
+    if (typing(target)) {
+      if (event.key === "Escape" && target.closest(".hl-console")) {
+        event.preventDefault();
+        target.blur();
+      }
+      return;
+    }
     var key = event.key.toLowerCase();
     if (key === "n") {
       var next = document.getElementById("next-call");
       if (next && !next.disabled) { event.preventDefault(); next.click(); }
-    } else if (key === "m") {
-      var search = document.getElementById("municipality-q");
+    } else if (key === "m" || key === "r") {
+      var search = document.getElementById(key === "m" ? "municipality-q" : "rule-search");
       if (search) { event.preventDefault(); search.focus(); }
     } else if (key === "a") {
       var reason = document.getElementById("contact-reason");

@@ -1,7 +1,9 @@
 // Client-side glue of the letters area (no inline script: the CSP forbids it).
-// After the composer is swapped in, move focus to its notice or first error, for screen readers.
-document.addEventListener("htmx:afterSettle", function () {
-  var message = document.querySelector("#reply-composer .alert");
+// After a send swaps the composer in again, move focus to its notice or first error, for screen
+// readers. Only then: any other swap on the console (a search, the notes) keeps the focus.
+document.addEventListener("htmx:afterSettle", function (event) {
+  if (!event.target || event.target.id !== "reply-composer") return;
+  var message = event.target.querySelector(".alert");
   if (!message || message === document.activeElement) return;
   message.setAttribute("tabindex", "-1");
   message.focus();
