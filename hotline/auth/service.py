@@ -81,7 +81,7 @@ def create_user(
 def issue_api_token(*, session: Session, user: User, name: str) -> str:
     """Create a personal API token and return it; only its hash is kept."""
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    session.add(ApiToken(user_id=user.id, name=name, token_sha256=_sha256(token)))
+    session.add(ApiToken(user_id=user.id, name=name, token_sha256=token_sha256(token)))
     session.flush()
     return token
 
@@ -96,13 +96,13 @@ _TOKEN_OWNER = (
 
 def recent_api_token_owner(*, session: Session, token: str, demo_mode: bool) -> User | None:
     """The token's owner if this process found it valid a moment ago; no query (see token_cache)."""
-    user = cached_owner(session, _sha256(token))
+    user = cached_owner(session, token_sha256(token))
     return None if user is None or (user.is_demo and not demo_mode) else user
 
 
 def user_for_api_token(*, session: Session, token: str, demo_mode: bool) -> User | None:
     """The active user owning this unrevoked token, or None (demo users only in demo mode)."""
-    sha256 = _sha256(token)
+    sha256 = token_sha256(token)
     found = session.execute(_TOKEN_OWNER, {"sha256": sha256}).one_or_none()
     if found is None:
         return None
@@ -136,5 +136,6 @@ def ensure_role(user: User, *roles: Role) -> None:
         raise PermissionDenied("error.permission_denied")
 
 
-def _sha256(token: str) -> str:
+def token_sha256(token: str) -> str:
+    """How an API token is stored and looked up: its SHA-256, in hex."""
     return hashlib.sha256(token.encode()).hexdigest()

@@ -8,7 +8,6 @@ Every stream then picks its own variant and puts in its own CSRF token.
 """
 
 import asyncio
-import hashlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -67,7 +66,7 @@ class Snapshot:
         *,
         demo_mode: bool,
         epoch: int | None,
-        token: str | None,
+        token_sha256: str | None,
     ) -> bool:
         """Whether the stream's login still holds (the checks a new request makes)."""
         signer = self.signers.get(user_id)
@@ -75,8 +74,8 @@ class Snapshot:
             return False
         if signer.is_demo and not demo_mode:
             return False
-        if token is not None:
-            return self.token_owners.get(hashlib.sha256(token.encode()).hexdigest()) == user_id
+        if token_sha256 is not None:
+            return self.token_owners.get(token_sha256) == user_id
         return epoch == signer.session_epoch
 
 
@@ -108,7 +107,7 @@ def build_snapshot(session: Session) -> Snapshot:
             state: _render("console/_agent_state.html", **agent_state_choices(state))
             for state in AgentState
         },
-        board=_render("supervisor/_board.html", **board_context(session)),
+        board=_render("supervisor/_board.html", **board_context(session, waiting)),
         states={
             user_id: AgentState(state)
             for user_id, state in session.execute(select(AgentStatus.user_id, AgentStatus.state))

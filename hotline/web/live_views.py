@@ -13,7 +13,9 @@ from fastapi.responses import StreamingResponse
 
 from hotline.auth.deps import csrf_token, require_roles
 from hotline.auth.models import Role, User
+from hotline.auth.service import token_sha256
 from hotline.calls.agents import note_console_open
+from hotline.calls.events import CallsFeed
 from hotline.web.live_renders import LiveRenders, Snapshot
 
 router = APIRouter(include_in_schema=False)
@@ -77,14 +79,17 @@ def event_stream(
     if "user_id" in request.session:  # a cookie session expires this long after this response
         lifetime = min(lifetime, settings.session_max_age_s)
     authorization = request.headers.get("Authorization", "")
-    token = authorization[7:].strip() if authorization.lower().startswith("bearer ") else None
+    bearer = authorization.lower().startswith("bearer ")
+    token = token_sha256(authorization[7:].strip()) if bearer else None
     user_id, epoch = user.id, request.session.get("epoch")
     presence_s = settings.console_gone_after_s / PRESENCE_NOTES_PER_GONE
 
     def events_of(snapshot: Snapshot) -> Events | None:
         # The same checks as a new request: logged out, deactivated, or no longer allowed ends it.
         demo_mode = settings.demo_mode
-        if not snapshot.signed_in(user_id, roles, demo_mode=demo_mode, epoch=epoch, token=token):
+        if not snapshot.signed_in(
+            user_id, roles, demo_mode=demo_mode, epoch=epoch, token_sha256=token
+        ):
             return None
         return pick_events(snapshot)
 
@@ -98,7 +103,7 @@ def event_stream(
 
 
 async def _stream(
-    feed,
+    feed: CallsFeed,
     renders: LiveRenders,
     events_of: Callable[[Snapshot], Events | None],
     lifetime: float,

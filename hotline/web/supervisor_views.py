@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 from hotline.auth.deps import require_roles
 from hotline.auth.models import Role, User
 from hotline.calls.agents import list_agents
-from hotline.calls.models import AgentState
+from hotline.calls.models import AgentState, Call
 from hotline.calls.queue import list_waiting_calls, waited_seconds
 from hotline.db import request_session, utcnow
 from hotline.i18n import t
@@ -61,11 +61,14 @@ def board(request: Request, session: Session = request_session, user=Depends(sup
     return render(request, "supervisor/_board.html", **board_context(session))
 
 
-def board_context(session: Session) -> dict:
-    """What the board shows: agents and their calls, the waiting calls, the longest wait."""
+def board_context(session: Session, waiting: list[tuple[Call, int]] | None = None) -> dict:
+    """The board: agents and their calls, the waiting calls (given or read) and the longest wait."""
     now = utcnow()
     agents = list_agents(session=session)
-    waiting = [(c, waited_seconds(c.offered_at, now)) for c in list_waiting_calls(session=session)]
+    if waiting is None:
+        waiting = [
+            (c, waited_seconds(c.offered_at, now)) for c in list_waiting_calls(session=session)
+        ]
     return {
         "agents": agents,
         "counts": {state: sum(a.state == state for a in agents) for state in AgentState},
