@@ -61,12 +61,17 @@ def _load_reference_data(settings: Settings) -> str:
     """The data every installation needs (municipalities, postal codes, contact reasons)."""
     from hotline.calls.reasons import seed_contact_reasons
     from hotline.municipalities.service import load_municipalities
+    from hotline.reports.rollup import rebuild_rollup_if_empty
 
     with open_session(settings) as session:
         municipalities = load_municipalities(session=session)
         reasons = seed_contact_reasons(session=session)
+        rolled_up = rebuild_rollup_if_empty(session)
         session.commit()
-    return f"reference data: {municipalities} municipalities, {reasons} contact reasons added"
+    return (
+        f"reference data: {municipalities} municipalities, {reasons} contact reasons added; "
+        f"{rolled_up} finished calls added to the monthly roll-up"
+    )
 
 
 @main.group()

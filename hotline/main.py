@@ -96,6 +96,9 @@ def _routers():
     from hotline.letters.api import router as letters_api
     from hotline.municipalities.api import router as municipalities_api
     from hotline.reports.api import router as reports_api
+    from hotline.reports.bill_api import router as bill_api
+    from hotline.reports.calls_api import router as call_detail_api
+    from hotline.reports.rates_api import router as cost_rates_api
     from hotline.rules.api import router as rules_api
     from hotline.rules.drafts_api import router as rule_drafts_api
     from hotline.rules.flags_api import router as rule_flags_api
@@ -112,6 +115,9 @@ def _routers():
         rule_flags_api,
         letters_api,
         reports_api,
+        bill_api,
+        call_detail_api,
+        cost_rates_api,
         *web_routers,
     ]
 

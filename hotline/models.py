@@ -17,7 +17,9 @@ from hotline.municipalities.models import (
     ServiceHours,
     ServiceHoursException,
 )
+from hotline.reports import rollup  # noqa: F401  (registers the roll-up's flush listener)
 from hotline.reports.models import CostRate
+from hotline.reports.rollup_models import CallMonthCount, CallMonthStats
 from hotline.rules.models import Rule, RuleVersion
 
 __all__ = [
@@ -26,6 +28,8 @@ __all__ = [
     "AuditEntry",
     "Call",
     "Callback",
+    "CallMonthCount",
+    "CallMonthStats",
     "ContactReason",
     "CostRate",
     "CtiEvent",

@@ -65,22 +65,31 @@ class Call(Base):
     to_number: Mapped[str | None] = mapped_column(String(32))
     direction: Mapped[str] = mapped_column(String(3), default="in")
     # The municipality whose after-hours line forwarded the call (from the dialled number).
-    line_municipality_code: Mapped[str | None] = mapped_column(ForeignKey("municipalities.code"))
+    line_municipality_code: Mapped[str | None] = mapped_column(
+        ForeignKey("municipalities.code"), active_history=True
+    )
     # The caller's municipality as the agent chose or confirmed it; the bill goes here.
     municipality_code: Mapped[str | None] = mapped_column(
-        ForeignKey("municipalities.code"), index=True
+        ForeignKey("municipalities.code"), index=True, active_history=True
     )
-    state: Mapped[CallState] = mapped_column(String(16), default=CallState.WAITING, index=True)
+    state: Mapped[CallState] = mapped_column(
+        String(16), default=CallState.WAITING, index=True, active_history=True
+    )
     agent_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
-    offered_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
-    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    wrapped_up_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    contact_reason_code: Mapped[str | None] = mapped_column(ForeignKey("contact_reasons.code"))
+    # active_history: the monthly roll-up (reports/rollup.py) needs a finished call's old values.
+    offered_at: Mapped[datetime] = mapped_column(
+        UTCDateTime(), default=utcnow, index=True, active_history=True
+    )
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), active_history=True)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), active_history=True)
+    wrapped_up_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), active_history=True)
+    contact_reason_code: Mapped[str | None] = mapped_column(
+        ForeignKey("contact_reasons.code"), active_history=True
+    )
     outcome: Mapped[Outcome | None] = mapped_column(String(16))
     notes: Mapped[str] = mapped_column(Text, default="")
     # An "avoidable contact": the web page or e-service that confused the caller.
-    avoidable: Mapped[bool] = mapped_column(default=False)
+    avoidable: Mapped[bool] = mapped_column(default=False, active_history=True)
     avoidable_url: Mapped[str | None] = mapped_column(String(500))
 
     line_municipality: Mapped[Municipality | None] = relationship(
@@ -95,20 +104,21 @@ class Call(Base):
     @property
     def wait_seconds(self) -> int | None:
         """Seconds in the queue: from offered to answered."""
-        return _seconds_between(self.offered_at, self.answered_at)
+        return seconds_between(self.offered_at, self.answered_at)
 
     @property
     def talk_seconds(self) -> int | None:
         """Talk time: from answered to ended (hang-up, or wrap-up when no hang-up came first)."""
-        return _seconds_between(self.answered_at, self.ended_at)
+        return seconds_between(self.answered_at, self.ended_at)
 
     @property
     def after_call_seconds(self) -> int | None:
         """After-call work: from ended to wrapped up."""
-        return _seconds_between(self.ended_at, self.wrapped_up_at)
+        return seconds_between(self.ended_at, self.wrapped_up_at)
 
 
-def _seconds_between(start: datetime | None, end: datetime | None) -> int | None:
+def seconds_between(start: datetime | None, end: datetime | None) -> int | None:
+    """Whole seconds from start to end (rounded, never negative); None when either is missing."""
     if start is None or end is None:
         return None
     return max(0, round((end - start).total_seconds()))

@@ -32,6 +32,10 @@ class CostRate(Base):
     # How fixed costs are split: one of ALLOCATION_METHODS.
     fixed_allocation: Mapped[str] = mapped_column(String(20), default="calls")
     baseline_cost_per_call: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    # base_plus_usage: this percentage of the fixed cost is split equally, the rest by usage.
+    base_share_pct: Mapped[Decimal] = mapped_column(
+        Numeric(5, 2), default=Decimal("20.00"), server_default="20.00"
+    )
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 

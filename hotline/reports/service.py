@@ -1,58 +1,105 @@
-"""The cost model and the call-cost report that splits the bill between municipalities."""
+"""The call-cost report: each municipality's calls, cost, baseline and savings for a period."""
 
 import calendar
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from hotline.calls.models import Call, CallState
-from hotline.calls.service import after_call_seconds, talk_seconds
+from hotline.calls.models import Call, ContactReason
 from hotline.kit.dates import COPENHAGEN
 from hotline.kit.errors import InvalidInput
 from hotline.municipalities.models import Municipality
-from hotline.reports.models import ALLOCATION_METHODS, CostRate
+from hotline.reports.facts import FACT_COLUMNS, FINISHED_STATES, Tally, call_facts
+from hotline.reports.models import CostRate
+from hotline.reports.money import allocation_weights, round_ore, split
+from hotline.reports.rates import ensure_default_cost_rate, rate_on
+from hotline.reports.rollup import MonthKey, read_rollup
 
-ORE = Decimal("0.01")
 UNKNOWN_NAME = "Ukendt kommune"
 MAX_PERIOD_DAYS = 3 * 366
-# base_plus_usage: this share of the fixed cost is split equally, the rest by answered calls.
-BASE_SHARE = Decimal("0.20")
-DEFAULT_RATE = {
-    "effective_from": date(2020, 1, 1),
-    "agent_cost_per_hour": Decimal("450.00"),
-    "telephony_per_minute": Decimal("0.10"),
-    "platform_monthly": Decimal("25000.00"),
-    "fixed_allocation": "calls",
-    "baseline_cost_per_call": Decimal("95.00"),
-}
+TOP_REASONS = 3
+__all__ = ["CostReport", "CostRow", "cost_report", "ensure_default_cost_rate", "parse_period"]
 
 
 @dataclass
 class CostRow:
-    """One municipality's share of the period's cost (code "" for calls with no municipality)."""
+    """One municipality's calls and share of the period's cost (code "" when unknown)."""
 
     code: str
     name: str
-    offered: int = 0
-    answered: int = 0
-    abandoned: int = 0
-    handled_seconds: int = 0
+    region_code: str = ""
+    tally: Tally = field(default_factory=Tally)
     variable_cost: Decimal = Decimal("0.00")
     fixed_cost: Decimal = Decimal("0.00")
-    _variable_exact: Decimal = field(default=Decimal(0), repr=False)
+    baseline_cost: Decimal = Decimal("0.00")
+    top_reasons: list[tuple[str, int]] = field(default_factory=list)
+    grand_total: Decimal = Decimal("0.00")  # of the whole report, for the share
 
-    @property
-    def handled_minutes(self) -> Decimal:
-        """Talk plus after-call work, in minutes (two decimals)."""
-        return (Decimal(self.handled_seconds) / 60).quantize(ORE, ROUND_HALF_UP)
+    offered = property(lambda self: self.tally.offered, doc="Calls offered.")
+    answered = property(lambda self: self.tally.answered, doc="Calls answered.")
+    abandoned = property(lambda self: self.tally.abandoned, doc="Calls given up in the queue.")
+    handled_seconds = property(lambda self: self.tally.handled_seconds, doc="Talk + after-call.")
 
     @property
     def total_cost(self) -> Decimal:
         """Variable plus allocated fixed cost."""
         return self.variable_cost + self.fixed_cost
+
+    @property
+    def handled_minutes(self) -> Decimal:
+        """Talk plus after-call work, in minutes (two decimals)."""
+        return minutes(self.tally.handled_seconds)
+
+    @property
+    def talk_minutes(self) -> Decimal:
+        """Talk time in minutes."""
+        return minutes(self.tally.talk_seconds)
+
+    @property
+    def after_call_minutes(self) -> Decimal:
+        """After-call work in minutes."""
+        return minutes(self.tally.after_call_seconds)
+
+    @property
+    def average_wait(self) -> Decimal | None:
+        """Average seconds in the queue of the answered calls (one decimal)."""
+        if not self.answered:
+            return None
+        return (Decimal(self.tally.wait_seconds) / self.answered).quantize(Decimal("0.1"))
+
+    @property
+    def wait_p90(self) -> int | None:
+        """The 90th-percentile wait in seconds (to its bucket's upper bound)."""
+        return self.tally.wait_p90()
+
+    @property
+    def cost_per_answered(self) -> Decimal | None:
+        """The total cost per answered call."""
+        return round_ore(self.total_cost / self.answered) if self.answered else None
+
+    @property
+    def savings(self) -> Decimal:
+        """What the municipality saves against its own solution (baseline minus total)."""
+        return self.baseline_cost - self.total_cost
+
+    @property
+    def savings_pct(self) -> Decimal | None:
+        """The savings as a percentage of the baseline (one decimal)."""
+        return percent(self.savings, self.baseline_cost)
+
+    @property
+    def share_pct(self) -> Decimal | None:
+        """This row's share of the whole report's total cost, in percent."""
+        return percent(self.total_cost, self.grand_total)
+
+    @property
+    def avoidable_pct(self) -> Decimal | None:
+        """The share of answered calls marked avoidable, in percent."""
+        return percent(Decimal(self.tally.avoidable), Decimal(self.answered))
 
 
 @dataclass
@@ -65,25 +112,61 @@ class CostReport:
     fixed_cost: Decimal
     variable_cost: Decimal
     fixed_allocation: str = "calls"
+    base_share_pct: Decimal = Decimal("20.00")
+    filtered: bool = False  # rows left out by a filter (the totals are of the rows shown)
 
     @property
     def total_cost(self) -> Decimal:
-        """The grand total."""
+        """The total of the rows."""
         return self.fixed_cost + self.variable_cost
 
     @property
     def totals(self) -> CostRow:
         """A row of column sums."""
+        tally = Tally()
+        for row in self.rows:
+            tally.add(row.tally)
         return CostRow(
             code="",
             name="I alt",
-            offered=sum(r.offered for r in self.rows),
-            answered=sum(r.answered for r in self.rows),
-            abandoned=sum(r.abandoned for r in self.rows),
-            handled_seconds=sum(r.handled_seconds for r in self.rows),
+            tally=tally,
             variable_cost=self.variable_cost,
             fixed_cost=self.fixed_cost,
+            baseline_cost=sum((r.baseline_cost for r in self.rows), Decimal("0.00")),
+            grand_total=self.rows[0].grand_total if self.rows else Decimal("0.00"),
         )
+
+    def calls_by_hour_of_week(self) -> list[int]:
+        """Offered calls of the rows by hour of the week (0 = Monday 00-01, 167 = Sunday 23-24)."""
+        hours = [0] * 168
+        for row in self.rows:
+            for key, n in row.tally.of_kind("hour").items():
+                hours[int(key)] += n
+        return hours
+
+    def only(self, codes: set[str]) -> "CostReport":
+        """The report restricted to some municipalities; their costs are as in the whole split."""
+        rows = [r for r in self.rows if r.code in codes]
+        return CostReport(
+            self.start,
+            self.end,
+            rows,
+            sum((r.fixed_cost for r in rows), Decimal("0.00")),
+            sum((r.variable_cost for r in rows), Decimal("0.00")),
+            self.fixed_allocation,
+            self.base_share_pct,
+            filtered=len(rows) < len(self.rows),
+        )
+
+
+def minutes(seconds: int) -> Decimal:
+    """Seconds as minutes with two decimals."""
+    return round_ore(Decimal(seconds) / 60)
+
+
+def percent(part: Decimal, whole: Decimal) -> Decimal | None:
+    """part / whole in percent with one decimal; None when whole is zero."""
+    return (part * 100 / whole).quantize(Decimal("0.1")) if whole else None
 
 
 def parse_period(start: str, end: str) -> tuple[date, date]:
@@ -97,27 +180,6 @@ def parse_period(start: str, end: str) -> tuple[date, date]:
     return first, last
 
 
-def ensure_default_cost_rate(*, session: Session) -> CostRate:
-    """The rate effective 2020-01-01, created if missing."""
-    rate = session.scalar(
-        select(CostRate).where(CostRate.effective_from == DEFAULT_RATE["effective_from"])
-    )
-    if rate is None:
-        rate = CostRate(**DEFAULT_RATE)
-        session.add(rate)
-        session.flush()
-    return rate
-
-
-def rate_on(rates: list[CostRate], day: date) -> CostRate | None:
-    """The rate in force on the day (rates sorted by effective_from)."""
-    current = None
-    for rate in rates:
-        if rate.effective_from <= day:
-            current = rate
-    return current
-
-
 def cost_report(*, session: Session, start: date, end: date) -> CostReport:
     """Each municipality's calls and cost for the Danish local dates start..end (inclusive)."""
     if start > end:
@@ -127,62 +189,109 @@ def cost_report(*, session: Session, start: date, end: date) -> CostReport:
     rates = list(session.scalars(select(CostRate).order_by(CostRate.effective_from)))
     if rate_on(rates, start) is None:
         raise InvalidInput("reports.no_cost_rate", day=start.isoformat())
+    by_month, counters = _period_tallies(session, start, end)
+    municipalities = {m.code: m for m in session.scalars(select(Municipality))}
+    reasons = dict(session.execute(select(ContactReason.code, ContactReason.label)).all())
     rows: dict[str, CostRow] = {}
-    names = dict(session.execute(select(Municipality.code, Municipality.name)).all())
-    for call in _calls_offered(session=session, start=start, end=end):
-        code = call.municipality_code or call.line_municipality_code or ""
-        row = rows.get(code) or rows.setdefault(code, CostRow(code, names.get(code, UNKNOWN_NAME)))
-        _add_call(row, call, rate_on(rates, _local_date(call.offered_at)))
+    variable_exact: Counter = Counter()
+    baseline_exact: Counter = Counter()
+    for (month, code), tally in sorted(by_month.items()):
+        if not tally.offered:  # a month emptied by corrections
+            continue
+        municipality = municipalities.get(code)
+        row = rows.get(code) or rows.setdefault(
+            code,
+            CostRow(
+                code,
+                municipality.name if municipality else UNKNOWN_NAME,
+                municipality.region_code if municipality else "",
+            ),
+        )
+        row.tally.add(tally)
+        rate = rate_on(rates, month) or rate_on(rates, start)
+        handled = Decimal(tally.handled_seconds)
+        variable_exact[code] += handled * rate.agent_cost_per_hour / 3600
+        variable_exact[code] += Decimal(tally.talk_seconds) * rate.telephony_per_minute / 60
+        baseline_exact[code] += tally.answered * rate.baseline_cost_per_call
+    for code, counter in counters.items():
+        if code in rows:
+            rows[code].tally.counts.update(counter)
     ordered = sorted(rows.values(), key=lambda r: (r.code == "", r.code))
-    variable_total = _round(sum((r._variable_exact for r in ordered), Decimal(0)))
-    for row, amount in zip(
-        ordered,
-        _largest_remainder([r._variable_exact for r in ordered], variable_total),
-        strict=True,
-    ):
+    for row in ordered:
+        reason_counts = Counter(row.tally.of_kind("reason")).most_common(TOP_REASONS)
+        row.top_reasons = [(reasons.get(key, key), n) for key, n in reason_counts]
+        row.baseline_cost = round_ore(baseline_exact[row.code])
+    exact = [variable_exact[r.code] for r in ordered]
+    variable_total = round_ore(sum(exact, Decimal(0)))
+    for row, amount in zip(ordered, split(variable_total, exact), strict=True):
         row.variable_cost = amount
-    fixed_total = _round(_fixed_cost(rates, start, end))
-    # Variable cost follows the rate of each call's date and the platform fee the rate of each
+    # Variable cost follows the rate of each call's month and the platform fee the rate of each
     # day, but the whole period's fixed cost is split by one method: the rate in force on the
     # period's last day decides it (the supervisor page says so).
-    method = rate_on(rates, end).fixed_allocation
-    weights = _allocation_weights(ordered, method)
-    weight_sum = sum(weights)
-    if ordered and weight_sum > 0:
-        shares = [fixed_total * w / weight_sum for w in weights]
-        for row, amount in zip(ordered, _largest_remainder(shares, fixed_total), strict=True):
-            row.fixed_cost = amount
-    else:
-        # Nobody to bill: the fixed cost stays unallocated rather than vanish from the total.
-        fixed_total = Decimal("0.00")
-    return CostReport(start, end, ordered, fixed_total, variable_total, method)
-
-
-def _calls_offered(*, session: Session, start: date, end: date) -> list[Call]:
-    since = datetime.combine(start, time(), COPENHAGEN).astimezone(UTC)
-    until = datetime.combine(end + timedelta(days=1), time(), COPENHAGEN).astimezone(UTC)
-    return list(
-        session.scalars(
-            select(Call).where(Call.offered_at >= since, Call.offered_at < until).order_by(Call.id)
-        )
+    closing = rate_on(rates, end)
+    weights = allocation_weights(
+        closing.fixed_allocation,
+        answered=[r.answered for r in ordered],
+        handled_seconds=[r.handled_seconds for r in ordered],
+        offered=[r.offered for r in ordered],
+        base_share=closing.base_share_pct / 100,
+    )
+    # Nobody to bill: the fixed cost stays unallocated rather than vanish from the total.
+    fixed_total = round_ore(_fixed_cost(rates, start, end)) if ordered else Decimal("0.00")
+    for row, amount in zip(ordered, split(fixed_total, weights), strict=True):
+        row.fixed_cost = amount
+    for row in ordered:
+        row.grand_total = fixed_total + variable_total
+    return CostReport(
+        start,
+        end,
+        ordered,
+        fixed_total,
+        variable_total,
+        closing.fixed_allocation,
+        closing.base_share_pct,
     )
 
 
-def _add_call(row: CostRow, call: Call, rate: CostRate | None) -> None:
-    row.offered += 1
-    if call.state == CallState.ABANDONED:
-        row.abandoned += 1
-        return
-    if call.answered_at is None:
-        return
-    # Only an answered call has talk time, after-call work and a variable cost.
-    row.answered += 1
-    talk = talk_seconds(call) or 0
-    handled = talk + (after_call_seconds(call) or 0)
-    row.handled_seconds += handled
-    if rate is not None:
-        row._variable_exact += Decimal(handled) * rate.agent_cost_per_hour / 3600
-        row._variable_exact += Decimal(talk) * rate.telephony_per_minute / 60
+def _period_tallies(
+    session: Session, start: date, end: date
+) -> tuple[dict[MonthKey, Tally], dict[str, Counter]]:
+    """Whole months from the roll-up; the days around them and unfinished calls from calls."""
+    first_full = start if start.day == 1 else _next_month(start)
+    after_full = _next_month(end) if end == _month_end(end) else end.replace(day=1)
+    by_month: dict[MonthKey, Tally] = {}
+    counters: dict[str, Counter] = {}
+    if first_full < after_full:
+        by_month, counters = read_rollup(session, first_full, after_full - timedelta(days=1))
+        raw_ranges = [(start, first_full, False), (first_full, after_full, True)]
+        raw_ranges.append((after_full, end + timedelta(days=1), False))
+    else:
+        raw_ranges = [(start, end + timedelta(days=1), False)]
+    columns = [getattr(Call, name) for name in FACT_COLUMNS]
+    for since, until, unfinished_only in raw_ranges:
+        if since >= until:
+            continue
+        query = select(*columns).where(
+            Call.offered_at >= _utc_midnight(since), Call.offered_at < _utc_midnight(until)
+        )
+        if unfinished_only:
+            query = query.where(Call.state.not_in(FINISHED_STATES))
+        for values in session.execute(query):
+            facts = call_facts(*values)
+            by_month.setdefault((facts.month, facts.code), Tally()).add_call(facts)
+    return by_month, counters
+
+
+def _utc_midnight(day: date) -> datetime:
+    return datetime.combine(day, time(), COPENHAGEN).astimezone(UTC)
+
+
+def _next_month(day: date) -> date:
+    return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
+def _month_end(day: date) -> date:
+    return day.replace(day=calendar.monthrange(day.year, day.month)[1])
 
 
 def _fixed_cost(rates: list[CostRate], start: date, end: date) -> Decimal:
@@ -192,54 +301,12 @@ def _fixed_cost(rates: list[CostRate], start: date, end: date) -> Decimal:
     while day <= end:
         rate = rate_on(rates, day)
         if rate is not None:
-            days_in_month = calendar.monthrange(day.year, day.month)[1]
-            total += rate.platform_monthly / days_in_month
+            total += rate.platform_monthly / calendar.monthrange(day.year, day.month)[1]
         day += timedelta(days=1)
     return total
-
-
-def _allocation_weights(rows: list[CostRow], method: str) -> list[Decimal]:
-    """Each row's weight in the fixed cost by the rate's method (one of ALLOCATION_METHODS)."""
-    # "calls": by answered calls; "minutes": by handled minutes; "equal": the same for every row;
-    # "base_plus_usage": BASE_SHARE split equally between the rows, the rest by answered calls.
-    # The rows are the municipalities (and "Ukendt kommune") with calls in the period. When no
-    # call was answered (or handled), "calls", "minutes" and the usage part go by offered calls.
-    if method not in ALLOCATION_METHODS:
-        raise InvalidInput("reports.unknown_allocation", method=method)
-    if method == "equal" or not rows:
-        return [Decimal(1) for _ in rows]
-    if method == "minutes":
-        usage = [Decimal(r.handled_seconds) for r in rows]
-    else:
-        usage = [Decimal(r.answered) for r in rows]
-    if sum(usage) == 0:
-        usage = [Decimal(r.offered) for r in rows]
-    if method != "base_plus_usage":
-        return usage
-    usage_sum = sum(usage)
-    return [BASE_SHARE / len(rows) + (1 - BASE_SHARE) * u / usage_sum for u in usage]
-
-
-def _largest_remainder(amounts: list[Decimal], total: Decimal) -> list[Decimal]:
-    """Round to øre so that the parts sum exactly to total (the largest remainders get an øre)."""
-    floors = [a.quantize(ORE, ROUND_FLOOR) for a in amounts]
-    missing = int(((total - sum(floors, Decimal(0))) / ORE).to_integral_value(ROUND_HALF_UP))
-    by_remainder = sorted(range(len(amounts)), key=lambda i: (floors[i] - amounts[i], i))
-    for i in by_remainder[: max(0, missing)]:
-        floors[i] += ORE
-    return floors
-
-
-def _round(amount: Decimal) -> Decimal:
-    return amount.quantize(ORE, ROUND_HALF_UP)
-
-
-def _local_date(moment: datetime) -> date:
-    return moment.astimezone(COPENHAGEN).date()
 
 
 def current_month(today: date | None = None) -> tuple[date, date]:
     """The first and last day of the current Danish month."""
     today = today or datetime.now(COPENHAGEN).date()
-    last = calendar.monthrange(today.year, today.month)[1]
-    return today.replace(day=1), today.replace(day=last)
+    return today.replace(day=1), _month_end(today)

@@ -11,12 +11,8 @@ from hotline.auth.models import Role
 from hotline.calls.models import Call, CallState, Outcome
 from hotline.kit.errors import InvalidInput
 from hotline.reports.models import CostRate
-from hotline.reports.service import (
-    _largest_remainder,
-    cost_report,
-    ensure_default_cost_rate,
-    parse_period,
-)
+from hotline.reports.money import largest_remainder
+from hotline.reports.service import cost_report, ensure_default_cost_rate, parse_period
 
 NOVEMBER = (date(2026, 11, 1), date(2026, 11, 30))
 
@@ -105,7 +101,7 @@ def test_fixed_cost_is_prorated_by_days_across_months(session, calls):
 
 def test_largest_remainder_sums_exactly():
     thirds = [Decimal(100) / 3] * 3
-    parts = _largest_remainder(thirds, Decimal("100.00"))
+    parts = largest_remainder(thirds, Decimal("100.00"))
     assert sum(parts) == Decimal("100.00")
     assert sorted(parts) == [Decimal("33.33"), Decimal("33.33"), Decimal("33.34")]
 

@@ -1,0 +1,159 @@
+"""What one call adds to the reports, and the sums of many: one definition for every path."""
+
+from bisect import bisect_left
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from hotline.calls.models import CallState, seconds_between
+from hotline.kit.dates import COPENHAGEN
+
+FINISHED_STATES = (CallState.DONE, CallState.ABANDONED)
+# Upper bounds of the wait buckets in seconds: the 90th-percentile wait is given as the upper
+# bound of its bucket (5 s steps to 2 min, 30 s to 10 min, 5 min to 1 h, then 2, 4 and 24 h).
+WAIT_BUCKETS = (
+    *range(5, 121, 5),
+    *range(150, 601, 30),
+    *range(900, 3601, 300),
+    7200,
+    14400,
+    86400,
+)
+# The columns call_facts() reads, in its argument order (for a select() of raw calls).
+FACT_COLUMNS = (
+    "state",
+    "offered_at",
+    "answered_at",
+    "ended_at",
+    "wrapped_up_at",
+    "municipality_code",
+    "line_municipality_code",
+    "contact_reason_code",
+    "avoidable",
+)
+
+
+@dataclass(frozen=True)
+class CallFacts:
+    """One call's part of the report, keyed by its Danish month and billed municipality."""
+
+    month: date
+    code: str
+    answered: bool
+    abandoned: bool
+    wait: int
+    talk: int
+    after_call: int
+    avoidable: bool
+    reason: str | None
+    hour_of_week: int
+
+    def count_keys(self) -> list[tuple[str, str]]:
+        """The (kind, key) counters this call adds one to, in a fixed order."""
+        keys = [("hour", str(self.hour_of_week))]
+        if self.answered:
+            keys.append(("wait", str(wait_bucket(self.wait))))
+            if self.reason:
+                keys.append(("reason", self.reason))
+        return sorted(keys)
+
+
+def call_facts(
+    state: str,
+    offered_at: datetime,
+    answered_at: datetime | None,
+    ended_at: datetime | None,
+    wrapped_up_at: datetime | None,
+    municipality_code: str | None,
+    line_municipality_code: str | None,
+    contact_reason_code: str | None,
+    avoidable: bool | None,
+) -> CallFacts:
+    """The facts of a call from its columns (the bill follows the chosen, else the line's code)."""
+    local = offered_at.astimezone(COPENHAGEN)
+    abandoned = state == CallState.ABANDONED
+    # An abandoned call is never billed, even when an early CTI answer set answered_at.
+    answered = not abandoned and answered_at is not None
+    return CallFacts(
+        month=local.date().replace(day=1),
+        code=municipality_code or line_municipality_code or "",
+        answered=answered,
+        abandoned=abandoned,
+        wait=(seconds_between(offered_at, answered_at) or 0) if answered else 0,
+        talk=(seconds_between(answered_at, ended_at) or 0) if answered else 0,
+        after_call=(seconds_between(ended_at, wrapped_up_at) or 0) if answered else 0,
+        avoidable=bool(avoidable) and answered,
+        reason=contact_reason_code if answered else None,
+        hour_of_week=local.weekday() * 24 + local.hour,
+    )
+
+
+def wait_bucket(seconds: int) -> int:
+    """The upper bound of the wait bucket holding this many seconds."""
+    return WAIT_BUCKETS[min(bisect_left(WAIT_BUCKETS, seconds), len(WAIT_BUCKETS) - 1)]
+
+
+@dataclass
+class Tally:
+    """Sums over calls: counts, seconds, and counters per (kind, key)."""
+
+    offered: int = 0
+    answered: int = 0
+    abandoned: int = 0
+    wait_seconds: int = 0
+    talk_seconds: int = 0
+    after_call_seconds: int = 0
+    avoidable: int = 0
+    counts: Counter = field(default_factory=Counter)
+
+    def add_call(self, facts: CallFacts, sign: int = 1) -> None:
+        """Add (or with sign -1 take away) one call."""
+        self.offered += sign
+        self.answered += sign * facts.answered
+        self.abandoned += sign * facts.abandoned
+        self.wait_seconds += sign * facts.wait
+        self.talk_seconds += sign * facts.talk
+        self.after_call_seconds += sign * facts.after_call
+        self.avoidable += sign * facts.avoidable
+        for key in facts.count_keys():
+            self.counts[key] += sign
+
+    def add(self, other: "Tally") -> None:
+        """Add another tally's sums."""
+        for name in SUM_FIELDS:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.counts.update(other.counts)
+
+    def of_kind(self, kind: str) -> dict[str, int]:
+        """The non-zero counters of one kind, by key."""
+        return {key: n for (k, key), n in self.counts.items() if k == kind and n}
+
+    @property
+    def handled_seconds(self) -> int:
+        """Talk plus after-call work."""
+        return self.talk_seconds + self.after_call_seconds
+
+    def wait_p90(self) -> int | None:
+        """The 90th-percentile wait of the answered calls, to its bucket's upper bound."""
+        buckets = sorted((int(k), n) for k, n in self.of_kind("wait").items())
+        total = sum(n for _, n in buckets)
+        if not total:
+            return None
+        seen = 0
+        for upper, n in buckets:
+            seen += n
+            # The smallest bucket holding at least 90 % of the calls (nearest-rank method).
+            if seen * 10 >= total * 9:
+                return upper
+        return buckets[-1][0]
+
+
+SUM_FIELDS = (
+    "offered",
+    "answered",
+    "abandoned",
+    "wait_seconds",
+    "talk_seconds",
+    "after_call_seconds",
+    "avoidable",
+)
