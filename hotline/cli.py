@@ -118,9 +118,12 @@ def _register_domain_commands() -> None:
     from hotline.calls.cli import calls, cti
     from hotline.letters.cli import letterheads, outbox
     from hotline.municipalities.cli import municipalities
+    from hotline.reports.bill_cli import send_bill_bases
+    from hotline.reports.cli import reports
     from hotline.rules.cli import rules
 
-    for group in (users, calls, cti, rules, letterheads, outbox, municipalities):
+    reports.add_command(send_bill_bases)
+    for group in (users, calls, cti, rules, letterheads, outbox, municipalities, reports):
         main.add_command(group)
 
 

@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     # E-mail new callbacks to the municipality's admins from inside the web server; None: as
     # outbox_worker (set true when `hotline outbox run` delivers the replies elsewhere).
     callback_mail_worker: bool | None = None
+    # Make each month's bill bases on the 1st and e-mail them to the municipalities from inside
+    # the web server; None: as outbox_worker.
+    bill_mail_worker: bool | None = None
     # Sent replies keep their PDF and personal content this long; 5 years, see the README.
     archive_retention_days: int = 1826
     purge_worker: bool = True

@@ -31,6 +31,7 @@ def load_demo(*, session: Session, settings: Settings) -> list[str]:
     """Load everything the demo needs; safe to run again. Returns a summary, line by line."""
     from hotline.calls.service import seed_contact_reasons
     from hotline.reports.service import ensure_default_cost_rate
+    from hotline.reports.synthetic_calls import add_demo_call_history
     from hotline.rules.importer import import_rules
 
     count = load_municipalities(session=session)
@@ -41,11 +42,13 @@ def load_demo(*, session: Session, settings: Settings) -> list[str]:
     created = _create_demo_users(session=session, password=settings.demo_password)
     essentials = load_essentials(session=session, only_missing=True)
     _give_demo_admins_email(session=session)
+    history = add_demo_call_history(session)
     return [
         f"{count} municipalities, {participating} participating",
         f"rules: {rules_summary}",
         f"Borgerservice essentials loaded: {len(essentials)} (municipalities with hours are kept)",
         f"demo users created: {', '.join(created) if created else 'none (already there)'}",
+        f"demo call history: {history} calls added" if history else "demo call history: kept",
     ]
 
 

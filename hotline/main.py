@@ -139,6 +139,11 @@ async def _background_workers(app: FastAPI):
         from hotline.calls.callback_mail import run_callback_mail_worker
 
         workers.append(run_callback_mail_worker(app.state.sessionmaker, settings))
+    bill_mail = settings.bill_mail_worker
+    if settings.outbox_worker if bill_mail is None else bill_mail:
+        from hotline.reports.bill_mail import run_bill_mail_worker
+
+        workers.append(run_bill_mail_worker(app.state.sessionmaker, settings))
     from hotline.calls.agents import run_presence_worker
 
     gone_after = timedelta(seconds=settings.console_gone_after_s)

@@ -18,6 +18,7 @@ from hotline.municipalities.models import (
     ServiceHoursException,
 )
 from hotline.reports import rollup  # noqa: F401  (registers the roll-up's flush listener)
+from hotline.reports.bill_models import BillBasisMail
 from hotline.reports.models import CostRate
 from hotline.reports.rollup_models import CallMonthCount, CallMonthStats
 from hotline.rules.models import Rule, RuleVersion
@@ -26,6 +27,7 @@ __all__ = [
     "AgentStatus",
     "ApiToken",
     "AuditEntry",
+    "BillBasisMail",
     "Call",
     "Callback",
     "CallMonthCount",

@@ -45,6 +45,7 @@ from hotline.calls.service import OPEN_STATES, seed_contact_reasons, wrap_up_cal
 from hotline.letters.models import Channel, Reply, ReplyStatus
 from hotline.letters.service import ReplyIn, create_reply
 from hotline.municipalities.models import Municipality
+from hotline.reports.models import CostRate
 from hotline.reports.service import current_month, ensure_default_cost_rate
 from hotline.rules.flags import flag_rule
 from hotline.rules.importer import import_rules
@@ -105,6 +106,7 @@ class World:
     draft_revision: int = 0  # the revision of the draft of Aarhus's rule of SLUG
     reason_code: str = "flytning"  # a contact reason no call uses
     callback_id: int | None = None  # an open callback booked for Aarhus on call_id
+    rate_id: int | None = None  # a future cost rate, from the 1st of the month after next
 
 
 Body = dict[str, Any] | Callable[[World, str], dict[str, Any]]
@@ -357,6 +359,52 @@ ESSENTIALS_FORM = {
     "links": "Selvbetjening på borger.dk | https://www.borger.dk/",
 }
 
+
+def _future_months() -> tuple:
+    """The 1st of next month and of the month after (Danish dates): the earliest future rates."""
+    from datetime import timedelta
+
+    from hotline.reports.rates import danish_today
+
+    following = (danish_today().replace(day=28) + timedelta(days=4)).replace(day=1)
+    return following, (following + timedelta(days=31)).replace(day=1)
+
+
+def _a_future_rate(world: World, session, client) -> None:
+    """Only one future cost rate, from the month after next: made again after a delete, and next
+    month left free for the next actor to create a rate in."""
+    from sqlalchemy import delete
+
+    from hotline.reports.models import CostRate
+    from hotline.reports.schemas import CostRateIn
+
+    session.execute(delete(CostRate).where(CostRate.effective_from >= _future_months()[0]))
+    rate = CostRate(**CostRateIn(**_rate_after_next(world, "")).model_dump())
+    session.add(rate)
+    session.commit()
+    world.rate_id = rate.id
+
+
+_RATE_FIGURES = {
+    "agent_cost_per_hour": "475.00",
+    "telephony_per_minute": "0.1200",
+    "platform_monthly": "26000.00",
+    "fixed_allocation": "base_plus_usage",
+    "baseline_cost_per_call": "95.00",
+    "base_share_pct": "25.00",
+}
+
+
+def _rate_next_month(world: World, actor: str) -> dict[str, str]:
+    return {**_RATE_FIGURES, "effective_from": _future_months()[0].isoformat()}
+
+
+def _rate_after_next(world: World, actor: str) -> dict[str, str]:
+    return {**_RATE_FIGURES, "effective_from": _future_months()[1].isoformat()}
+
+
+FUTURE_RATE = {"path": {"rate_id": "rate_id"}, "prepare": _a_future_rate}
+
 MATRIX: dict[tuple[str, str], Case] = {
     # FastAPI's generated API description: public, it holds no data (the HTML routes are left out).
     ("GET", "/openapi.json"): Case(PUBLIC),
@@ -409,6 +457,26 @@ MATRIX: dict[tuple[str, str], Case] = {
     ),
     # --- reports (JSON) ---
     ("GET", "/api/reports/cost.csv"): Case(SUPERVISORS, params=_this_month),
+    ("GET", "/api/reports/calls.csv"): Case(SUPERVISORS, params=_this_month),
+    ("GET", "/api/reports/cost.pdf"): Case(SUPERVISORS, params=_this_month),
+    ("GET", "/api/reports/cost-rates"): Case(SUPERVISORS),
+    ("POST", "/api/reports/cost-rates"): Case(
+        SUPERVISORS, json=_rate_next_month, prepare=_a_future_rate
+    ),
+    ("GET", "/api/reports/cost-rates/{rate_id}"): Case(SUPERVISORS, **FUTURE_RATE),
+    ("PUT", "/api/reports/cost-rates/{rate_id}"): Case(
+        SUPERVISORS, json=_rate_after_next, **FUTURE_RATE
+    ),
+    ("DELETE", "/api/reports/cost-rates/{rate_id}"): Case(SUPERVISORS, **FUTURE_RATE),
+    ("GET", "/supervisor/cost-model"): Case(SUPERVISORS),
+    ("POST", "/supervisor/cost-model"): Case(
+        SUPERVISORS, data=_rate_next_month, prepare=_a_future_rate
+    ),
+    ("POST", "/supervisor/cost-model/{rate_id}"): Case(
+        SUPERVISORS, data=_rate_after_next, **FUTURE_RATE
+    ),
+    ("POST", "/supervisor/cost-model/{rate_id}/delete"): Case(SUPERVISORS, **FUTURE_RATE),
+    ("GET", "/api/reports/cost.xlsx"): Case(SUPERVISORS, params=_this_month),
     # --- HTML: signing in and out ---
     ("GET", "/"): Case(SIGNED_IN),
     ("GET", "/favicon.ico"): Case(PUBLIC),
@@ -467,6 +535,8 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("GET", "/supervisor"): Case(SUPERVISORS),
     # The live board: agents, their states and calls, the waiting calls; and its stream.
     ("GET", "/supervisor/board"): Case(SUPERVISORS),
+    # The calls behind the cost report, without personal data.
+    ("GET", "/supervisor/calls"): Case(SUPERVISORS, params=_this_month),
     ("GET", "/supervisor/stream"): Case(SUPERVISORS),
     # --- HTML: the reply archive ---
     ("GET", "/arkiv"): Case(AARHUS_ARCHIVE_SEARCH, params={"municipality": AARHUS}, **REPLIES),
@@ -656,7 +726,7 @@ def outcome(response) -> Any:
 
 def fingerprint(session) -> tuple:
     """What a refused request must not change: calls, replies, rule versions and flags, contact
-    reasons, CTI integrations, the audit log."""
+    reasons, CTI integrations, callbacks, cost rates, the audit log."""
     session.expire_all()
     calls = session.execute(
         select(Call.id, Call.state, Call.agent_id, Call.municipality_code, Call.notes).order_by(
@@ -677,8 +747,9 @@ def fingerprint(session) -> tuple:
         select(CtiIntegration.__table__).order_by(CtiIntegration.id)
     ).all()
     callbacks = _callback_rows(session)
+    rates = session.execute(select(CostRate.__table__).order_by(CostRate.id)).all()
     session.rollback()  # end the read transaction, so SQLite lets the app write
-    return calls, replies, versions, audit, flags, drafts, reasons, integrations, callbacks
+    return calls, replies, versions, audit, flags, drafts, reasons, integrations, callbacks, rates
 
 
 def _resolve(value: Body | None, world: World, actor: str) -> dict[str, Any] | None:

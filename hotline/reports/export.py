@@ -1,22 +1,67 @@
-"""The cost report as CSV for Danish Excel: UTF-8 with BOM, semicolons, decimal comma."""
+"""The cost report as CSV (Danish Excel's dialect, or RFC 4180) and the columns of every export."""
 
 import csv
 import io
+from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal
 
 from hotline.reports.service import CostReport, CostRow
 
-CSV_HEADER = (
-    "kommunekode",
-    "kommune",
-    "opkald",
-    "besvarede",
-    "opgivne",
-    "minutter",
-    "variabel_omkostning_kr",
-    "fast_omkostning_kr",
-    "omkostning_kr",
+EXCEL_DA = "excel-da"  # UTF-8 with BOM, semicolons, decimal comma: what Danish Excel opens
+RFC4180 = "rfc4180"  # commas, decimal point, no BOM
+DIALECTS = (EXCEL_DA, RFC4180)
+# Excel number formats (the file's codes are locale-neutral; Danish Excel shows "1.234,50 kr.").
+COUNT = "#,##0"
+ONE_DECIMAL = "0.0"
+WHOLE = "0"
+MINUTES = "#,##0.00"
+AMOUNT = '#,##0.00 "kr."'
+PERCENT = '0.0" %"'  # the value is the percentage itself (12.5), as in the CSV
+# A spreadsheet runs a text cell starting with these as a formula.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+Cell = str | int | Decimal | None
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of the exports: CSV header (and locale key of the XLSX header), value, format."""
+
+    key: str
+    value: Callable[[CostRow], Cell]
+    number_format: str | None = None  # None: a text column
+    places: int = 0  # decimals of a Decimal value
+
+
+def top_reasons_text(row: CostRow) -> str:
+    """The most frequent contact reasons as "Label (n), Label (n)"."""
+    return ", ".join(f"{label} ({n})" for label, n in row.top_reasons)
+
+
+COLUMNS = (
+    Column("kommunekode", lambda r: r.code),
+    Column("kommune", lambda r: r.name),
+    Column("opkald", lambda r: r.offered, COUNT),
+    Column("besvarede", lambda r: r.answered, COUNT),
+    Column("opgivne", lambda r: r.abandoned, COUNT),
+    Column("gns_ventetid_sek", lambda r: r.average_wait, ONE_DECIMAL, 1),
+    Column("ventetid_p90_sek", lambda r: r.wait_p90, WHOLE),
+    Column("samtaleminutter", lambda r: r.talk_minutes, MINUTES, 2),
+    Column("efterbehandlingsminutter", lambda r: r.after_call_minutes, MINUTES, 2),
+    Column("minutter", lambda r: r.handled_minutes, MINUTES, 2),
+    Column("variabel_omkostning_kr", lambda r: r.variable_cost, AMOUNT, 2),
+    Column("fast_omkostning_kr", lambda r: r.fixed_cost, AMOUNT, 2),
+    Column("omkostning_kr", lambda r: r.total_cost, AMOUNT, 2),
+    Column("pris_pr_besvaret_kr", lambda r: r.cost_per_answered, AMOUNT, 2),
+    Column("baseline_kr", lambda r: r.baseline_cost, AMOUNT, 2),
+    Column("besparelse_kr", lambda r: r.savings, AMOUNT, 2),
+    Column("besparelse_pct", lambda r: r.savings_pct, PERCENT, 1),
+    Column("andel_pct", lambda r: r.share_pct, PERCENT, 1),
+    Column("undgaaelige_pct", lambda r: r.avoidable_pct, PERCENT, 1),
+    Column("top_aarsager", top_reasons_text),
 )
+CSV_HEADER = tuple(column.key for column in COLUMNS)
 
 
 def danish_decimal(value: Decimal) -> str:
@@ -24,30 +69,35 @@ def danish_decimal(value: Decimal) -> str:
     return f"{value:.2f}".replace(".", ",")
 
 
-def cost_report_csv(report: CostReport) -> bytes:
-    """The report and a totals row; no caller numbers or notes, only aggregates."""
+def cost_report_csv(report: CostReport, dialect: str = EXCEL_DA) -> bytes:
+    """The report and a totals row ("I alt"); no caller numbers or notes, only aggregates."""
+    danish = dialect == EXCEL_DA
     buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer = csv.writer(buffer, delimiter=";" if danish else ",", lineterminator="\r\n")
     writer.writerow(CSV_HEADER)
+    point = "," if danish else "."
     for row in [*report.rows, report.totals]:
-        writer.writerow(_cells(row))
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+        writer.writerow([_csv_cell(column, column.value(row), point) for column in COLUMNS])
+    text = buffer.getvalue()
+    return (("\ufeff" + text) if danish else text).encode("utf-8")
 
 
-def cost_report_filename(report: CostReport) -> str:
+def cost_report_filename(report: CostReport, extension: str = "csv") -> str:
     """The download's file name, with the period."""
-    return f"opkaldsomkostninger_{report.start.isoformat()}_{report.end.isoformat()}.csv"
+    period = f"{report.start.isoformat()}_{report.end.isoformat()}"
+    return f"opkaldsomkostninger_{period}.{extension}"
 
 
-def _cells(row: CostRow) -> list[str]:
-    return [
-        row.code,
-        row.name,
-        str(row.offered),
-        str(row.answered),
-        str(row.abandoned),
-        danish_decimal(row.handled_minutes),
-        danish_decimal(row.variable_cost),
-        danish_decimal(row.fixed_cost),
-        danish_decimal(row.total_cost),
-    ]
+def safe_text(text: str) -> str:
+    """Text a spreadsheet shows as text: a leading =, +, - or @ is escaped with an apostrophe."""
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def _csv_cell(column: Column, value: Cell, point: str) -> str:
+    if value is None:
+        return ""
+    if column.number_format is None:
+        return safe_text(str(value))
+    if isinstance(value, Decimal):
+        return f"{value:.{column.places}f}".replace(".", point)
+    return str(value)

@@ -3,21 +3,21 @@
 import calendar
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from hotline.calls.models import Call, ContactReason
+from hotline.calls.models import ContactReason
 from hotline.kit.dates import COPENHAGEN
 from hotline.kit.errors import InvalidInput
 from hotline.municipalities.models import Municipality
-from hotline.reports.facts import FACT_COLUMNS, FINISHED_STATES, Tally, call_facts
+from hotline.reports.facts import Tally
 from hotline.reports.models import CostRate
 from hotline.reports.money import allocation_weights, round_ore, split
+from hotline.reports.period import month_end, period_tallies
 from hotline.reports.rates import ensure_default_cost_rate, rate_on
-from hotline.reports.rollup import MonthKey, read_rollup
 
 UNKNOWN_NAME = "Ukendt kommune"
 MAX_PERIOD_DAYS = 3 * 366
@@ -189,7 +189,7 @@ def cost_report(*, session: Session, start: date, end: date) -> CostReport:
     rates = list(session.scalars(select(CostRate).order_by(CostRate.effective_from)))
     if rate_on(rates, start) is None:
         raise InvalidInput("reports.no_cost_rate", day=start.isoformat())
-    by_month, counters = _period_tallies(session, start, end)
+    by_month, counters = period_tallies(session, start, end)
     municipalities = {m.code: m for m in session.scalars(select(Municipality))}
     reasons = dict(session.execute(select(ContactReason.code, ContactReason.label)).all())
     rows: dict[str, CostRow] = {}
@@ -253,47 +253,6 @@ def cost_report(*, session: Session, start: date, end: date) -> CostReport:
     )
 
 
-def _period_tallies(
-    session: Session, start: date, end: date
-) -> tuple[dict[MonthKey, Tally], dict[str, Counter]]:
-    """Whole months from the roll-up; the days around them and unfinished calls from calls."""
-    first_full = start if start.day == 1 else _next_month(start)
-    after_full = _next_month(end) if end == _month_end(end) else end.replace(day=1)
-    by_month: dict[MonthKey, Tally] = {}
-    counters: dict[str, Counter] = {}
-    if first_full < after_full:
-        by_month, counters = read_rollup(session, first_full, after_full - timedelta(days=1))
-        raw_ranges = [(start, first_full, False), (first_full, after_full, True)]
-        raw_ranges.append((after_full, end + timedelta(days=1), False))
-    else:
-        raw_ranges = [(start, end + timedelta(days=1), False)]
-    columns = [getattr(Call, name) for name in FACT_COLUMNS]
-    for since, until, unfinished_only in raw_ranges:
-        if since >= until:
-            continue
-        query = select(*columns).where(
-            Call.offered_at >= _utc_midnight(since), Call.offered_at < _utc_midnight(until)
-        )
-        if unfinished_only:
-            query = query.where(Call.state.not_in(FINISHED_STATES))
-        for values in session.execute(query):
-            facts = call_facts(*values)
-            by_month.setdefault((facts.month, facts.code), Tally()).add_call(facts)
-    return by_month, counters
-
-
-def _utc_midnight(day: date) -> datetime:
-    return datetime.combine(day, time(), COPENHAGEN).astimezone(UTC)
-
-
-def _next_month(day: date) -> date:
-    return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
-
-
-def _month_end(day: date) -> date:
-    return day.replace(day=calendar.monthrange(day.year, day.month)[1])
-
-
 def _fixed_cost(rates: list[CostRate], start: date, end: date) -> Decimal:
     """The platform cost of the period: each day costs its month's fee / the month's days."""
     total = Decimal(0)
@@ -309,4 +268,4 @@ def _fixed_cost(rates: list[CostRate], start: date, end: date) -> Decimal:
 def current_month(today: date | None = None) -> tuple[date, date]:
     """The first and last day of the current Danish month."""
     today = today or datetime.now(COPENHAGEN).date()
-    return today.replace(day=1), _month_end(today)
+    return today.replace(day=1), month_end(today)

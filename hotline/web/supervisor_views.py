@@ -1,7 +1,5 @@
 """HTML views for supervisors: the live board (agents and queue) and the call-cost report."""
 
-from urllib.parse import urlencode
-
 from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy.orm import Session
 
@@ -11,11 +9,9 @@ from hotline.calls.agents import list_agents
 from hotline.calls.models import AgentState, Call
 from hotline.calls.queue import list_waiting_calls, waited_seconds
 from hotline.db import request_session, utcnow
-from hotline.i18n import t
 from hotline.kit.dates import COPENHAGEN
-from hotline.kit.errors import InvalidInput
-from hotline.reports.export import danish_decimal
-from hotline.reports.service import cost_report, current_month, parse_period
+from hotline.reports.filters import MAX_CODES
+from hotline.web.report_views import report_context
 from hotline.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -27,30 +23,20 @@ def supervisor_page(
     request: Request,
     start: str | None = Query(None, alias="from", max_length=10),
     end: str | None = Query(None, alias="to", max_length=10),
+    municipality: list[str] = Query(default_factory=list, max_length=MAX_CODES),
+    region: str | None = Query(None, max_length=4),
     session: Session = request_session,
     user: User = Depends(supervisor_user),
 ):
     """The live board and the cost report of a period (default: the current month)."""
-    default_start, default_end = current_month()
-    start, end = start or default_start.isoformat(), end or default_end.isoformat()
-    report, error = None, None
-    try:
-        first, last = parse_period(start, end)
-        report = cost_report(session=session, start=first, end=last)
-    except InvalidInput as exc:
-        error = t(exc.key, **exc.params)
+    report, error = report_context(session, start, end, municipality, region)
     return render(
         request,
         "supervisor/page.html",
         status_code=422 if error else 200,
         user=user,
         nav="reports",
-        report=report,
-        error=error,
-        start=start,
-        end=end,
-        csv_url="/api/reports/cost.csv?" + urlencode({"from": start, "to": end}),
-        money=danish_decimal,
+        **report,
         **board_context(session),
     )
 

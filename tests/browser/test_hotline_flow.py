@@ -178,8 +178,14 @@ def test_supervisor_downloads_the_cost_report_as_csv(chromium, live_server, tmp_
     page = chromium.new_context(base_url=live_server.url, accept_downloads=True).new_page()
     log_in(page, "supervisor")
     page.goto("/supervisor")
+    # Only Aarhus, in Region Midtjylland: its figures are those of the whole split.
+    page.select_option("#report-region", "1082")
+    page.select_option("#report-municipalities", "0751")
+    page.get_by_role("button", name="Vis", exact=True).click()
+    page.wait_for_url(re.compile(r"/supervisor\?.*region=1082.*municipality=0751"))
+    assert page.locator("svg.hl-chart").count() == 2
     with page.expect_download() as download_info:
-        page.locator("a[href*='/api/reports/cost.csv']").click()
+        page.get_by_role("link", name="CSV (Excel)", exact=True).click()
     path = tmp_path / "cost.csv"
     download_info.value.save_as(path)
     raw = path.read_bytes()
@@ -190,6 +196,12 @@ def test_supervisor_downloads_the_cost_report_as_csv(chromium, live_server, tmp_
     aarhus = next(r for r in body if r[0] == "0751")
     assert int(aarhus[header.index("besvarede")]) >= 1
     assert re.fullmatch(r"\d+,\d{2}", aarhus[header.index("omkostning_kr")])
+    assert {r[0] for r in body[:-1]} == {"0751"}
+    # The calls behind Aarhus's row, without the caller's number.
+    page.get_by_role("link", name="Aarhus Kommune").click()
+    page.wait_for_url(re.compile(r"/supervisor/calls\?"))
+    assert page.locator("tbody tr").count() >= 1
+    assert "+45" not in page.locator("main").inner_text()
 
     # The replies sent in path 4 are in the archive; the filter swaps the results in place.
     errors: list[str] = []

@@ -10,9 +10,10 @@ from sqlalchemy.exc import IntegrityError
 from hotline.auth.models import Role
 from hotline.calls.models import Call, CallState, Outcome
 from hotline.kit.errors import InvalidInput
+from hotline.reports.filters import checked_filters
 from hotline.reports.models import CostRate
 from hotline.reports.money import largest_remainder
-from hotline.reports.service import cost_report, ensure_default_cost_rate, parse_period
+from hotline.reports.service import cost_report, ensure_default_cost_rate
 
 NOVEMBER = (date(2026, 11, 1), date(2026, 11, 30))
 
@@ -178,13 +179,19 @@ def test_unknown_allocation_method_is_refused(session):
         )
 
 
-def test_parse_period_is_shared_from_the_service():
-    from hotline.web import supervisor_views
-
-    assert supervisor_views.parse_period is parse_period
-    assert parse_period("2026-11-01", "2026-11-30") == NOVEMBER
-    with pytest.raises(InvalidInput):
-        parse_period("2026-11-30", "2026-11-01")
+def test_filters_refuse_bad_periods_codes_and_regions():
+    filters = checked_filters("2026-11-01", "2026-11-30", [" 0751", "0751", ""], "1082")
+    assert (filters.start, filters.end) == NOVEMBER
+    assert filters.municipalities == ("0751",) and filters.region == "1082"
+    for args, key in [
+        (("2026-11-30", "2026-11-01"), "reports.period_reversed"),
+        (("2026-11-01", "2026-11-31"), "reports.bad_date"),
+        (("2026-11-01", "2026-11-30", ["751x"]), "reports.bad_municipality"),
+        (("2026-11-01", "2026-11-30", [], "Midt"), "reports.bad_region"),
+    ]:
+        with pytest.raises(InvalidInput) as exc:
+            checked_filters(*args)
+        assert exc.value.key == key
 
 
 def test_later_rate_applies_from_its_date(session, calls):
@@ -203,27 +210,6 @@ def test_later_rate_applies_from_its_date(session, calls):
     assert report.fixed_cost == Decimal("30000.00")
     assert {r.fixed_cost for r in report.rows} == {Decimal("7500.00")}
     assert {r.code: r for r in report.rows}["0751"].variable_cost == Decimal("192.00")
-
-
-def test_cost_csv_in_the_danish_excel_dialect(api_client, make_user, calls):
-    response = api_client(make_user(Role.SUPERVISOR)).get(
-        "/api/reports/cost.csv", params={"from": "2026-11-01", "to": "2026-11-30"}
-    )
-    assert response.status_code == 200
-    assert response.content.startswith(b"\xef\xbb\xbf")
-    assert "2026-11-01_2026-11-30" in response.headers["content-disposition"]
-    assert response.headers["content-disposition"].startswith("attachment")
-    lines = response.content.decode("utf-8-sig").splitlines()
-    assert lines[0] == (
-        "kommunekode;kommune;opkald;besvarede;opgivne;minutter;"
-        "variabel_omkostning_kr;fast_omkostning_kr;omkostning_kr"
-    )
-    assert lines[2].startswith("0751;Aarhus Kommune;4;3;1;12,80;97,11;9375,00;")
-    assert lines[-1].startswith(";I alt;9;8;1;")
-    assert lines[-1].endswith(";25000,00;" + lines[-1].split(";")[-1])
-    total = sum(Decimal(line.split(";")[-1].replace(",", ".")) for line in lines[1:-1])
-    assert total == Decimal(lines[-1].split(";")[-1].replace(",", "."))
-    assert "+45" not in response.text
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,45 @@
+"""`hotline reports send-bill-bases`: make a month's bill bases now and send them."""
+
+from collections import Counter
+from datetime import date
+
+import click
+from sqlalchemy import select
+
+from hotline.config import Settings
+
+
+@click.command("send-bill-bases")
+@click.option("--month", metavar="YYYY-MM", help="The month (default: the latest finished one).")
+def send_bill_bases(month: str | None) -> None:
+    """Make the month's missing bill bases (once per municipality) and e-mail the due ones."""
+    from hotline.db import make_engine, make_sessionmaker, utcnow
+    from hotline.reports.bill_mail import (
+        create_bill_mails,
+        deliver_due_bill_mails,
+        due_month,
+        parse_month,
+    )
+
+    settings = Settings()
+    make_session = make_sessionmaker(make_engine(settings.resolved_database_url))
+    try:
+        chosen = parse_month(month) if month else due_month(utcnow())
+        run = create_bill_mails(make_session=make_session, settings=settings, month=chosen)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    sent = deliver_due_bill_mails(make_session=make_session, settings=settings)
+    click.echo(
+        f"{chosen:%Y-%m}: {run.created} bill bases made, {run.existing} made before; "
+        f"{sent} e-mailed now"
+    )
+    for status, count in sorted(_statuses(make_session, chosen).items()):
+        click.echo(f"  {status}: {count}")
+
+
+def _statuses(make_session, month: date) -> Counter:
+    from hotline.reports.bill_models import BillBasisMail
+
+    with make_session() as session:
+        query = select(BillBasisMail.mail_status).where(BillBasisMail.month == month)
+        return Counter(str(status) for status in session.scalars(query))

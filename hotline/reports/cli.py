@@ -1,0 +1,22 @@
+"""`hotline reports`: maintenance of the reports' monthly roll-up."""
+
+import click
+
+from hotline.config import Settings
+
+
+@click.group()
+def reports() -> None:
+    """The call-cost reports."""
+
+
+@reports.command("rebuild-rollup")
+def rebuild_rollup_command() -> None:
+    """Recompute the monthly roll-up from the calls (after a restore or a bulk import)."""
+    from hotline.cli import open_session
+    from hotline.reports.rollup import rebuild_rollup
+
+    with open_session(Settings()) as session:
+        counted = rebuild_rollup(session)
+        session.commit()
+    click.echo(f"monthly roll-up rebuilt from {counted} finished calls")

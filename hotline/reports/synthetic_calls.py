@@ -1,0 +1,112 @@
+"""Fictitious finished calls with realistic after-hours patterns, for the demo and the bench."""
+
+import random
+from collections.abc import Iterator, Sequence
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from hotline.calls.models import Call, CallState, Outcome
+from hotline.calls.reasons import CONTACT_REASONS
+from hotline.kit.dates import COPENHAGEN
+from hotline.municipalities.models import Municipality
+from hotline.reports.rollup import rebuild_rollup
+
+DEMO_PREFIX = "DH-DEMO-"
+# Relative call volume by Danish local hour: evenings busiest, nights quiet.
+HOUR_WEIGHTS = (2, 1, 1, 1, 1, 1, 2, 3, 4, 4, 4, 4, 4, 4, 5, 7, 10, 12, 12, 10, 8, 6, 4, 3)
+WEEKEND_FACTOR = 1.6
+AVOIDABLE_SHARE = 0.22
+ABANDONED_SHARE = 0.05
+OUTCOMES = [o.value for o in Outcome]
+
+
+def synthetic_calls(
+    rng: random.Random,
+    codes: Sequence[str],
+    first: date,
+    last: date,
+    calls_per_day: int,
+    *,
+    prefix: str = DEMO_PREFIX,
+    until: datetime | None = None,
+) -> Iterator[dict]:
+    """Rows for the calls table, day by day from first to last (Danish dates), before `until`."""
+    weights = [rng.uniform(0.3, 3.0) for _ in codes]  # some municipalities call far more
+    reasons = [code for code, _, _ in CONTACT_REASONS]
+    reason_weights = [1 / (i + 1) for i in range(len(reasons))]
+    n, day = 0, first
+    while day <= last:
+        factor = WEEKEND_FACTOR if day.weekday() >= 5 else 1.0
+        count = max(0, round(rng.gauss(calls_per_day * factor, calls_per_day * factor * 0.1)))
+        hours = rng.choices(range(24), weights=HOUR_WEIGHTS, k=count)
+        for hour, code in zip(hours, rng.choices(codes, weights=weights, k=count), strict=True):
+            local = datetime.combine(day, time(hour), COPENHAGEN)
+            offered = (local + timedelta(seconds=rng.randrange(3600))).astimezone(UTC)
+            if until is not None and offered >= until - timedelta(hours=2):
+                continue
+            n += 1
+            yield _call_row(rng, f"{prefix}{n:07d}", code, offered, reasons, reason_weights)
+        day += timedelta(days=1)
+
+
+def _call_row(rng, reference, code, offered, reasons, reason_weights) -> dict:
+    row = {
+        "reference": reference,
+        "direction": "in",
+        "line_municipality_code": code,
+        "municipality_code": code,
+        "offered_at": offered,
+        "notes": "",
+        "avoidable": False,
+    }
+    wait = timedelta(seconds=int(rng.expovariate(1 / 45)))
+    if rng.random() < ABANDONED_SHARE:
+        return {**row, "state": CallState.ABANDONED.value, "ended_at": offered + wait}
+    answered = offered + wait
+    ended = answered + timedelta(seconds=int(rng.lognormvariate(5.3, 0.6)))
+    avoidable = rng.random() < AVOIDABLE_SHARE
+    return {
+        **row,
+        "state": CallState.DONE.value,
+        "answered_at": answered,
+        "ended_at": ended,
+        "wrapped_up_at": ended + timedelta(seconds=int(rng.expovariate(1 / 50))),
+        "contact_reason_code": rng.choices(reasons, weights=reason_weights)[0],
+        "outcome": rng.choice(OUTCOMES),
+        "avoidable": avoidable,
+        "avoidable_url": "https://www.borger.dk/" if avoidable else None,
+    }
+
+
+def insert_calls(session: Session, rows: Iterator[dict], batch: int = 5000) -> int:
+    """Insert rows in batches with plain INSERTs; the roll-up must be rebuilt afterwards."""
+    # The ORM's flush listener does not see Core inserts, hence rebuild_rollup() after.
+    columns = ("answered_at", "wrapped_up_at", "contact_reason_code", "outcome", "avoidable_url")
+    total, chunk = 0, []
+    for row in rows:
+        chunk.append({name: None for name in columns} | row)
+        if len(chunk) == batch:
+            session.execute(insert(Call), chunk)
+            total, chunk = total + len(chunk), []
+    if chunk:
+        session.execute(insert(Call), chunk)
+        total += len(chunk)
+    return total
+
+
+def add_demo_call_history(session: Session, *, today: date | None = None) -> int:
+    """Three months and this month of fictitious calls for the demo; none if already there."""
+    if session.scalar(select(Call.id).where(Call.reference.startswith(DEMO_PREFIX)).limit(1)):
+        return 0
+    codes = list(session.scalars(select(Municipality.code).where(Municipality.participating)))
+    if not codes:
+        return 0
+    now = datetime.now(UTC)
+    today = today or now.astimezone(COPENHAGEN).date()
+    first = (today.replace(day=1) - timedelta(days=80)).replace(day=1)
+    rows = synthetic_calls(random.Random(2026), codes, first, today, 120, until=now)
+    added = insert_calls(session, rows)
+    rebuild_rollup(session)
+    return added

@@ -1,0 +1,204 @@
+"""The monthly roll-up follows the calls on every path and agrees with the calls themselves."""
+
+from collections import Counter
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from hotline.auth.models import Role
+from hotline.calls.cti import record_cti_event
+from hotline.calls.models import Call, CallState, Outcome
+from hotline.calls.service import seed_contact_reasons, set_call_municipality, wrap_up_call
+from hotline.kit.dates import COPENHAGEN
+from hotline.municipalities.models import Municipality
+from hotline.reports.facts import FACT_COLUMNS, Tally, call_facts, wait_bucket
+from hotline.reports.rollup import rebuild_rollup, rebuild_rollup_if_empty
+from hotline.reports.rollup_models import CallMonthCount, CallMonthStats
+from hotline.reports.service import cost_report, ensure_default_cost_rate
+
+LINE = "+4588000751"
+
+
+def rollup_contents(session) -> tuple[dict, dict]:
+    """The roll-up tables as plain dicts, without rows that sum to nothing."""
+    stats = {
+        (s.month, s.municipality_code): (
+            s.offered,
+            s.answered,
+            s.abandoned,
+            s.wait_seconds,
+            s.talk_seconds,
+            s.after_call_seconds,
+            s.avoidable,
+        )
+        for s in session.scalars(select(CallMonthStats))
+        if s.offered
+    }
+    counts = {
+        (c.month, c.municipality_code, c.kind, c.key): c.n
+        for c in session.scalars(select(CallMonthCount))
+        if c.n
+    }
+    return stats, counts
+
+
+def assert_rollup_matches_a_rebuild(session) -> None:
+    session.commit()
+    kept = rollup_contents(session)
+    rebuild_rollup(session)
+    session.commit()
+    assert rollup_contents(session) == kept
+
+
+@pytest.fixture
+def line(session):
+    aarhus = session.get(Municipality, "0751")
+    aarhus.participating, aarhus.dialled_number = True, LINE
+    seed_contact_reasons(session=session)
+    ensure_default_cost_rate(session=session)
+    session.commit()
+
+
+def cti(session, event: str, call_id: str, **fields) -> Call:
+    call = record_cti_event(
+        session=session, payload={"event": event, "callId": call_id, "to": LINE, **fields}
+    )
+    session.commit()
+    return call
+
+
+def test_the_product_paths_keep_the_rollup_in_step(session, line, make_user):
+    agent = make_user(Role.AGENT)
+    # A call answered by the agent, moved to Aalborg, hung up and wrapped up.
+    cti(session, "newCall", "a", **{"from": "+4520123456"})
+    call = cti(session, "answer", "a", user=agent.username)
+    assert call.state == CallState.ACTIVE
+    assert rollup_contents(session) == ({}, {})  # nothing finished yet
+    set_call_municipality(session=session, call=call, code="0851", user=agent)
+    session.commit()
+    cti(session, "hangup", "a")
+    call = session.scalar(select(Call).where(Call.cti_call_id == "a"))
+    wrap_up_call(
+        session=session,
+        call=call,
+        user=agent,
+        contact_reason_code="pas",
+        outcome=Outcome.ANSWERED,
+        avoidable=True,
+        avoidable_url="https://aarhus.dk/pas",
+    )
+    session.commit()
+    # A call given up in the queue.
+    cti(session, "newCall", "b")
+    cti(session, "hangup", "b")
+    stats, counts = rollup_contents(session)
+    month = call.offered_at.astimezone(COPENHAGEN).date().replace(day=1)
+    assert stats[(month, "0851")][:3] == (1, 1, 0) and stats[(month, "0751")][:3] == (1, 0, 1)
+    assert stats[(month, "0851")][6] == 1  # avoidable
+    assert counts[(month, "0851", "reason", "pas")] == 1
+    assert_rollup_matches_a_rebuild(session)
+
+
+def test_a_finished_call_changed_later_moves_in_the_rollup(session, line):
+    offered = datetime(2026, 10, 31, 23, 30, tzinfo=UTC)  # 1 November 00:30 in Denmark
+    call = Call(
+        reference="DH-R1",
+        municipality_code="0751",
+        state=CallState.DONE,
+        offered_at=offered,
+        answered_at=offered + timedelta(seconds=40),
+        ended_at=offered + timedelta(seconds=400),
+        wrapped_up_at=offered + timedelta(seconds=460),
+        contact_reason_code="pas",
+    )
+    session.add(call)
+    session.commit()
+    stats, _ = rollup_contents(session)
+    assert list(stats) == [(date(2026, 11, 1), "0751")]
+    assert stats[(date(2026, 11, 1), "0751")] == (1, 1, 0, 40, 360, 60, 0)
+    # Corrected afterwards (in a later transaction, so the old values must be loaded).
+    call = session.scalar(select(Call).where(Call.reference == "DH-R1"))
+    session.expire_all()
+    call.municipality_code = "0851"
+    call.offered_at = offered - timedelta(hours=1)  # now 31 October in Denmark
+    session.commit()
+    stats, counts = rollup_contents(session)
+    assert list(stats) == [(date(2026, 10, 1), "0851")]
+    assert not [key for key in counts if key[1] == "0751"]
+    assert_rollup_matches_a_rebuild(session)
+    session.delete(session.scalar(select(Call).where(Call.reference == "DH-R1")))
+    session.commit()
+    assert rollup_contents(session) == ({}, {})
+
+
+def test_rebuild_if_empty_fills_only_an_empty_rollup(session, line):
+    session.add(Call(reference="DH-R2", state=CallState.ABANDONED, offered_at=datetime.now(UTC)))
+    session.commit()
+    session.query(CallMonthCount).delete()
+    session.query(CallMonthStats).delete()
+    session.commit()
+    assert rebuild_rollup_if_empty(session) == 1
+    assert rebuild_rollup_if_empty(session) == 0
+    assert len(rollup_contents(session)[0]) == 1
+
+
+def test_a_report_of_whole_months_equals_the_calls_summed_one_by_one(session, line):
+    """The roll-up path (whole months) and the calls path (days around them) agree."""
+    start = datetime(2026, 9, 1, 6, 0, tzinfo=UTC)
+    for n in range(300):
+        offered = start + timedelta(minutes=617 * n)  # about 4 months, all hours of the week
+        answered = None if n % 7 == 0 else offered + timedelta(seconds=(n * 37) % 900)
+        ended = (answered or offered) + timedelta(seconds=30 + (n * 53) % 700)
+        session.add(
+            Call(
+                reference=f"DH-S{n:04d}",
+                municipality_code=("0751", "0851", None)[n % 3],
+                line_municipality_code="0751" if n % 6 == 2 else None,
+                state=CallState.ABANDONED if answered is None else CallState.DONE,
+                offered_at=offered,
+                answered_at=answered,
+                ended_at=ended,
+                wrapped_up_at=ended + timedelta(seconds=n % 90) if answered else None,
+                contact_reason_code=("pas", "mitid", None)[n % 3] if answered else None,
+                avoidable=n % 5 == 0,
+            )
+        )
+    session.commit()
+    # 15 September to 20 December: two whole months read from the roll-up, the rest from calls.
+    first, last = date(2026, 9, 15), date(2026, 12, 20)
+    report = cost_report(session=session, start=first, end=last)
+    expected: dict[str, Tally] = {}
+    columns = [getattr(Call, name) for name in FACT_COLUMNS]
+    for values in session.execute(select(*columns)):
+        facts = call_facts(*values)
+        local_day = values[1].astimezone(COPENHAGEN).date()
+        if first <= local_day <= last:
+            expected.setdefault(facts.code, Tally()).add_call(facts)
+    assert {r.code for r in report.rows} == set(expected)
+    for row in report.rows:
+        want = expected[row.code]
+        assert row.tally.offered == want.offered and row.tally.answered == want.answered
+        assert row.tally.wait_seconds == want.wait_seconds
+        assert row.tally.handled_seconds == want.handled_seconds
+        assert Counter(row.tally.counts) + Counter() == Counter(want.counts) + Counter()
+
+
+def test_wait_p90_is_the_upper_bound_of_the_bucket_of_the_ninetieth_call():
+    tally = Tally()
+    for wait in [3] * 80 + [44] * 10 + [700] * 10:
+        facts = call_facts(
+            "done",
+            datetime(2026, 11, 2, 20, tzinfo=UTC),
+            datetime(2026, 11, 2, 20, tzinfo=UTC) + timedelta(seconds=wait),
+            None,
+            None,
+            "0751",
+            None,
+            None,
+            False,
+        )
+        tally.add_call(facts)
+    assert tally.wait_p90() == wait_bucket(44) == 45
+    assert wait_bucket(0) == 5 and wait_bucket(601) == 900 and wait_bucket(10**6) == 86400
+    assert Tally().wait_p90() is None
