@@ -28,7 +28,7 @@ def cost_csv(
     if dialect not in DIALECTS:
         raise InvalidInput("exports.bad_dialect", dialect=dialect[:20])
     report = filtered_report(session=session, filters=filters)
-    return _download(
+    return download_response(
         cost_report_csv(report, dialect),
         "text/csv; charset=utf-8",
         cost_report_filename(report, "csv"),
@@ -43,14 +43,14 @@ def cost_xlsx(
 ):
     """The call-cost report as an Excel workbook, with the same filters as the CSV."""
     report = filtered_report(session=session, filters=filters)
-    return _download(
+    return download_response(
         cost_report_xlsx(report, filters, utcnow()),
         XLSX_MEDIA_TYPE,
         cost_report_filename(report, "xlsx"),
     )
 
 
-def _download(content: bytes, media_type: str, filename: str) -> Response:
+def download_response(content: bytes, media_type: str, filename: str) -> Response:
     """An attachment no cache keeps (the figures change as calls are corrected)."""
     return Response(
         content,

@@ -1,7 +1,6 @@
 """JSON API of the reports domain: the bill basis as PDF (one municipality, or all as a zip)."""
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from hotline.auth.deps import require_roles
@@ -9,6 +8,7 @@ from hotline.auth.models import Role, User
 from hotline.db import request_session
 from hotline.kit.errors import InvalidInput, NotFound
 from hotline.municipalities.models import Municipality
+from hotline.reports.api import download_response
 from hotline.reports.bill import (
     bill_bases_zip,
     bill_basis_pdf,
@@ -54,23 +54,14 @@ def cost_pdf(
         if filters.region and municipality.region_code != filters.region:
             raise InvalidInput("bill.not_in_region", code=code)
         pdf = bill_basis_pdf(whole, code, letterhead, rates=rates, name=municipality.name)
-        return _download(pdf, "application/pdf", bill_filename(whole, code, municipality.name))
+        return download_response(
+            pdf, "application/pdf", bill_filename(whole, code, municipality.name)
+        )
     filtered = bool(filters.municipalities or filters.region)
     shown = filtered_report(session=session, filters=filters) if filtered else whole
     if output == "zip":
         codes = {row.code for row in shown.rows} if filtered else None
         archive = bill_bases_zip(whole, letterhead, rates=rates, codes=codes)
-        return _download(archive, "application/zip", zip_filename(whole))
+        return download_response(archive, "application/zip", zip_filename(whole))
     pdf = summary_pdf(shown, letterhead, rates=rates)
-    return _download(pdf, "application/pdf", summary_filename(whole))
-
-
-def _download(content: bytes, media_type: str, filename: str) -> Response:
-    return Response(
-        content,
-        media_type=media_type,
-        headers={
-            "Content-Disposition": f'attachment; filename="{filename}"',
-            "Cache-Control": "no-store",
-        },
-    )
+    return download_response(pdf, "application/pdf", summary_filename(whole))

@@ -4,7 +4,6 @@ Claiming, leases, retries and backoff are hotline/letters/mail_queue.py, as for 
 """
 
 import asyncio
-import calendar
 import hashlib
 import logging
 import time
@@ -34,6 +33,7 @@ from hotline.reports.bill import (
     rates_in_period,
 )
 from hotline.reports.bill_models import BillBasisMail
+from hotline.reports.period import month_end
 from hotline.reports.service import CostReport, cost_report
 
 log = logging.getLogger(__name__)
@@ -50,11 +50,6 @@ class BillRun:
     month: date
     created: int
     existing: int
-
-
-def month_end(month: date) -> date:
-    """The last day of the month that starts on the given day."""
-    return month.replace(day=calendar.monthrange(month.year, month.month)[1])
 
 
 def due_month(now: datetime) -> date:

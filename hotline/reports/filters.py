@@ -2,14 +2,17 @@
 
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from fastapi import Query
-from sqlalchemy import select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import ColumnElement
 
+from hotline.calls.models import Call
 from hotline.kit.errors import InvalidInput
 from hotline.municipalities.models import Municipality
+from hotline.reports.period import utc_midnight
 from hotline.reports.service import CostReport, cost_report, parse_period
 
 _CODE = re.compile(r"^\d{4}$")
@@ -56,6 +59,24 @@ def checked_filters(
     if region is not None and not _CODE.match(region):
         raise InvalidInput("reports.bad_region", region=region[:10])
     return ReportFilters(first, last, codes, region)
+
+
+# The billed municipality of a call: the one the agent chose, else the line's.
+BILLED_CODE = func.coalesce(Call.municipality_code, Call.line_municipality_code)
+
+
+def calls_of(filters: ReportFilters) -> ColumnElement[bool]:
+    """The calls offered in the period (Danish dates) and billed to the chosen municipalities."""
+    condition = and_(
+        Call.offered_at >= utc_midnight(filters.start),
+        Call.offered_at < utc_midnight(filters.end + timedelta(days=1)),
+    )
+    if filters.municipalities:
+        condition &= BILLED_CODE.in_(filters.municipalities)
+    if filters.region:
+        in_region = select(Municipality.code).where(Municipality.region_code == filters.region)
+        condition &= BILLED_CODE.in_(in_region.scalar_subquery())
+    return condition
 
 
 def filtered_report(*, session: Session, filters: ReportFilters) -> CostReport:

@@ -20,6 +20,7 @@ from hotline.reports.facts import FACT_COLUMNS, FINISHED_STATES, SUM_FIELDS, Tal
 from hotline.reports.rollup_models import CallMonthCount, CallMonthStats
 
 REBUILD_BATCH = 20_000
+ROWS_PER_STATEMENT = 100  # at most 9 parameters a row: 900, under every limit
 MonthKey = tuple[date, str]
 
 
@@ -77,10 +78,13 @@ def write_tallies(session: Session, tallies: dict[MonthKey, Tally]) -> None:
                 row = {"month": month, "municipality_code": code, "kind": kind, "key": key}
                 counts.append({**row, "n": n})
     connection = session.connection()
-    if stats:
-        connection.execute(_additive_upsert(session, CallMonthStats, stats, SUM_FIELDS))
-    if counts:
-        connection.execute(_additive_upsert(session, CallMonthCount, counts, ("n",)))
+    # Chunks keep each statement under the databases' limits on bound parameters.
+    for start in range(0, len(stats), ROWS_PER_STATEMENT):
+        chunk = stats[start : start + ROWS_PER_STATEMENT]
+        connection.execute(_additive_upsert(session, CallMonthStats, chunk, SUM_FIELDS))
+    for start in range(0, len(counts), ROWS_PER_STATEMENT):
+        chunk = counts[start : start + ROWS_PER_STATEMENT]
+        connection.execute(_additive_upsert(session, CallMonthCount, chunk, ("n",)))
 
 
 def _additive_upsert(session: Session, model, rows: list[dict], summed: tuple[str, ...]):

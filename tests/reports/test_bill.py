@@ -37,10 +37,10 @@ from hotline.reports.bill_mail import (
     create_bill_mails,
     deliver_due_bill_mails,
     due_month,
-    month_end,
     run_bill_mail_worker,
 )
 from hotline.reports.bill_models import BillBasisMail
+from hotline.reports.period import month_end
 from hotline.reports.service import cost_report, ensure_default_cost_rate
 from tests.calls.test_callback_mail import Inbox, free_port
 

@@ -2,6 +2,7 @@
 
 import csv
 import io
+import random
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -145,6 +146,28 @@ def test_durations_are_the_call_models_and_sum_to_the_cost_report(supervisor, se
             assert row["ventetid_sek"] == str(call.wait_seconds)
             assert row["samtaletid_sek"] == str(call.talk_seconds)
             assert row["efterbehandling_sek"] == str(call.after_call_seconds)
+
+
+def test_durations_match_the_model_to_the_microsecond(supervisor, session):
+    """Random spans, exact halves among them: every database's cells are the model's numbers."""
+    rng = random.Random(20261204)
+    seed_contact_reasons(session=session)
+    for n in range(200):
+        any_span, exact_half = rng.randrange(-2_000_000, 4_000_000_000), rng.randrange(9) + 0.5
+        wait, talk, acw = (rng.choice([any_span / 1e6, exact_half]) for _ in range(3))
+        at = EVENING + timedelta(minutes=n, microseconds=rng.randrange(1_000_000))
+        add_call(session, n, "0751", at=at, wait=wait, talk=talk, acw=acw)
+    session.commit()
+    _, rows = export(supervisor)
+    by_ref = {r["reference"]: r for r in rows}
+    calls = list(session.scalars(select(Call)))
+    assert len(calls) == len(rows) == 200
+    for call in calls:
+        row = by_ref[call.reference]
+        got = (row["ventetid_sek"], row["samtaletid_sek"], row["efterbehandling_sek"])
+        assert got == tuple(
+            str(s) for s in (call.wait_seconds, call.talk_seconds, call.after_call_seconds)
+        )
 
 
 def test_filters_by_billed_municipality_and_region(supervisor, calls):
