@@ -1,7 +1,7 @@
 """Import every model so the metadata is complete (Alembic and the tests use it)."""
 
 from hotline.audit.models import AuditEntry
-from hotline.auth.models import ApiToken, User
+from hotline.auth.models import ApiToken, LoginFailure, User
 from hotline.calls.models import (
     AgentStatus,
     Call,
@@ -33,6 +33,7 @@ __all__ = [
     "CallMonthCount",
     "CallMonthStats",
     "ContactReason",
+    "LoginFailure",
     "CostRate",
     "CtiEvent",
     "CtiIntegration",
