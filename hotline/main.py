@@ -89,6 +89,7 @@ def _prime_rule_cache(app: FastAPI) -> None:
 
 
 def _routers():
+    from hotline.audit.api import router as audit_api
     from hotline.calls.api import router as calls_api
     from hotline.calls.callbacks_api import router as callbacks_api
     from hotline.calls.reasons_api import router as contact_reasons_api
@@ -115,6 +116,7 @@ def _routers():
         rule_flags_api,
         letters_api,
         reports_api,
+        audit_api,
         bill_api,
         call_detail_api,
         cost_rates_api,

@@ -457,6 +457,10 @@ MATRIX: dict[tuple[str, str], Case] = {
     ),
     # --- reports (JSON) ---
     ("GET", "/api/reports/cost.csv"): Case(SUPERVISORS, params=_this_month),
+    # --- the audit log: supervisors and system admins search and export it ---
+    ("GET", "/api/audit/entries"): Case(SUPERVISORS),
+    ("GET", "/api/audit/entries.csv"): Case(SUPERVISORS),
+    ("GET", "/admin/audit"): Case(SUPERVISORS),
     ("GET", "/api/reports/calls.csv"): Case(SUPERVISORS, params=_this_month),
     ("GET", "/api/reports/cost.pdf"): Case(SUPERVISORS, params=_this_month),
     ("GET", "/api/reports/cost-rates"): Case(SUPERVISORS),

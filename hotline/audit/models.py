@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String
+from sqlalchemy import JSON, ForeignKey, String, event
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hotline.db import Base, UTCDateTime, utcnow
@@ -24,3 +24,14 @@ class AuditEntry(Base):
     municipality_code: Mapped[str | None] = mapped_column(String(4), index=True)
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+@event.listens_for(AuditEntry, "before_update")
+@event.listens_for(AuditEntry, "before_delete")
+def _append_only(_mapper, _connection, entry: AuditEntry) -> None:
+    """Refuse to change or delete an audit entry (PostgreSQL also refuses it with a trigger)."""
+    raise AuditLogIsAppendOnly(f"audit entry {entry.id} cannot be changed or deleted")
+
+
+class AuditLogIsAppendOnly(RuntimeError):
+    """An attempt to change history."""

@@ -2,6 +2,7 @@
 
 from hotline.web import (
     archive_views,
+    audit_views,
     auth_views,
     callback_views,
     console_views,
@@ -37,6 +38,7 @@ routers = [
     contact_reason_views.router,
     cti_views.router,
     archive_views.router,
+    audit_views.router,
     essentials_views.router,
     callback_views.router,
 ]
