@@ -10,13 +10,13 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DataError, SQLAlchemyError
 from starlette.middleware.sessions import SessionMiddleware
 
 from hotline.config import Settings
 from hotline.db import make_engine, make_sessionmaker
 from hotline.i18n import t
-from hotline.kit.errors import HotlineError, NotAuthenticated
+from hotline.kit.errors import HotlineError, InvalidInput, NotAuthenticated
 from hotline.kit.security import BodySizeLimitMiddleware, SecurityHeadersMiddleware
 
 log = logging.getLogger(__name__)
@@ -182,6 +182,13 @@ def _add_error_handlers(app: FastAPI) -> None:
 
             return render(request, "error.html", status_code=exc.status_code, message=message)
         return JSONResponse({"error": exc.key, "detail": message}, status_code=exc.status_code)
+
+    @app.exception_handler(OverflowError)
+    @app.exception_handler(DataError)
+    async def out_of_range(request: Request, exc: Exception) -> Response:
+        # A number or text the database cannot hold (an id beyond its integer range): bad input.
+        log.info("input out of the database's range: %s %s", request.method, request.url.path)
+        return await hotline_error(request, InvalidInput("error.out_of_range"))
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
