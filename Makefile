@@ -18,6 +18,7 @@ run: system-deps install
 	@echo "  supervisor     supervisor (queue and cost reports)"
 	@echo "  admin-aarhus   municipality admin of Aarhus (0751)"
 	@echo "  admin-aalborg  municipality admin of Aalborg (0851)"
+	@echo "  sysadmin       system admin (users, phone systems, audit log)"
 	@echo ""
 	HOTLINE_DEMO_MODE=$${HOTLINE_DEMO_MODE:-true} $(BIN)/hotline serve
 

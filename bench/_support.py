@@ -1,7 +1,8 @@
 """Shared benchmark helpers: percentiles, loopback uvicorn servers in a subprocess, a load driver.
 
 `python -m bench._support serve <kind> <port> <arg>` is how a server subprocess starts:
-kind "real" serves hotline.main.create_app on the database URL in <arg> (data dir next to it),
+kind "real" serves hotline.main.create_app on the database URL in <arg> (SQLite: data dir next to
+the file; a PostgreSQL URL: a temporary data dir),
 kind "bare-sync" / "bare-async" serve one JSON endpoint returning the dict in the JSON file <arg>.
 """
 
@@ -11,6 +12,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -156,27 +158,35 @@ def _bare_app(payload: dict, *, sync: bool):
     return app
 
 
+def _real_app(url: str, data_dir: Path):
+    from hotline.config import Settings
+    from hotline.main import create_app
+
+    settings = Settings(
+        database_url=url,
+        data_dir=data_dir,
+        demo_mode=True,
+        outbox_worker=False,
+        purge_worker=False,
+        secret_key="bench-secret-key-not-for-production",
+        cti_token="bench-cti-token",
+    )
+    return create_app(settings)
+
+
 def _serve(kind: str, port: int, arg: str) -> None:
     import uvicorn
+    from sqlalchemy.engine import make_url
 
-    if kind == "real":
-        from hotline.config import Settings
-        from hotline.main import create_app
-
-        settings = Settings(
-            database_url=arg,
-            data_dir=Path(arg.removeprefix("sqlite:///")).parent,
-            demo_mode=True,
-            outbox_worker=False,
-            purge_worker=False,
-            secret_key="bench-secret-key-not-for-production",
-            cti_token="bench-cti-token",
-        )
-        app = create_app(settings)
-    else:
+    if kind != "real":
         payload = json.loads(Path(arg).read_text(encoding="utf-8"))
-        app = _bare_app(payload, sync=kind == "bare-sync")
-    uvicorn.run(app, port=port, **UVICORN_OPTIONS)
+        uvicorn.run(_bare_app(payload, sync=kind == "bare-sync"), port=port, **UVICORN_OPTIONS)
+    elif make_url(arg).get_backend_name() == "sqlite":
+        data_dir = Path(make_url(arg).database).parent
+        uvicorn.run(_real_app(arg, data_dir), port=port, **UVICORN_OPTIONS)
+    else:  # a database server has no file to put the app's data beside
+        with tempfile.TemporaryDirectory(prefix="hotline-bench-data-") as data_dir:
+            uvicorn.run(_real_app(arg, Path(data_dir)), port=port, **UVICORN_OPTIONS)
 
 
 if __name__ == "__main__":

@@ -110,7 +110,7 @@ def purge(dry_run: bool) -> None:
     verb = "would be purged" if dry_run else "purged"
     for report in reports:
         cutoff = report.cutoff.strftime("%Y-%m-%d %H:%M UTC")
-        click.echo(f"{report.what}: {report.count} {verb} (created before {cutoff})")
+        click.echo(f"{report.what}: {report.count} {verb} (older than {cutoff})")
 
 
 def _register_domain_commands() -> None:

@@ -35,7 +35,16 @@ class Settings(BaseSettings):
     # A rule whose newest source check is older than this is flagged "needs checking".
     rules_verify_after_days: int = 365
     letterheads_dir: Path = PROJECT_ROOT / "letterheads"
+    # A session ends this long after login however busy (absolute), and after
+    # session_idle_minutes without a request (an open console's live stream counts).
     session_max_age_s: int = 8 * 3600
+    session_idle_minutes: int = Field(default=60, ge=5)
+    # Login lockout (hotline/auth/lockout.py): a username with login_max_failures failed logins
+    # in the last login_lockout_minutes, or a client address with login_max_failures_per_ip, is
+    # refused until the oldest of them is that old.
+    login_max_failures: int = Field(default=5, ge=1)
+    login_max_failures_per_ip: int = Field(default=30, ge=1)
+    login_lockout_minutes: int = Field(default=15, ge=1)
     outbox_interval_s: float = 5.0
     # How long a claimed reply stays "sending" before another worker may send it again: keep it
     # well above the longest a send can take, or a slow send is sent twice.
@@ -49,6 +58,8 @@ class Settings(BaseSettings):
     bill_mail_worker: bool | None = None
     # Sent replies keep their PDF and personal content this long; 5 years, see the README.
     archive_retention_days: int = 1826
+    # Calls lose the caller's number and the notes this long after they ended; see the README.
+    call_retention_days: int = 90
     purge_worker: bool = True
     # An available agent whose consoles have all been closed this long is made away.
     console_gone_after_s: int = 90
@@ -68,6 +79,16 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"HOTLINE_ARCHIVE_RETENTION_DAYS must be at least 1 (days to keep sent replies), "
                 f"not {value}"
+            )
+        return value
+
+    @field_validator("call_retention_days")
+    @classmethod
+    def _call_retention_at_least_one_day(cls, value: int) -> int:
+        if value < 1:
+            raise ValueError(
+                f"HOTLINE_CALL_RETENTION_DAYS must be at least 1 (days to keep caller numbers "
+                f"and notes), not {value}"
             )
         return value
 

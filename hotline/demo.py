@@ -19,6 +19,7 @@ DEMO_USERS = [
     ("supervisor", "Lars Nielsen", Role.SUPERVISOR, ()),
     ("admin-aarhus", "Sofie Jensen", Role.MUNICIPALITY_ADMIN, ("0751",)),
     ("admin-aalborg", "Peter Larsen", Role.MUNICIPALITY_ADMIN, ("0851",)),
+    ("sysadmin", "Hanne Madsen", Role.SYSTEM_ADMIN, ()),
 ]
 
 

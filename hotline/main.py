@@ -90,12 +90,14 @@ def _prime_rule_cache(app: FastAPI) -> None:
 
 def _routers():
     from hotline.audit.api import router as audit_api
+    from hotline.auth.account_api import router as account_api
     from hotline.calls.api import router as calls_api
     from hotline.calls.callbacks_api import router as callbacks_api
     from hotline.calls.reasons_api import router as contact_reasons_api
     from hotline.health import router as health
     from hotline.letters.api import router as letters_api
     from hotline.municipalities.api import router as municipalities_api
+    from hotline.privacy.api import router as privacy_api
     from hotline.reports.api import router as reports_api
     from hotline.reports.bill_api import router as bill_api
     from hotline.reports.calls_api import router as call_detail_api
@@ -120,6 +122,8 @@ def _routers():
         bill_api,
         call_detail_api,
         cost_rates_api,
+        privacy_api,
+        account_api,
         *web_routers,
     ]
 

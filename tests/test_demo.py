@@ -24,11 +24,11 @@ def test_demo_load_is_idempotent_and_complete(session, settings):
     session.commit()
     assert _counts(session) == first
     users, versions, participating = first
-    assert users == 4
+    assert users == 5
     assert 45 <= participating <= 55
     assert versions >= 13
     aarhus = session.get(Municipality, "0751")
     assert aarhus.participating and aarhus.dialled_number == "+4588000751"
     names = set(session.scalars(select(User.username)))
-    assert names == {"agent", "supervisor", "admin-aarhus", "admin-aalborg"}
+    assert names == {"agent", "supervisor", "admin-aarhus", "admin-aalborg", "sysadmin"}
     assert all(u.is_demo for u in session.scalars(select(User)))

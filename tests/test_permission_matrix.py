@@ -37,7 +37,7 @@ from starlette.routing import Mount, Route
 
 from hotline.audit.models import AuditEntry
 from hotline.auth import service as auth_service
-from hotline.auth.models import Role, User
+from hotline.auth.models import ApiToken, Role, User
 from hotline.calls.integrations import create_integration
 from hotline.calls.models import Call, CallState, ContactReason, CtiIntegration
 from hotline.calls.reasons import CONTACT_REASONS
@@ -107,6 +107,8 @@ class World:
     reason_code: str = "flytning"  # a contact reason no call uses
     callback_id: int | None = None  # an open callback booked for Aarhus on call_id
     rate_id: int | None = None  # a future cost rate, from the 1st of the month after next
+    user_id: int | None = None  # an agent the system admins' user pages change
+    token_id: int | None = None  # an unrevoked personal API token of the agent's
 
 
 Body = dict[str, Any] | Callable[[World, str], dict[str, Any]]
@@ -314,6 +316,42 @@ REASON = {"path": {"code": "reason_code"}}
 SPARE_REASON = {"path": {"code": "reason_code"}, "prepare": _a_spare_reason}
 REASON_ORDER = {"codes": [code for code, _, _ in reversed(CONTACT_REASONS)]}
 CTI_NAME = {"data": {"name": "Telefoni"}, "prepare": _a_cti_integration}
+NEW_PASSWORD = "tre grønne frøer på Åen"
+
+
+def _a_managed_user(world: World, session, client, *, active: bool = True) -> None:
+    """The agent Maren, as the user pages found her: created once, put back after each change."""
+    user = session.scalar(select(User).where(User.username == "maren"))
+    if user is None:
+        user = auth_service.create_user(
+            session=session, username="maren", full_name="Maren", password=TEST_PASSWORD,
+            role=Role.AGENT,
+        )  # fmt: skip
+    user.role, user.full_name, user.email, user.is_active = Role.AGENT, "Maren", None, active
+    user.municipalities = []
+    session.commit()
+    world.user_id = user.id
+
+
+def _an_inactive_user(world: World, session, client) -> None:
+    _a_managed_user(world, session, client, active=False)
+
+
+def _new_user_form(world: World, actor: str) -> dict[str, Any]:
+    return {
+        "username": f"ny-{actor.replace('_', '-')}",
+        "full_name": "Ny Bruger",
+        "email": "ny@aarhus.example",
+        "role": "municipality_admin",
+        "municipalities": [AARHUS],
+        "password": NEW_PASSWORD,
+        "password_repeat": NEW_PASSWORD,
+    }
+
+
+MANAGED_USER = {"path": {"user_id": "user_id"}, "prepare": _a_managed_user}
+USER_FORM = {"full_name": "Maren Ørsted", "email": "maren@hotline.example", "role": "supervisor"}
+PASSWORD_FORM = {"password": NEW_PASSWORD, "password_repeat": NEW_PASSWORD}
 # Callbacks: Aarhus's admins (and system admins) handle them; supervisors see every municipality's.
 CALLBACK_READERS = expect(401, 403, OK, OK, OK, 403)
 
@@ -404,6 +442,24 @@ def _rate_after_next(world: World, actor: str) -> dict[str, str]:
 
 
 FUTURE_RATE = {"path": {"rate_id": "rate_id"}, "prepare": _a_future_rate}
+# A personal API token: only its owner sees or revokes it; anyone else gets 404.
+TOKEN_OWNER = expect(401, OK, 404, 404, 404, 404)
+NOT_BY_TOKEN = expect(401, 403, 403, 403, 403, 403)
+
+
+def _an_agent_token(world: World, session, client) -> None:
+    """An unrevoked API token of the agent's: made once, again after the agent revoked it."""
+    session.expire_all()
+    token = session.get(ApiToken, world.token_id) if world.token_id else None
+    if token is None or token.revoked_at is not None:
+        value = auth_service.issue_api_token(session=session, user=world.users["agent"], name="M")
+        sha256 = auth_service.token_sha256(value)
+        token = session.scalars(select(ApiToken).where(ApiToken.token_sha256 == sha256)).one()
+    session.commit()
+    world.token_id = token.id
+
+
+AGENT_TOKEN = {"path": {"token_id": "token_id"}, "prepare": _an_agent_token}
 
 MATRIX: dict[tuple[str, str], Case] = {
     # FastAPI's generated API description: public, it holds no data (the HTML routes are left out).
@@ -457,6 +513,20 @@ MATRIX: dict[tuple[str, str], Case] = {
     ),
     # --- reports (JSON) ---
     ("GET", "/api/reports/cost.csv"): Case(SUPERVISORS, params=_this_month),
+    # --- the user's own account: everyone signed in; a token only for its owner (the agent) ---
+    ("GET", "/account"): Case(SIGNED_IN),
+    ("POST", "/account/tokens"): Case(SIGNED_IN, data={"name": "Regneark"}),
+    ("POST", "/account/tokens/{token_id}/revoke"): Case(TOKEN_OWNER, **AGENT_TOKEN),
+    ("POST", "/account/logout-everywhere"): Case(SIGNED_IN),
+    ("GET", "/api/account/tokens"): Case(SIGNED_IN),
+    # Not with a token (a leaked one could make others and outlive its revocation): a login only.
+    ("POST", "/api/account/tokens"): Case(NOT_BY_TOKEN, json={"name": "Regneark"}),
+    ("POST", "/api/account/tokens/{token_id}/revoke"): Case(TOKEN_OWNER, **AGENT_TOKEN),
+    ("POST", "/api/account/logout-everywhere"): Case(SIGNED_IN),
+    # --- right of access: everything stored about a caller number; system admins only ---
+    ("GET", "/api/privacy/access"): Case(SYSTEM_ADMINS, params={"number": "+4520123456"}),
+    ("GET", "/admin/privacy/access"): Case(SYSTEM_ADMINS),
+    ("POST", "/admin/privacy/access"): Case(SYSTEM_ADMINS, data={"number": "20 12 34 56"}),
     # --- the audit log: supervisors and system admins search and export it ---
     ("GET", "/api/audit/entries"): Case(SUPERVISORS),
     ("GET", "/api/audit/entries.csv"): Case(SUPERVISORS),
@@ -596,6 +666,19 @@ MATRIX: dict[tuple[str, str], Case] = {
         SUPERVISORS, data={"active": "false"}, **REASON
     ),
     ("POST", "/supervisor/contact-reasons/{code}/delete"): Case(SUPERVISORS, **SPARE_REASON),
+    # --- users: system admins manage them (nobody else sees them) ---
+    ("GET", "/admin/users"): Case(SYSTEM_ADMINS, params={"role": "agent", "q": "a"}),
+    ("GET", "/admin/users/new"): Case(SYSTEM_ADMINS),
+    ("POST", "/admin/users"): Case(SYSTEM_ADMINS, data=_new_user_form),
+    ("GET", "/admin/users/{user_id}"): Case(SYSTEM_ADMINS, **MANAGED_USER),
+    ("POST", "/admin/users/{user_id}"): Case(SYSTEM_ADMINS, data=USER_FORM, **MANAGED_USER),
+    ("POST", "/admin/users/{user_id}/deactivate"): Case(SYSTEM_ADMINS, **MANAGED_USER),
+    ("POST", "/admin/users/{user_id}/reactivate"): Case(
+        SYSTEM_ADMINS, path={"user_id": "user_id"}, prepare=_an_inactive_user
+    ),
+    ("POST", "/admin/users/{user_id}/password"): Case(
+        SYSTEM_ADMINS, data=PASSWORD_FORM, **MANAGED_USER
+    ),
     # --- CTI integrations (the webhook's tokens): system admins ---
     ("GET", "/admin/cti"): Case(SYSTEM_ADMINS),
     ("POST", "/admin/cti"): Case(SYSTEM_ADMINS, data={"name": "Ny telefoni"}),
@@ -730,7 +813,7 @@ def outcome(response) -> Any:
 
 def fingerprint(session) -> tuple:
     """What a refused request must not change: calls, replies, rule versions and flags, contact
-    reasons, CTI integrations, callbacks, cost rates, the audit log."""
+    reasons, CTI integrations, callbacks, cost rates, users, API tokens, the audit log."""
     session.expire_all()
     calls = session.execute(
         select(Call.id, Call.state, Call.agent_id, Call.municipality_code, Call.notes).order_by(
@@ -752,8 +835,23 @@ def fingerprint(session) -> tuple:
     ).all()
     callbacks = _callback_rows(session)
     rates = session.execute(select(CostRate.__table__).order_by(CostRate.id)).all()
+    users = _user_rows(session)
+    tokens = session.execute(select(ApiToken.id, ApiToken.revoked_at).order_by(ApiToken.id)).all()
     session.rollback()  # end the read transaction, so SQLite lets the app write
-    return calls, replies, versions, audit, flags, drafts, reasons, integrations, callbacks, rates
+    return (
+        *(calls, replies, versions, audit, flags, drafts, reasons, integrations, callbacks),
+        *(rates, users, tokens),
+    )
+
+
+def _user_rows(session) -> list:
+    """Users as the user pages change them (not last_login_at: logging in is no change)."""
+    from hotline.auth.models import user_municipalities
+
+    columns = (User.id, User.username, User.full_name, User.email, User.role, User.is_active,
+               User.session_epoch, User.password_hash)  # fmt: skip
+    rows = session.execute(select(*columns).order_by(User.id)).all()
+    return [rows, session.execute(select(user_municipalities).order_by("user_id")).all()]
 
 
 def _resolve(value: Body | None, world: World, actor: str) -> dict[str, Any] | None:

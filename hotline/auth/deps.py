@@ -2,6 +2,7 @@
 
 import hmac
 import secrets
+import time
 from collections.abc import Callable
 
 from fastapi import Depends, Request
@@ -16,6 +17,10 @@ from hotline.kit.errors import NotAuthenticated, PermissionDenied
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 CSRF_HEADER = "X-CSRF-Token"
 CSRF_FIELD = "csrf_token"
+# The session's "seen" (last request) is rewritten at most this often: each rewrite is a new cookie.
+SEEN_RESOLUTION_S = 60
+# What the login page says once, after a session ended by itself ({"key": ..., **params}).
+NOTICE = "notice"
 
 
 def csrf_token(request: Request) -> str:
@@ -63,6 +68,8 @@ async def current_user(request: Request, session: Session = request_session) -> 
 
 def _cookie_user(request: Request, session: Session) -> User:
     user_id = request.session.get("user_id")
+    if user_id is not None:
+        _end_if_timed_out(request)
     user = session.get(User, user_id) if user_id else None
     settings = request.app.state.settings
     if (
@@ -73,7 +80,36 @@ def _cookie_user(request: Request, session: Session) -> User:
     ):
         request.session.pop("user_id", None)
         raise NotAuthenticated("error.not_authenticated")
+    if time.time() - request.session["seen"] >= SEEN_RESOLUTION_S:
+        request.session["seen"] = int(time.time())
     return user
+
+
+def _end_if_timed_out(request: Request) -> None:
+    """End a session idle too long or older than the maximum, with a notice for the login page."""
+    settings = request.app.state.settings
+    now = time.time()
+    started, seen = request.session.get("started"), request.session.get("seen")
+    if not isinstance(started, int) or not isinstance(seen, int):
+        notice = None  # from before sessions had timestamps: log in again
+    elif now - seen > settings.session_idle_minutes * 60:
+        notice = {"key": "account.notice.idle", "minutes": settings.session_idle_minutes}
+    elif now - started > settings.session_max_age_s:
+        hours = f"{settings.session_max_age_s / 3600:g}"
+        notice = {"key": "account.notice.max_age", "hours": hours}
+    else:
+        return
+    log_out(request, notice=notice)
+    raise NotAuthenticated("error.not_authenticated")
+
+
+def session_time_left(request: Request) -> float:
+    """How long a live stream on this cookie session may run before it must reconnect (and so
+    count as a request): until the session's maximum age, and within half the idle timeout."""
+    settings = request.app.state.settings
+    started = request.session.get("started", 0)
+    until_max_age = started + settings.session_max_age_s - time.time()
+    return max(0.0, min(until_max_age, settings.session_idle_minutes * 60 / 2))
 
 
 def require_roles(*roles: Role) -> Callable[..., User]:
@@ -89,10 +125,18 @@ def require_roles(*roles: Role) -> Callable[..., User]:
 def log_in(request: Request, user: User) -> None:
     """Start a fresh session for the user (a new CSRF token too, against session fixation)."""
     request.session.clear()
-    request.session.update(user_id=user.id, epoch=user.session_epoch)
+    now = int(time.time())
+    request.session.update(user_id=user.id, epoch=user.session_epoch, started=now, seen=now)
     csrf_token(request)
 
 
-def log_out(request: Request) -> None:
-    """End the session."""
+def log_out(request: Request, notice: dict | None = None) -> None:
+    """End the session; the notice (a text key and its parameters) shows on the login page."""
     request.session.clear()
+    if notice:
+        request.session[NOTICE] = notice
+
+
+def pop_notice(request: Request) -> dict | None:
+    """The notice log_out left for the login page, once."""
+    return request.session.pop(NOTICE, None)

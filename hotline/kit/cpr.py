@@ -55,3 +55,11 @@ def mask_cpr(text: str) -> str:
         return MASK if 1 <= day <= 31 and 1 <= month <= 12 else match.group(0)
 
     return _SHAPE.sub(replace, text)
+
+
+# mask_cpr for PostgreSQL's regexp_replace (…, 'g'), for exports PostgreSQL writes itself: the
+# same edges, with the day (01-31) and month (01-12) checked in the pattern.
+POSTGRES_MASK_PATTERN = (
+    "(?<![0-9+])(?<![0-9][-./])(0[1-9]|[12][0-9]|3[01])(0[1-9]|1[0-2])[0-9]{2}[-‐‑–]?[0-9]{4}"
+    "(?![0-9])(?![-./][0-9])"
+)

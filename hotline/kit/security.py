@@ -18,10 +18,18 @@ SECURITY_HEADERS = {
     "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
     "Cross-Origin-Opener-Policy": "same-origin",
 }
+# Only on HTTPS responses (a browser ignores it on plain HTTP): a year, this host only (the
+# municipality's other hosts are not ours to pin).
+STRICT_TRANSPORT_SECURITY = "max-age=31536000"
 
 
 class SecurityHeadersMiddleware:
-    """Add the security headers to every HTTP response."""
+    """Add the security headers to every HTTP response; over HTTPS, HSTS and Secure cookies.
+
+    HTTPS is the request's scheme: TLS in uvicorn itself, or X-Forwarded-Proto from a proxy that
+    uvicorn trusts (FORWARDED_ALLOW_IPS). So a cookie is Secure whenever the browser got it over
+    HTTPS, even if HOTLINE_SECURE_COOKIES was not set behind a TLS proxy on the same host.
+    """
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -36,9 +44,19 @@ class SecurityHeadersMiddleware:
                 headers = MutableHeaders(scope=message)
                 for name, value in SECURITY_HEADERS.items():
                     headers.setdefault(name, value)
+                if scope.get("scheme") == "https":
+                    headers.setdefault("Strict-Transport-Security", STRICT_TRANSPORT_SECURITY)
+                    message["headers"] = [_secure_cookie(item) for item in message["headers"]]
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+def _secure_cookie(header: tuple[bytes, bytes]) -> tuple[bytes, bytes]:
+    name, value = header
+    if name.lower() == b"set-cookie" and b"; secure" not in value.lower():
+        return name, value + b"; secure"
+    return header
 
 
 class BodySizeLimitMiddleware:

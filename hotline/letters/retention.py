@@ -114,8 +114,10 @@ def _archive_step(
 
 
 def purge_steps() -> list[Callable[..., PurgeReport]]:
-    """Every kind of personal data that expires; the calls' caller numbers and notes go here."""
-    return [_archive_step]
+    """Every kind of personal data that expires: replies, calls, handled callbacks."""
+    from hotline.calls.retention import callbacks_step, calls_step  # calls imports this module
+
+    return [_archive_step, calls_step, callbacks_step]
 
 
 def run_purge(

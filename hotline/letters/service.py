@@ -13,6 +13,7 @@ from hotline.calls.models import Call
 from hotline.calls.service import OPEN_STATES, get_call
 from hotline.config import Settings
 from hotline.db import utcnow
+from hotline.kit.cpr import contains_cpr
 from hotline.kit.dates import COPENHAGEN
 from hotline.kit.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from hotline.letters.letterheads import load_letterhead
@@ -56,6 +57,10 @@ def reply_form_errors(form: ReplyIn, *, for_preview: bool = False) -> dict[str, 
     email = form.recipient_email.strip()
     if email and not _EMAIL.match(email):
         errors["recipient_email"] = "letters.email_invalid"
+    # No CPR number in a reply: e-mail is no secure channel, and the archive keeps the text.
+    for name in ("recipient_name", "recipient_address", "recipient_email", "subject", "body_md"):
+        if name not in errors and contains_cpr(getattr(form, name)):
+            errors[name] = "cpr.in_reply"
     if for_preview:
         return errors
     if form.channel == Channel.EMAIL and not email:

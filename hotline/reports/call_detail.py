@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql import ColumnElement, Select
 
 from hotline.calls.models import Call, CallState, seconds_between
+from hotline.kit.cpr import MASK, POSTGRES_MASK_PATTERN, mask_cpr
 from hotline.kit.dates import COPENHAGEN
 from hotline.municipalities.models import Municipality
 from hotline.reports.export import EXCEL_DA, safe_text
@@ -105,7 +106,8 @@ def _postgres_batches(
 
 def _postgres_query(filters: ReportFilters) -> Select:
     """Every cell of the export, computed by PostgreSQL."""
-    url = Call.avoidable_url
+    # Free text: a CPR number in it is masked here too (hotline.kit.cpr.mask_cpr).
+    url = func.regexp_replace(Call.avoidable_url, POSTGRES_MASK_PATTERN, MASK, "g")
     return (
         select(
             Call.reference,
@@ -209,8 +211,8 @@ def _local_hour(utc_hour: str) -> str:
 
 
 def _text_cell(value: str, delimiter: str) -> str:
-    """A free-text cell: no formula, and quoted when it holds a delimiter, quote or line break."""
-    value = safe_text(value)
+    """A free-text cell: no formula, CPR numbers masked, quoted when it needs to be."""
+    value = safe_text(mask_cpr(value))
     if delimiter in value or any(char in value for char in _NEEDS_QUOTES):
         return '"' + value.replace('"', '""') + '"'
     return value

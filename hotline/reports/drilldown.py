@@ -7,6 +7,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from hotline.calls.models import Call, CallState, ContactReason, seconds_between
+from hotline.kit.cpr import mask_cpr
 from hotline.reports.filters import BILLED_CODE, ReportFilters, calls_of
 
 PAGE_SIZE = 100
@@ -79,5 +80,6 @@ def _line(call_id, reference, offered, state, code, answered, ended, wrapped, *r
         reason=reason,
         outcome=outcome,
         avoidable=bool(avoidable) and answered is not None,
-        avoidable_url=avoidable_url if avoidable and answered is not None else None,
+        # The URL is free text: a CPR number in it is never shown.
+        avoidable_url=mask_cpr(avoidable_url) if avoidable_url and avoidable and answered else None,
     )

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from hotline.calls.models import Call, CallState, Outcome
 from hotline.calls.reasons import CONTACT_REASONS
+from hotline.demo import demo_dialled_number
 from hotline.kit.dates import COPENHAGEN
 from hotline.municipalities.models import Municipality
 from hotline.reports.rollup import rebuild_rollup
@@ -20,6 +21,17 @@ WEEKEND_FACTOR = 1.6
 AVOIDABLE_SHARE = 0.22
 ABANDONED_SHARE = 0.05
 OUTCOMES = [o.value for o in Outcome]
+# Fictitious notes an agent might write, some with the caller's number or a CPR number.
+NOTES = (
+    "Borger ringede fra {phone} om MitID; CPR {cpr} oplyst, henvist til borger.dk.",
+    "Spørgsmål om pasfornyelse, tid bestilt.",
+    "Ønsker opringning i morgen på {phone}.",
+)
+NOTE_SHARE = 0.4
+UNKNOWN_SHARE = 0.001
+NOT_CHOSEN_SHARE = 0.03
+ELSEWHERE_SHARE = 0.08
+FICTITIOUS_CPR = "010190-1234"
 
 
 def synthetic_calls(
@@ -27,12 +39,17 @@ def synthetic_calls(
     codes: Sequence[str],
     first: date,
     last: date,
-    calls_per_day: int,
+    calls_per_day: float,
     *,
     prefix: str = DEMO_PREFIX,
     until: datetime | None = None,
+    personal: bool = False,
 ) -> Iterator[dict]:
-    """Rows for the calls table, day by day from first to last (Danish dates), before `until`."""
+    """Rows for the calls table, day by day from first to last (Danish dates), before `until`.
+
+    Each day's calls come in the order they were offered. `personal` adds fictitious caller and
+    dialled numbers and notes (some with a phone or CPR number), which no report may show.
+    """
     weights = [rng.uniform(0.3, 3.0) for _ in codes]  # some municipalities call far more
     reasons = [code for code, _, _ in CONTACT_REASONS]
     reason_weights = [1 / (i + 1) for i in range(len(reasons))]
@@ -41,14 +58,36 @@ def synthetic_calls(
         factor = WEEKEND_FACTOR if day.weekday() >= 5 else 1.0
         count = max(0, round(rng.gauss(calls_per_day * factor, calls_per_day * factor * 0.1)))
         hours = rng.choices(range(24), weights=HOUR_WEIGHTS, k=count)
-        for hour, code in zip(hours, rng.choices(codes, weights=weights, k=count), strict=True):
-            local = datetime.combine(day, time(hour), COPENHAGEN)
-            offered = (local + timedelta(seconds=rng.randrange(3600))).astimezone(UTC)
-            if until is not None and offered >= until - timedelta(hours=2):
+        starts = [datetime.combine(day, time(hour), COPENHAGEN) for hour in hours]
+        offered = sorted(
+            (s + timedelta(seconds=rng.randrange(3600))).astimezone(UTC) for s in starts
+        )
+        for at, code in zip(offered, rng.choices(codes, weights=weights, k=count), strict=True):
+            if until is not None and at >= until - timedelta(hours=2):
                 continue
             n += 1
-            yield _call_row(rng, f"{prefix}{n:07d}", code, offered, reasons, reason_weights)
+            row = _call_row(rng, f"{prefix}{n:07d}", code, at, reasons, reason_weights)
+            row |= _billed(rng, codes)
+            yield (row | _personal_fields(rng, row)) if personal else row
         day += timedelta(days=1)
+
+
+def _billed(rng: random.Random, codes: Sequence[str]) -> dict:
+    """Most callers live where their line is; some live elsewhere, a few are never placed."""
+    draw = rng.random()
+    if draw < UNKNOWN_SHARE:  # no municipality at all: billed as "Ukendt kommune"
+        return {"municipality_code": None, "line_municipality_code": None}
+    if draw < UNKNOWN_SHARE + NOT_CHOSEN_SHARE:  # billed to the line's municipality
+        return {"municipality_code": None}
+    if draw < UNKNOWN_SHARE + NOT_CHOSEN_SHARE + ELSEWHERE_SHARE:
+        return {"municipality_code": rng.choice(codes)}
+    return {}
+
+
+def calls_per_day_for(total: int, first: date, last: date) -> float:
+    """The calls_per_day for which synthetic_calls gives about `total` calls from first to last."""
+    days = (first + timedelta(days=n) for n in range((last - first).days + 1))
+    return total / sum(WEEKEND_FACTOR if day.weekday() >= 5 else 1.0 for day in days)
 
 
 def _call_row(rng, reference, code, offered, reasons, reason_weights) -> dict:
@@ -77,6 +116,17 @@ def _call_row(rng, reference, code, offered, reasons, reason_weights) -> dict:
         "outcome": rng.choice(OUTCOMES),
         "avoidable": avoidable,
         "avoidable_url": "https://www.borger.dk/" if avoidable else None,
+    }
+
+
+def _personal_fields(rng: random.Random, row: dict) -> dict:
+    phone = f"+45{rng.randrange(20_000_000, 100_000_000)}"
+    answered = row["state"] == CallState.DONE.value
+    note = rng.choice(NOTES) if answered and rng.random() < NOTE_SHARE else ""
+    return {
+        "from_number": phone,
+        "to_number": demo_dialled_number(row["line_municipality_code"]),
+        "notes": note.format(phone=phone, cpr=FICTITIOUS_CPR),
     }
 
 

@@ -1,14 +1,18 @@
 """Log in and log out."""
 
+import math
+
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse
 from sqlalchemy.orm import Session
 
-from hotline.auth.deps import current_user, log_in, log_out, verify_csrf
+from hotline.auth import lockout
+from hotline.auth.deps import current_user, log_in, log_out, pop_notice, verify_csrf
 from hotline.auth.models import Role, User
 from hotline.auth.service import authenticate
 from hotline.calls.agents import mark_signed_in_or_out
-from hotline.db import request_session
+from hotline.db import request_session, utcnow
+from hotline.i18n import t
 from hotline.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -35,8 +39,10 @@ def favicon():
 
 @router.get("/login")
 def login_form(request: Request, next: str = "/"):
-    """The login page."""
-    return render(request, "login.html", next=_safe_next(next))
+    """The login page (with a notice if a session has just ended by itself)."""
+    notice = pop_notice(request) or {}
+    text = t(notice.pop("key"), **notice) if "key" in notice else None
+    return render(request, "login.html", next=_safe_next(next), notice=text)
 
 
 @router.post("/login", dependencies=[Depends(verify_csrf)])
@@ -47,20 +53,23 @@ def login(
     next: str = Form("/"),
     session: Session = request_session,
 ):
-    """Check the credentials and start a session."""
+    """Check the credentials (unless locked out) and start a session."""
     settings = request.app.state.settings
+    policy, now = lockout.LockoutPolicy.from_settings(settings), utcnow()
+    client_ip = lockout.client_address(request)
+    locked = dict(session=session, policy=policy, username=username, client_ip=client_ip, now=now)
+    if wait := lockout.locked_for(**locked):
+        lockout.log_refusal(username, client_ip, wait)
+        minutes = math.ceil(wait.total_seconds() / 60)
+        error = t("account.locked_one") if minutes <= 1 else t("account.locked", minutes=minutes)
+        return _refused(request, 429, next, username, error)
     user = authenticate(
         session=session, username=username, password=password, demo_mode=settings.demo_mode
     )
     if user is None:
-        return render(
-            request,
-            "login.html",
-            status_code=401,
-            next=_safe_next(next),
-            username=username,
-            error="login.failed",
-        )
+        lockout.record_failure(**locked)
+        return _refused(request, 401, next, username, t("login.failed"))
+    lockout.clear_failures(session=session, policy=policy, username=username, now=now)
     log_in(request, user)
     mark_signed_in_or_out(session=session, user=user)  # an agent is away until they say ready
     return RedirectResponse(_safe_next(next), status_code=303)
@@ -75,6 +84,17 @@ def logout(request: Request, session: Session = request_session):
         mark_signed_in_or_out(session=session, user=user)
     log_out(request)
     return RedirectResponse("/login", status_code=303)
+
+
+def _refused(request: Request, status_code: int, next: str, username: str, error: str):
+    return render(
+        request,
+        "login.html",
+        status_code=status_code,
+        next=_safe_next(next),
+        username=username,
+        error=error,
+    )
 
 
 def _safe_next(target: str) -> str:

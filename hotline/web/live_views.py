@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 
-from hotline.auth.deps import csrf_token, require_roles
+from hotline.auth.deps import csrf_token, require_roles, session_time_left
 from hotline.auth.models import Role, User
 from hotline.auth.service import token_sha256
 from hotline.calls.agents import note_console_open
@@ -26,8 +26,9 @@ HEARTBEAT_SECONDS = 15.0
 # A burst of changes becomes one render: a stream renders at most this often, and always after
 # the last change.
 RENDER_INTERVAL_SECONDS = 0.15
-# A stream ends after this long, or earlier when its session would expire; EventSource then
-# reconnects, and the new request checks the login (and refreshes the session cookie) again.
+# A stream ends after this long, or earlier when its session would expire or go idle; EventSource
+# then reconnects, and the new request checks the login (and refreshes the session cookie) again:
+# an open console or board keeps its session from going idle.
 STREAM_MAX_SECONDS = 30 * 60.0
 RECONNECT_MS = 2000
 # A console stream notes that its console is open this often, in console_gone_after_s.
@@ -76,8 +77,8 @@ def event_stream(
     """A text/event-stream response with the user's events now and after every change."""
     settings = request.app.state.settings
     lifetime = STREAM_MAX_SECONDS
-    if "user_id" in request.session:  # a cookie session expires this long after this response
-        lifetime = min(lifetime, settings.session_max_age_s)
+    if "user_id" in request.session:
+        lifetime = min(lifetime, session_time_left(request))
     authorization = request.headers.get("Authorization", "")
     bearer = authorization.lower().startswith("bearer ")
     token = token_sha256(authorization[7:].strip()) if bearer else None

@@ -1,6 +1,7 @@
 """Every HTML router, in the order the app includes them."""
 
 from hotline.web import (
+    account_views,
     archive_views,
     audit_views,
     auth_views,
@@ -12,6 +13,7 @@ from hotline.web import (
     essentials_views,
     letters_views,
     live_views,
+    privacy_views,
     report_views,
     rule_drafts_views,
     rule_flags_views,
@@ -19,6 +21,7 @@ from hotline.web import (
     rules_admin_views,
     rules_views,
     supervisor_views,
+    user_admin_views,
 )
 
 routers = [
@@ -41,4 +44,7 @@ routers = [
     audit_views.router,
     essentials_views.router,
     callback_views.router,
+    user_admin_views.router,
+    privacy_views.router,
+    account_views.router,
 ]

@@ -63,7 +63,14 @@ def test_the_agent_console_with_an_active_call(axe_page, live_server):
         ("admin-aarhus", "/admin/rules/flags"),
         ("admin-aarhus", "/arkiv"),
         ("supervisor", "/supervisor"),
+        ("supervisor", "/supervisor/cost-model"),
+        ("supervisor", "/supervisor/calls?from=2026-11-01&to=2026-11-30&municipality=0751"),
         ("supervisor", "/arkiv"),
+        ("supervisor", "/admin/audit"),
+        ("supervisor", "/account"),
+        ("sysadmin", "/admin/users"),
+        ("sysadmin", "/admin/users/new"),
+        ("sysadmin", "/admin/privacy/access"),
     ],
 )
 def test_the_admin_and_supervisor_pages(axe_page, username, path):
