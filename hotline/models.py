@@ -10,6 +10,7 @@ from hotline.calls.models import (
     CtiEvent,
     CtiIntegration,
 )
+from hotline.insight.models import RuleConsultation, SurveyInvite
 from hotline.letters.models import Reply
 from hotline.municipalities.models import (
     Municipality,
@@ -42,6 +43,8 @@ __all__ = [
     "ServiceHours",
     "ServiceHoursException",
     "Reply",
+    "RuleConsultation",
+    "SurveyInvite",
     "Rule",
     "RuleVersion",
     "User",

@@ -41,5 +41,7 @@ def _statuses(make_session, month: date) -> Counter:
     from hotline.reports.bill_models import BillBasisMail
 
     with make_session() as session:
-        query = select(BillBasisMail.mail_status).where(BillBasisMail.month == month)
+        query = select(BillBasisMail.mail_status).where(
+            BillBasisMail.kind == "bill", BillBasisMail.month == month
+        )
         return Counter(str(status) for status in session.scalars(query))

@@ -86,7 +86,9 @@ def create_bill_mails(
     with make_session() as session:
         done = set(
             session.scalars(
-                select(BillBasisMail.municipality_code).where(BillBasisMail.month == month)
+                select(BillBasisMail.municipality_code).where(
+                    BillBasisMail.kind == "bill", BillBasisMail.month == month
+                )
             )
         )
         report = cost_report(session=session, start=month, end=month_end(month))

@@ -11,13 +11,17 @@ from hotline.municipalities.models import Municipality
 
 
 class BillBasisMail(Base):
-    """A month's bill basis for one municipality, rendered once and e-mailed to its address."""
+    """A monthly document for one municipality, rendered once and e-mailed to its address.
 
-    __tablename__ = "bill_basis_mails"
-    # Once per month and municipality, however often or in how many processes the job runs.
-    __table_args__ = (UniqueConstraint("month", "municipality_code"),)
+    Kinds: "bill" (the bill basis) and "insight" (the monthly insight report).
+    """
+
+    __tablename__ = "monthly_mails"
+    # Once per kind, month and municipality, however often or in how many processes a job runs.
+    __table_args__ = (UniqueConstraint("kind", "month", "municipality_code"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), default="bill", server_default="bill")
     month: Mapped[date] = mapped_column(Date)  # the month's first day
     municipality_code: Mapped[str] = mapped_column(ForeignKey("municipalities.code"), index=True)
     # The PDF is kept as generated: a bill basis never changes after it is made, so a late
