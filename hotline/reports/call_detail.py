@@ -36,6 +36,7 @@ from hotline.reports.filters import BILLED_CODE, ReportFilters, calls_of
 from hotline.reports.service import UNKNOWN_NAME
 
 BATCH_ROWS = 5_000
+URL_CELLS = 10_000
 HEADER = (
     "reference",
     "tidspunkt",
@@ -176,6 +177,16 @@ class _BatchEncoder:
     def __init__(self, names: dict[str, str], delimiter: str) -> None:
         self.names, self.delimiter = names, delimiter
         self.utc_hour, self.local_hour = "", ""
+        self.url_cells: dict[str, str] = {}  # the same few pages are named again and again
+
+    def url_cell(self, url: str) -> str:
+        """The avoidable-URL cell, made once per distinct URL (at most URL_CELLS kept)."""
+        cell = self.url_cells.get(url)
+        if cell is None:
+            if len(self.url_cells) >= URL_CELLS:
+                self.url_cells.clear()
+            cell = self.url_cells[url] = _text_cell(url, self.delimiter)
+        return cell
 
     def encode(self, rows: list[tuple]) -> bytes:
         """One batch as UTF-8 CSV lines."""
@@ -199,7 +210,7 @@ class _BatchEncoder:
             lines.append(
                 f"{reference}{d}{self.local_hour}{offered[13:19]}{d}{state}{d}{code}{d}"
                 f"{names.get(code, '')}{d}{wait}{d}{talk}{d}{after_call}{d}{reason or ''}{d}"
-                f"{outcome or ''}{d}{avoidable}{d}{_text_cell(url, d) if url else ''}\r\n"
+                f"{outcome or ''}{d}{avoidable}{d}{self.url_cell(url) if url else ''}\r\n"
             )
         return "".join(lines).encode("utf-8")
 
