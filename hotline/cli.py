@@ -118,12 +118,13 @@ def _register_domain_commands() -> None:
     from hotline.calls.cli import calls, cti
     from hotline.letters.cli import letterheads, outbox
     from hotline.municipalities.cli import municipalities
-    from hotline.reports.bill_cli import send_bill_bases
+    from hotline.reports.bill_cli import insight, send_bill_bases
     from hotline.reports.cli import reports
     from hotline.rules.cli import rules
 
     reports.add_command(send_bill_bases)
-    for group in (users, calls, cti, rules, letterheads, outbox, municipalities, reports):
+    groups = (users, calls, cti, rules, letterheads, outbox, municipalities, reports, insight)
+    for group in groups:
         main.add_command(group)
 
 

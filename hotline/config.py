@@ -64,12 +64,25 @@ class Settings(BaseSettings):
     # An available agent whose consoles have all been closed this long is made away.
     console_gone_after_s: int = 90
     max_body_bytes: int = 2 * 1024 * 1024
+    # Where citizens reach this installation (https://hotline.example.dk), for links in e-mail
+    # such as the satisfaction survey's; empty: e-mails carry no link.
+    public_url: str = ""
+    # A satisfaction survey link works this many days after it was made.
+    survey_days: int = Field(default=14, ge=1)
 
     @field_validator("outbox_lease_s")
     @classmethod
     def _positive_lease(cls, value: float) -> float:
         if not (value > 0 and math.isfinite(value)):
             raise ValueError(f"HOTLINE_OUTBOX_LEASE_S must be a number of seconds > 0, not {value}")
+        return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if value and not value.startswith(("https://", "http://")):
+            raise ValueError(f"HOTLINE_PUBLIC_URL must start with https:// or http://, not {value}")
         return value
 
     @field_validator("archive_retention_days")

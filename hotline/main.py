@@ -95,6 +95,8 @@ def _routers():
     from hotline.calls.callbacks_api import router as callbacks_api
     from hotline.calls.reasons_api import router as contact_reasons_api
     from hotline.health import router as health
+    from hotline.insight.api import router as insight_api
+    from hotline.insight.survey_api import router as survey_api
     from hotline.letters.api import router as letters_api
     from hotline.municipalities.api import router as municipalities_api
     from hotline.privacy.api import router as privacy_api
@@ -119,11 +121,13 @@ def _routers():
         letters_api,
         reports_api,
         audit_api,
+        insight_api,
         bill_api,
         call_detail_api,
         cost_rates_api,
         privacy_api,
         account_api,
+        survey_api,
         *web_routers,
     ]
 
@@ -147,9 +151,10 @@ async def _background_workers(app: FastAPI):
         workers.append(run_callback_mail_worker(app.state.sessionmaker, settings))
     bill_mail = settings.bill_mail_worker
     if settings.outbox_worker if bill_mail is None else bill_mail:
-        from hotline.reports.bill_mail import run_bill_mail_worker
+        from hotline.reports.bill_mail import run_monthly_mail_worker
 
-        workers.append(run_bill_mail_worker(app.state.sessionmaker, settings))
+        # The bill bases and the insight reports, made on the 1st and sent to the municipalities.
+        workers.append(run_monthly_mail_worker(app.state.sessionmaker, settings))
     from hotline.calls.agents import run_presence_worker
 
     gone_after = timedelta(seconds=settings.console_gone_after_s)

@@ -42,6 +42,7 @@ from hotline.calls.integrations import create_integration
 from hotline.calls.models import Call, CallState, ContactReason, CtiIntegration
 from hotline.calls.reasons import CONTACT_REASONS
 from hotline.calls.service import OPEN_STATES, seed_contact_reasons, wrap_up_call
+from hotline.insight.models import SurveyInvite
 from hotline.letters.models import Channel, Reply, ReplyStatus
 from hotline.letters.service import ReplyIn, create_reply
 from hotline.municipalities.models import Municipality
@@ -109,6 +110,9 @@ class World:
     rate_id: int | None = None  # a future cost rate, from the 1st of the month after next
     user_id: int | None = None  # an agent the system admins' user pages change
     token_id: int | None = None  # an unrevoked personal API token of the agent's
+    survey_id: int | None = None  # the survey invite of call_id
+    survey_code: str | None = None  # its code, the key to the public survey page
+    survey_token: str | None = None  # the survey form's signed hidden field for that code
 
 
 Body = dict[str, Any] | Callable[[World, str], dict[str, Any]]
@@ -461,6 +465,39 @@ def _an_agent_token(world: World, session, client) -> None:
 
 AGENT_TOKEN = {"path": {"token_id": "token_id"}, "prepare": _an_agent_token}
 
+
+def _an_open_survey(world: World, session, client) -> None:
+    """The survey invite of the agent's call, unanswered (again after an actor answered it)."""
+    from hotline.insight.survey import answer_token, ensure_invite
+
+    settings = client.app.state.settings
+    invite = ensure_invite(session=session, call_id=world.call_id, settings=settings)
+    invite.answered_at = invite.score = invite.suggested_class = None
+    invite.confirmed_class = invite.confirmed_by_id = invite.confirmed_at = None
+    invite.comment = ""
+    session.commit()
+    world.survey_id, world.survey_code = invite.id, invite.code
+    world.survey_token = answer_token(invite.code, settings.secret_key)
+
+
+def _an_answered_survey(world: World, session, client) -> None:
+    """The invite answered with a comment whose class no supervisor has confirmed."""
+    from hotline.db import utcnow
+
+    _an_open_survey(world, session, client)
+    invite = session.get(SurveyInvite, world.survey_id)
+    invite.answered_at, invite.score, invite.suggested_class = utcnow(), 2, "sceptical"
+    invite.comment = "Venlig, men lang ventetid."
+    session.commit()
+
+
+def _survey_answer(world: World, actor: str) -> dict[str, str]:
+    return {"token": world.survey_token, "score": "4", "comment": "Tak for hjælpen."}
+
+
+SURVEY_PAGE = {"path": {"code": "survey_code"}, "prepare": _an_open_survey}
+SURVEY_ANSWER = {"path": {"invite_id": "survey_id"}, "prepare": _an_answered_survey}
+
 MATRIX: dict[tuple[str, str], Case] = {
     # FastAPI's generated API description: public, it holds no data (the HTML routes are left out).
     ("GET", "/openapi.json"): Case(PUBLIC),
@@ -513,6 +550,25 @@ MATRIX: dict[tuple[str, str], Case] = {
     ),
     # --- reports (JSON) ---
     ("GET", "/api/reports/cost.csv"): Case(SUPERVISORS, params=_this_month),
+    # --- monthly insight: supervisors and system admins see every municipality's, a
+    # municipality's admins their own (the index lists each admin's own, so both admins get it) ---
+    ("GET", "/api/insight/{code}/report.pdf"): Case(CALLBACK_READERS),
+    ("GET", "/insight"): Case(expect(401, 403, OK, OK, OK, OK)),
+    ("GET", "/insight/{code}"): Case(CALLBACK_READERS),
+    # --- satisfaction survey: the citizen's page needs no login (the code is the key); the
+    # call's agent makes the link; results for supervisors and (scoped) municipality admins ---
+    ("GET", "/t/{code}"): Case(PUBLIC, **SURVEY_PAGE),
+    ("POST", "/t/{code}"): Case(PUBLIC, data=_survey_answer, **SURVEY_PAGE),
+    ("POST", "/console/calls/{call_id}/survey-link"): Case(CALL_OWNER),
+    ("GET", "/console/survey"): Case(CALL_TAKERS),
+    ("GET", "/supervisor/survey"): Case(SUPERVISORS, prepare=_an_answered_survey),
+    ("POST", "/supervisor/survey/{invite_id}/class"): Case(
+        SUPERVISORS, data={"comment_class": "negative"}, **SURVEY_ANSWER
+    ),
+    ("GET", "/admin/survey"): Case(CALLBACK_READERS, params={"municipality": AARHUS}),
+    ("GET", "/api/survey/results"): Case(
+        CALLBACK_READERS, params=lambda w, a: {**_this_month(w, a), "municipality": AARHUS}
+    ),
     # --- the user's own account: everyone signed in; a token only for its owner (the agent) ---
     ("GET", "/account"): Case(SIGNED_IN),
     ("POST", "/account/tokens"): Case(SIGNED_IN, data={"name": "Regneark"}),
@@ -813,7 +869,8 @@ def outcome(response) -> Any:
 
 def fingerprint(session) -> tuple:
     """What a refused request must not change: calls, replies, rule versions and flags, contact
-    reasons, CTI integrations, callbacks, cost rates, users, API tokens, the audit log."""
+    reasons, CTI integrations, callbacks, cost rates, users, API tokens, survey invites, the
+    audit log."""
     session.expire_all()
     calls = session.execute(
         select(Call.id, Call.state, Call.agent_id, Call.municipality_code, Call.notes).order_by(
@@ -837,10 +894,11 @@ def fingerprint(session) -> tuple:
     rates = session.execute(select(CostRate.__table__).order_by(CostRate.id)).all()
     users = _user_rows(session)
     tokens = session.execute(select(ApiToken.id, ApiToken.revoked_at).order_by(ApiToken.id)).all()
+    surveys = session.execute(select(SurveyInvite.__table__).order_by(SurveyInvite.id)).all()
     session.rollback()  # end the read transaction, so SQLite lets the app write
     return (
         *(calls, replies, versions, audit, flags, drafts, reasons, integrations, callbacks),
-        *(rates, users, tokens),
+        *(rates, users, tokens, surveys),
     )
 
 

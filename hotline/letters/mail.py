@@ -39,7 +39,9 @@ def _markdown(text: str) -> str:
     return render_markdown(text)
 
 
-def build_reply_message(reply: Reply, *, letterhead: Letterhead, mail_from: str) -> EmailMessage:
+def build_reply_message(
+    reply: Reply, *, letterhead: Letterhead, mail_from: str, survey_url: str | None = None
+) -> EmailMessage:
     """The e-mail of a reply: multipart/alternative text and HTML, with the PDF attached."""
     message = EmailMessage()
     local, _, domain = mail_from.partition("@")
@@ -51,7 +53,7 @@ def build_reply_message(reply: Reply, *, letterhead: Letterhead, mail_from: str)
     message["Subject"] = reply.subject
     message["Date"] = format_datetime(utcnow())
     message["Message-ID"] = reply.message_id
-    context = {"reply": reply, "letterhead": letterhead}
+    context = {"reply": reply, "letterhead": letterhead, "survey_url": survey_url}
     message.set_content(_env.get_template("mail.txt").render(context))
     message.add_alternative(
         _env.get_template("mail.html").render(context, body_html=_markdown(reply.body_md)),

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from hotline.config import Settings
 from hotline.db import utcnow
+from hotline.insight.survey import survey_link_for_mail
 from hotline.letters.letterheads import load_letterhead
 from hotline.letters.mail import build_reply_message
 from hotline.letters.mail_queue import (
@@ -36,7 +37,10 @@ def _build_message(session: Session, reply: Reply, settings: Settings) -> EmailM
     letterhead = load_letterhead(
         municipality=municipality, letterheads_dir=settings.letterheads_dir
     )
-    return build_reply_message(reply, letterhead=letterhead, mail_from=settings.mail_from)
+    survey_url = survey_link_for_mail(session=session, call_id=reply.call_id, settings=settings)
+    return build_reply_message(
+        reply, letterhead=letterhead, mail_from=settings.mail_from, survey_url=survey_url
+    )
 
 
 REPLIES = MailQueue(

@@ -1,4 +1,4 @@
-"""`hotline reports send-bill-bases`: make a month's bill bases now and send them."""
+"""The monthly documents on demand: `hotline reports send-bill-bases` and `hotline insight send`."""
 
 from collections import Counter
 from datetime import date
@@ -13,35 +13,46 @@ from hotline.config import Settings
 @click.option("--month", metavar="YYYY-MM", help="The month (default: the latest finished one).")
 def send_bill_bases(month: str | None) -> None:
     """Make the month's missing bill bases (once per municipality) and e-mail the due ones."""
+    _make_and_send("bill", month, "bill bases")
+
+
+@click.group()
+def insight() -> None:
+    """The monthly insight reports per municipality."""
+
+
+@insight.command("send")
+@click.option("--month", metavar="YYYY-MM", help="The month (default: the latest finished one).")
+def send_insight_reports(month: str | None) -> None:
+    """Make the month's missing insight reports (once per municipality) and e-mail the due ones."""
+    _make_and_send("insight", month, "insight reports")
+
+
+def _make_and_send(kind: str, month: str | None, what: str) -> None:
     from hotline.db import make_engine, make_sessionmaker, utcnow
-    from hotline.reports.bill_mail import (
-        create_bill_mails,
-        deliver_due_bill_mails,
-        due_month,
-        parse_month,
-    )
+    from hotline.reports.bill_mail import CREATORS, deliver_due_bill_mails, due_month, parse_month
 
     settings = Settings()
     make_session = make_sessionmaker(make_engine(settings.resolved_database_url))
     try:
         chosen = parse_month(month) if month else due_month(utcnow())
-        run = create_bill_mails(make_session=make_session, settings=settings, month=chosen)
+        run = CREATORS[kind](make_session=make_session, settings=settings, month=chosen)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
     sent = deliver_due_bill_mails(make_session=make_session, settings=settings)
     click.echo(
-        f"{chosen:%Y-%m}: {run.created} bill bases made, {run.existing} made before; "
+        f"{chosen:%Y-%m}: {run.created} {what} made, {run.existing} made before; "
         f"{sent} e-mailed now"
     )
-    for status, count in sorted(_statuses(make_session, chosen).items()):
+    for status, count in sorted(_statuses(make_session, kind, chosen).items()):
         click.echo(f"  {status}: {count}")
 
 
-def _statuses(make_session, month: date) -> Counter:
+def _statuses(make_session, kind: str, month: date) -> Counter:
     from hotline.reports.bill_models import BillBasisMail
 
     with make_session() as session:
         query = select(BillBasisMail.mail_status).where(
-            BillBasisMail.kind == "bill", BillBasisMail.month == month
+            BillBasisMail.kind == kind, BillBasisMail.month == month
         )
         return Counter(str(status) for status in session.scalars(query))

@@ -11,6 +11,7 @@ from hotline.web import (
     cost_model_views,
     cti_views,
     essentials_views,
+    insight_views,
     letters_views,
     live_views,
     privacy_views,
@@ -21,6 +22,7 @@ from hotline.web import (
     rules_admin_views,
     rules_views,
     supervisor_views,
+    survey_views,
     user_admin_views,
 )
 
@@ -43,8 +45,10 @@ routers = [
     archive_views.router,
     audit_views.router,
     essentials_views.router,
+    insight_views.router,
     callback_views.router,
     user_admin_views.router,
     privacy_views.router,
     account_views.router,
+    survey_views.router,
 ]

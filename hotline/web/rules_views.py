@@ -9,6 +9,7 @@ from hotline.auth.deps import current_user
 from hotline.auth.models import User
 from hotline.db import request_session
 from hotline.i18n import t
+from hotline.insight.consultations import record_consultation
 from hotline.municipalities.service import get_municipality
 from hotline.rules.resolve import list_resolved_topics, resolve_rule, search_rules
 from hotline.web.rule_flags_views import flag_form_context
@@ -60,6 +61,7 @@ def console_rule(
     rule = resolve_rule(
         session=session, topic_slug=slug, municipality_code=municipality, verify_after_days=days
     )
+    record_consultation(session=session, user=user, municipality_code=place.code, topic_slug=slug)
     return render(
         request,
         "rules/console_detail.html",
