@@ -14,6 +14,7 @@ from hotline.calls.models import Call, Callback, CallbackStatus, MailStatus
 from hotline.calls.retention import anonymise_callbacks, anonymise_calls
 from hotline.calls.service import save_call_notes
 from hotline.db import utcnow
+from hotline.insight.models import SurveyInvite
 from hotline.letters.models import Channel, Reply, ReplyStatus
 from hotline.municipalities.models import Municipality
 from hotline.privacy.access import caller_number, masked_number
@@ -58,6 +59,17 @@ def stored(session, make_user):
                 caller_phone=phone,
                 question=question,
                 preferred_time="i morgen",
+            )
+        )
+    for call, comment in ((first, "Søren her: god hjælp"), (other, "Et andet nummers svar")):
+        session.add(
+            SurveyInvite(
+                call_id=call.id,
+                code=f"SVAR{call.id}",
+                expires_at=call.offered_at + timedelta(days=14),
+                answered_at=call.offered_at,
+                score=4,
+                comment=comment,
             )
         )
     pdf = b"%PDF-1.7 svar"
@@ -121,7 +133,10 @@ def test_the_export_holds_everything_about_the_number_and_nothing_else(
     events = [(e["cti_call_id"], e["event"]) for e in export["cti_events"]]
     assert events == [("a-1", "newCall"), ("a-1", "answer"), ("a-1", "hangup"), ("a-2", "newCall")]
     assert export["cti_events"][0]["payload"]["from"] == "20 12 34 56"  # as received
-    assert OTHER not in json.dumps(export)
+    [answer] = export["survey_answers"]
+    assert answer["comment"] == "Søren her: god hjælp" and answer["score"] == 4
+    assert answer["call_reference"] == stored["first"].reference
+    assert OTHER not in json.dumps(export) and "andet nummers" not in json.dumps(export)
 
 
 @pytest.mark.parametrize("written", ["20 12 34 56", "+45 20 12 34 56", "004520123456", "20123456"])
@@ -158,8 +173,14 @@ def test_every_export_is_audited_with_the_number_masked(stored, api_client, make
         (admin.id, "caller_number", "+********56"),
         (admin.id, "caller_number", "+********99"),
     ]
-    assert entries[0].after == {"calls": 2, "callbacks": 2, "replies": 1, "cti_events": 4}
-    assert entries[1].after == {"calls": 0, "callbacks": 0, "replies": 0, "cti_events": 0}
+    assert entries[0].after == {
+        "calls": 2,
+        "callbacks": 2,
+        "replies": 1,
+        "cti_events": 4,
+        "survey_answers": 1,
+    }
+    assert set(entries[1].after.values()) == {0}
     assert CALLER not in json.dumps([e.after for e in entries])
 
 

@@ -114,10 +114,11 @@ def _archive_step(
 
 
 def purge_steps() -> list[Callable[..., PurgeReport]]:
-    """Every kind of personal data that expires: replies, calls, handled callbacks."""
+    """Every kind of personal data that expires: replies, calls, handled callbacks, comments."""
     from hotline.calls.retention import callbacks_step, calls_step  # calls imports this module
+    from hotline.insight.retention import survey_comments_step
 
-    return [_archive_step, calls_step, callbacks_step]
+    return [_archive_step, calls_step, callbacks_step, survey_comments_step]
 
 
 def run_purge(

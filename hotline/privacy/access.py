@@ -20,6 +20,7 @@ from hotline.calls.cti import normalise_number
 from hotline.calls.models import Call, Callback, CtiEvent
 from hotline.config import Settings
 from hotline.db import utcnow
+from hotline.insight.models import SurveyInvite
 from hotline.kit.cpr import mask_cpr
 from hotline.kit.errors import InvalidInput
 from hotline.letters.models import Reply
@@ -86,6 +87,13 @@ def access_export(
             .order_by(CtiEvent.received_at, CtiEvent.id)
         )
     )
+    answers = list(
+        session.scalars(
+            select(SurveyInvite)
+            .where(SurveyInvite.call_id.in_(call_ids))
+            .order_by(SurveyInvite.created_at, SurveyInvite.id)
+        )
+    )
     references = _references(session, calls, callbacks)
     export = {
         "number": number,
@@ -99,8 +107,10 @@ def access_export(
         "callbacks": [_callback(callback, references) for callback in callbacks],
         "replies": [_reply(reply) for reply in replies],
         "cti_events": [_event(event) for event in events],
+        "survey_answers": [_survey_answer(answer, references) for answer in answers],
     }
-    counts = {name: len(export[name]) for name in ("calls", "callbacks", "replies", "cti_events")}
+    kinds = ("calls", "callbacks", "replies", "cti_events", "survey_answers")
+    counts = {name: len(export[name]) for name in kinds}
     record_change(
         session=session,
         actor=user,
@@ -110,6 +120,19 @@ def access_export(
         after=counts,
     )
     return export
+
+
+def _survey_answer(invite: SurveyInvite, references: dict[int, str]) -> dict[str, Any]:
+    return {
+        "call_reference": references.get(invite.call_id),
+        "code": invite.code,
+        "created_at": _iso(invite.created_at),
+        "expires_at": _iso(invite.expires_at),
+        "answered_at": _iso(invite.answered_at),
+        "score": invite.score,
+        "comment": invite.comment,
+        "class": invite.confirmed_class or invite.suggested_class,
+    }
 
 
 def _references(session: Session, calls: list[Call], callbacks: list[Callback]) -> dict[int, str]:
