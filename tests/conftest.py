@@ -138,6 +138,30 @@ def client(app) -> Iterator[TestClient]:
 
 
 @pytest.fixture
+def make_session(engine):
+    """A sessionmaker, as the background workers get it."""
+    return make_sessionmaker(engine)
+
+
+@pytest.fixture
+def mail_settings(database_url, tmp_path):
+    """Settings with a mail URL and no background workers: mail_settings("smtp://…", **more)."""
+
+    def factory(mail_url: str = "", **changes) -> Settings:
+        return Settings(
+            data_dir=tmp_path / "var",
+            database_url=database_url,
+            mail_url=mail_url,
+            secret_key="test-secret",
+            outbox_worker=False,
+            purge_worker=False,
+            **changes,
+        )
+
+    return factory
+
+
+@pytest.fixture
 def make_user(session: Session):
     """Create a user: make_user(Role.AGENT) or make_user(Role.MUNICIPALITY_ADMIN, "0751")."""
     counter = iter(range(1, 10_000))

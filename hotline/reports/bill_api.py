@@ -58,7 +58,7 @@ def cost_pdf(
             pdf, "application/pdf", bill_filename(whole, code, municipality.name)
         )
     filtered = bool(filters.municipalities or filters.region)
-    shown = filtered_report(session=session, filters=filters) if filtered else whole
+    shown = filtered_report(session=session, filters=filters, whole=whole)
     if output == "zip":
         codes = {row.code for row in shown.rows} if filtered else None
         archive = bill_bases_zip(whole, letterhead, rates=rates, codes=codes)

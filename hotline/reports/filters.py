@@ -79,12 +79,14 @@ def calls_of(filters: ReportFilters) -> ColumnElement[bool]:
     return condition
 
 
-def filtered_report(*, session: Session, filters: ReportFilters) -> CostReport:
-    """The report of the whole hotline, restricted to the chosen municipalities and region.
+def filtered_report(
+    *, session: Session, filters: ReportFilters, whole: CostReport | None = None
+) -> CostReport:
+    """The report of the whole hotline (given or made), restricted to the filters' municipalities.
 
     Every municipality's cost is that of the whole split, so a filter never changes a bill.
     """
-    report = cost_report(session=session, start=filters.start, end=filters.end)
+    report = whole or cost_report(session=session, start=filters.start, end=filters.end)
     if not filters.municipalities and not filters.region:
         return report
     codes = {row.code for row in report.rows}

@@ -16,8 +16,7 @@ from hotline.auth.models import Role, User
 from hotline.calls.callback_mail import deliver_due_callbacks, run_callback_mail_worker
 from hotline.calls.callbacks import CallbackIn, book_callback
 from hotline.calls.models import Call, Callback, CallState, MailStatus
-from hotline.config import Settings
-from hotline.db import make_sessionmaker, utcnow
+from hotline.db import utcnow
 from hotline.letters.outbox import MAX_ATTEMPTS
 
 FORM = CallbackIn(
@@ -44,27 +43,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-@pytest.fixture
-def make_session(engine):
-    return make_sessionmaker(engine)
-
-
-@pytest.fixture
-def mail_settings(database_url, tmp_path):
-    def factory(mail_url: str = "", **changes) -> Settings:
-        return Settings(
-            data_dir=tmp_path / "var",
-            database_url=database_url,
-            mail_url=mail_url,
-            secret_key="test-secret",
-            outbox_worker=False,
-            purge_worker=False,
-            **changes,
-        )
-
-    return factory
 
 
 @pytest.fixture

@@ -9,8 +9,7 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from hotline.calls.models import MailStatus
-from hotline.config import Settings
-from hotline.db import make_sessionmaker, utcnow
+from hotline.db import utcnow
 from hotline.municipalities.models import Municipality
 from hotline.reports.bill_mail import (
     create_bill_mails,
@@ -27,27 +26,6 @@ from tests.insight.test_insight_report import assert_no_personal_data, pdf_text
 
 FIRST_OF_DECEMBER = datetime(2026, 12, 1, 6, 0, tzinfo=UTC)  # 07:00 in Copenhagen
 ADDRESSES = {"0751": "indsigt@aarhus.example", "0461": "indsigt@odense.example"}
-
-
-@pytest.fixture
-def make_session(engine):
-    return make_sessionmaker(engine)
-
-
-@pytest.fixture
-def mail_settings(database_url, tmp_path):
-    def factory(mail_url: str = "", **changes) -> Settings:
-        return Settings(
-            data_dir=tmp_path / "var",
-            database_url=database_url,
-            mail_url=mail_url,
-            secret_key="test-secret",
-            outbox_worker=False,
-            purge_worker=False,
-            **changes,
-        )
-
-    return factory
 
 
 def take_part(session) -> None:

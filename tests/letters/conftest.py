@@ -9,7 +9,6 @@ import pytest
 from hotline.auth.models import Role
 from hotline.calls.models import Call, CallState
 from hotline.config import Settings
-from hotline.db import make_sessionmaker
 from hotline.letters.models import Channel
 from hotline.letters.service import ReplyIn
 
@@ -123,12 +122,6 @@ def reply_form(**changes) -> ReplyIn:
     )
     values.update(changes)
     return ReplyIn(**values)
-
-
-@pytest.fixture
-def make_session(engine):
-    """A sessionmaker, as the outbox worker gets it."""
-    return make_sessionmaker(engine)
 
 
 @pytest.fixture

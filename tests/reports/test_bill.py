@@ -18,8 +18,7 @@ from sqlalchemy import select
 from hotline.auth.models import Role
 from hotline.calls.models import Call, CallState, MailStatus, Outcome
 from hotline.calls.reasons import seed_contact_reasons
-from hotline.config import Settings
-from hotline.db import make_sessionmaker, utcnow
+from hotline.db import utcnow
 from hotline.municipalities.models import Municipality
 from hotline.reports.bill import (
     bill_bases_zip,
@@ -257,27 +256,6 @@ def test_api_is_for_supervisors_and_system_admins(api_client, make_user, client,
 
 
 # --- the monthly e-mails ---
-
-
-@pytest.fixture
-def make_session(engine):
-    return make_sessionmaker(engine)
-
-
-@pytest.fixture
-def mail_settings(database_url, tmp_path):
-    def factory(mail_url: str = "", **changes) -> Settings:
-        return Settings(
-            data_dir=tmp_path / "var",
-            database_url=database_url,
-            mail_url=mail_url,
-            secret_key="test-secret",
-            outbox_worker=False,
-            purge_worker=False,
-            **changes,
-        )
-
-    return factory
 
 
 def take_part(session, month=NOVEMBER) -> None:
