@@ -117,8 +117,8 @@ def _register_domain_commands() -> None:
     from hotline.auth.cli import users
     from hotline.calls.cli import calls, cti
     from hotline.letters.cli import letterheads, outbox
+    from hotline.monthly.cli import insight, send_bill_bases
     from hotline.municipalities.cli import municipalities
-    from hotline.reports.bill_cli import insight, send_bill_bases
     from hotline.reports.cli import reports
     from hotline.rules.cli import rules
 

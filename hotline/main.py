@@ -151,7 +151,7 @@ async def _background_workers(app: FastAPI):
         workers.append(run_callback_mail_worker(app.state.sessionmaker, settings))
     bill_mail = settings.bill_mail_worker
     if settings.outbox_worker if bill_mail is None else bill_mail:
-        from hotline.reports.bill_mail import run_monthly_mail_worker
+        from hotline.monthly.worker import run_monthly_mail_worker
 
         # The bill bases and the insight reports, made on the 1st and sent to the municipalities.
         workers.append(run_monthly_mail_worker(app.state.sessionmaker, settings))

@@ -12,6 +12,7 @@ from hotline.calls.models import (
 )
 from hotline.insight.models import RuleConsultation, SurveyInvite
 from hotline.letters.models import Reply
+from hotline.monthly.models import MonthlyMail
 from hotline.municipalities.models import (
     Municipality,
     PostalCode,
@@ -19,7 +20,6 @@ from hotline.municipalities.models import (
     ServiceHoursException,
 )
 from hotline.reports import rollup  # noqa: F401  (registers the roll-up's flush listener)
-from hotline.reports.bill_models import BillBasisMail
 from hotline.reports.models import CostRate
 from hotline.reports.rollup_models import CallMonthCount, CallMonthStats
 from hotline.rules.models import Rule, RuleVersion
@@ -28,7 +28,6 @@ __all__ = [
     "AgentStatus",
     "ApiToken",
     "AuditEntry",
-    "BillBasisMail",
     "Call",
     "Callback",
     "CallMonthCount",
@@ -38,6 +37,7 @@ __all__ = [
     "CostRate",
     "CtiEvent",
     "CtiIntegration",
+    "MonthlyMail",
     "Municipality",
     "PostalCode",
     "ServiceHours",

@@ -89,6 +89,8 @@ def start_live_server(tmp_dir: Path, test_database_url: str | None) -> LiveServe
         "HOTLINE_BILL_MAIL_WORKER": "false",
         "HOTLINE_HOST": "127.0.0.1",
         "HOTLINE_PORT": str(port),
+        # Reply e-mails carry the survey link only when the public address is known.
+        "HOTLINE_PUBLIC_URL": f"http://127.0.0.1:{port}",
     }
     env.pop("HOTLINE_MAIL_URL", None)
     cli = [sys.executable, "-m", "hotline.cli"]

@@ -26,10 +26,14 @@ def record_consultation(
     """Count that the user opened the topic for the municipality; False when it was counted before.
 
     Once per call and topic (during a call), else once per agent, municipality and topic in
-    REPEAT_WINDOW. One INSERT … SELECT … WHERE NOT EXISTS: no read before the write.
+    REPEAT_WINDOW, with one INSERT … SELECT … WHERE NOT EXISTS.
     """
     if user.role not in CONSULTING_ROLES:
         return False
+    # Two clicks at once would both find nothing under READ COMMITTED and both insert: holding the
+    # agent's row makes the second wait and then see the first's row. (SQLite's single writer
+    # already does that.)
+    session.execute(select(User.id).where(User.id == user.id).with_for_update())
     call = get_active_call(session=session, agent=user)
     now = utcnow()
     c = RuleConsultation
@@ -51,5 +55,7 @@ def record_consultation(
         literal(topic_slug, c.topic_slug.type),
     ).where(~exists().where(seen))
     columns = [c.at, c.agent_id, c.call_id, c.municipality_code, c.topic_slug]
-    result = session.execute(insert(c).from_select(columns, values))
+    # psycopg forgets an INSERT's row count once its cursor closes, unless asked to keep it.
+    statement = insert(c).from_select(columns, values).execution_options(preserve_rowcount=True)
+    result = session.execute(statement)
     return result.rowcount == 1

@@ -9,22 +9,20 @@ from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
 from hotline.db import utcnow
 from hotline.i18n import t
+from hotline.insight.charts import month_bars_svg, scores_svg
 from hotline.insight.monthly import InsightMonth
 from hotline.kit.dates import danish_date
+from hotline.kit.numbers import danish_number, pct, points, signed
+from hotline.letters.documents import document_templates, figures_css
 from hotline.letters.letterheads import Letterhead, load_letterhead
 from hotline.letters.render import html_to_pdf
-from hotline.letters.stylesheets import TEMPLATES_DIR
 from hotline.municipalities.models import Municipality
-from hotline.reports.bill import danish_number, name_slug, pct, period_text
+from hotline.reports.bill import name_slug, period_text
 from hotline.reports.period import month_end
-
-# The bill's additions to the letter stylesheet (tables of figures, the head) suit the report too.
-BILL_CSS = TEMPLATES_DIR / "bill.css"
 
 
 @dataclass(frozen=True)
@@ -52,14 +50,6 @@ def month_text(month: date) -> str:
     return period_text(month, month_end(month))
 
 
-def signed(value: Decimal | int | None, places: int = 0) -> str:
-    """A difference with its sign: "+3", "−1,5", "0"; a dash when unknown."""
-    if value is None:
-        return t("insight.none")
-    text = danish_number(abs(value), places)
-    return f"+{text}" if value > 0 else f"−{text}" if value < 0 else text
-
-
 def _difference(now, before) -> Decimal | int | None:
     return None if now is None or before is None else now - before
 
@@ -79,7 +69,7 @@ def change_lines(insight: InsightMonth) -> list[ChangeLine]:
             t("insight.key.avoidable_pct"),
             pct(share_now),
             pct(share_before),
-            _points(_difference(share_now, share_before)),
+            points(_difference(share_now, share_before)),
         )
     )
     score_now, score_before = now.average_score, before.average_score
@@ -94,8 +84,20 @@ def change_lines(insight: InsightMonth) -> list[ChangeLine]:
     return lines
 
 
-def _points(value: Decimal | None) -> str:
-    return t("insight.none") if value is None else t("insight.points", value=signed(value, 1))
+def insight_charts(insight: InsightMonth) -> dict[str, Markup]:
+    """The month's charts by name (reasons, pages, scores); an empty one is left out."""
+    month, previous = month_text(insight.month), month_text(insight.previous_month)
+    charts = {}
+    for key, lines in (("reasons", insight.reasons), ("pages", insight.pages)):
+        if lines:
+            title = t(f"insight.chart_{key}", month=month, previous=previous)
+            charts[key] = month_bars_svg(
+                lines, month=month, previous=previous, title=title, key=f"{key}-chart"
+            )
+    if insight.figures.answers:
+        title = t("insight.chart_scores", month=month)
+        charts["scores"] = scores_svg(insight.scores, title=title, key="scores-chart")
+    return charts
 
 
 def insight_pdf(
@@ -103,7 +105,7 @@ def insight_pdf(
 ) -> bytes:
     """The month's insight report of one municipality."""
     month = month_text(insight.month)
-    html = _env.get_template("insight_report.html").render(
+    html = document_templates.get_template("insight_report.html").render(
         insight=insight,
         letterhead=letterhead,
         generated_at=generated_at or utcnow(),
@@ -117,19 +119,10 @@ def insight_pdf(
         ),
         reference=f"IND-{insight.code}-{insight.month:%Y-%m}",
         changes=change_lines(insight),
-        css=Markup(BILL_CSS.read_text(encoding="utf-8")),
+        charts=insight_charts(insight),
+        css=figures_css(),
         logo_url=letterhead.logo_path.as_uri() if letterhead.logo_path else None,
     )
     return html_to_pdf(
         html, letterhead=letterhead, identifier=f"insight-{insight.code}-{insight.month:%Y-%m}"
     )
-
-
-_env = Environment(
-    loader=FileSystemLoader(TEMPLATES_DIR),
-    autoescape=select_autoescape(["html"], default=True),
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
-_env.globals.update(t=t)
-_env.filters.update(number=danish_number, pct=pct, signed=signed, danish_date=danish_date)

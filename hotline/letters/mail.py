@@ -17,26 +17,14 @@ from email.utils import format_datetime
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
-
 from hotline.db import utcnow
 from hotline.i18n import t
+from hotline.letters.documents import document_templates
 from hotline.letters.letterheads import Letterhead
 from hotline.letters.models import Reply
-from hotline.letters.render import TEMPLATES_DIR
 from hotline.letters.service import pdf_filename
 
 SMTP_TIMEOUT_S = 30
-_env = Environment(
-    loader=FileSystemLoader(TEMPLATES_DIR), autoescape=select_autoescape(default=True)
-)
-_env.globals.update(t=t)
-
-
-def _markdown(text: str) -> str:
-    from hotline.kit.markdown import render_markdown
-
-    return render_markdown(text)
 
 
 def build_reply_message(
@@ -54,9 +42,9 @@ def build_reply_message(
     message["Date"] = format_datetime(utcnow())
     message["Message-ID"] = reply.message_id
     context = {"reply": reply, "letterhead": letterhead, "survey_url": survey_url}
-    message.set_content(_env.get_template("mail.txt").render(context))
+    message.set_content(document_templates.get_template("mail.txt").render(context))
     message.add_alternative(
-        _env.get_template("mail.html").render(context, body_html=_markdown(reply.body_md)),
+        document_templates.get_template("mail.html").render(context),
         subtype="html",
     )
     message.add_attachment(

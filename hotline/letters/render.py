@@ -13,16 +13,14 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 from pydantic import BaseModel, Field
 
 from hotline.i18n import t
-from hotline.kit.dates import danish_date
+from hotline.letters.documents import document_templates
 from hotline.letters.letterheads import Letterhead
 from hotline.letters.stylesheets import (
     FONTS_DIR,
-    TEMPLATES_DIR,
     ParsedStylesheets,
     letter_stylesheets,
 )
@@ -121,22 +119,6 @@ def _shown_fields(rule: CitedRule) -> list[tuple[str, str]]:
     return shown
 
 
-def _markdown(text: str) -> Markup:
-    from hotline.kit.markdown import render_markdown
-
-    return Markup(render_markdown(text))
-
-
-_env = Environment(
-    loader=FileSystemLoader(TEMPLATES_DIR),
-    autoescape=select_autoescape(["html", "css"], default=True),
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
-_env.globals.update(t=t)
-_env.filters.update(danish_date=danish_date, markdown=_markdown, shown_fields=_shown_fields)
-
-
 def letter_html(letter: LetterContent, letterhead: Letterhead) -> str:
     """The letter's final HTML for WeasyPrint, without CSS (see letter_stylesheets)."""
     return _render_html(letter, letterhead, standalone=False)
@@ -149,8 +131,9 @@ def render_letter_html(letter: LetterContent, letterhead: Letterhead) -> str:
 
 def _render_html(letter: LetterContent, letterhead: Letterhead, *, standalone: bool) -> str:
     sources = letter_stylesheets(letterhead) if standalone else []
-    return _env.get_template("letter.html").render(
+    return document_templates.get_template("letter.html").render(
         letter=letter,
+        shown_fields=_shown_fields,
         letterhead=letterhead,
         inline_css=Markup("\n".join(s.string for s in sources if s.string is not None)),
         linked_css=[s.url for s in sources if s.url is not None],

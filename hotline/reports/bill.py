@@ -11,62 +11,26 @@ import unicodedata
 import zipfile
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal
 from pathlib import Path
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
-from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hotline.db import utcnow
 from hotline.i18n import t
 from hotline.kit.dates import MONTHS, danish_date
+from hotline.kit.numbers import danish_number, pct
+from hotline.letters.documents import document_templates, figures_css
 from hotline.letters.letterheads import Letterhead, load_letterhead
 from hotline.letters.render import html_to_pdf
-from hotline.letters.stylesheets import TEMPLATES_DIR
 from hotline.municipalities.models import Municipality
 from hotline.reports.charts import cost_bars_svg, hour_of_week_svg
 from hotline.reports.models import CostRate
 from hotline.reports.service import CostReport, CostRow
 
-# The bill's templates (bill_*.html, bill.css) sit with the letter's: one pipeline renders both.
-BILL_CSS = TEMPLATES_DIR / "bill.css"
 # No municipality has this code, so load_letterhead fills the default folder's letterhead (the
 # hotline's own) with the hotline's name instead of reading a municipality's folder.
 HOTLINE_CODE = "0000"
-
-
-def danish_number(value: Decimal | int | None, places: int = 0) -> str:
-    """A number as Danish text: "1.234,50" (thousands point, decimal comma); None as "–"."""
-    if value is None:
-        return t("bill.none")
-    text = f"{value:,.{places}f}"
-    return text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
-
-
-def kr(value: Decimal | None, places: int = 2) -> str:
-    """An amount in DKK: "1.234,50 kr."."""
-    return t("bill.none") if value is None else f"{danish_number(value, places)} kr."
-
-
-def rate_kr(value: Decimal) -> str:
-    """A rate with as many decimals as it has, at least two: "0,10 kr.", "0,0125 kr."."""
-    places = max(2, -value.normalize().as_tuple().exponent)
-    return kr(value, places)
-
-
-def pct(value: Decimal | None) -> str:
-    """A percentage with one decimal: "12,5 %"."""
-    return t("bill.none") if value is None else f"{danish_number(value, 1)} %"
-
-
-def seconds(value: Decimal | int | None) -> str:
-    """Seconds: "45,2 sek."."""
-    if value is None:
-        return t("bill.none")
-    places = 1 if isinstance(value, Decimal) else 0
-    return t("bill.seconds", value=danish_number(value, places))
 
 
 def is_whole_month(start: date, end: date) -> bool:
@@ -256,28 +220,16 @@ def _shares(report: CostReport) -> dict[str, str]:
     return {"base": pct(report.base_share_pct), "usage": pct(100 - report.base_share_pct)}
 
 
-_env = Environment(
-    loader=FileSystemLoader(TEMPLATES_DIR),
-    autoescape=select_autoescape(["html"], default=True),
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
-_env.globals.update(t=t)
-_env.filters.update(
-    kr=kr, rate_kr=rate_kr, pct=pct, seconds=seconds, number=danish_number, danish_date=danish_date
-)
-
-
 def _render(template: str, context: BillContext, report: CostReport, **values) -> str:
     letterhead = context.letterhead
-    return _env.get_template(template).render(
+    return document_templates.get_template(template).render(
         report=report,
         letterhead=letterhead,
         rates=context.rates,
         generated_at=context.generated_at,
         period=period_text(report.start, report.end),
         subject=t("bill.subject", start=danish_date(report.start), end=danish_date(report.end)),
-        css=Markup(BILL_CSS.read_text(encoding="utf-8")),
+        css=figures_css(),
         logo_url=letterhead.logo_path.as_uri() if letterhead.logo_path else None,
         **values,
     )

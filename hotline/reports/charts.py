@@ -27,7 +27,9 @@ def cost_bars_svg(report: CostReport) -> Markup:
         f'viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
         f'aria-labelledby="cost-chart-title">',
         f'<title id="cost-chart-title">{escape(title)}</title>',
-        _legend(label_w, 12),
+        legend(
+            label_w, 12, [(FIXED_COLOR, t("charts.fixed")), (VARIABLE_COLOR, t("charts.variable"))]
+        ),
     ]
     for i, row in enumerate(rows):
         y = top + i * row_h
@@ -49,13 +51,16 @@ def cost_bars_svg(report: CostReport) -> Markup:
     return Markup("".join(parts))
 
 
-def _legend(x: int, y: int) -> str:
-    return (
-        f'<rect x="{x}" y="{y - 9}" width="10" height="10" fill="{FIXED_COLOR}"/>'
-        f'<text x="{x + 14}" y="{y}" {FONT}>{escape(t("charts.fixed"))}</text>'
-        f'<rect x="{x + 130}" y="{y - 9}" width="10" height="10" fill="{VARIABLE_COLOR}"/>'
-        f'<text x="{x + 144}" y="{y}" {FONT}>{escape(t("charts.variable"))}</text>'
-    )
+def legend(x: int, y: int, entries: list[tuple[str, str]], step: int = 130) -> str:
+    """A row of colour swatches with their labels, starting at (x, y)."""
+    parts = []
+    for i, (color, label) in enumerate(entries):
+        left = x + i * step
+        parts.append(
+            f'<rect x="{left}" y="{y - 9}" width="10" height="10" fill="{color}"/>'
+            f'<text x="{left + 14}" y="{y}" {FONT}>{escape(label)}</text>'
+        )
+    return "".join(parts)
 
 
 def _short(name: str) -> str:

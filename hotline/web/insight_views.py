@@ -8,9 +8,9 @@ from hotline.auth.models import Role, User
 from hotline.db import request_session
 from hotline.insight.api import chosen_month, ensure_may_read_insight
 from hotline.insight.monthly import insight_month
-from hotline.insight.report import change_lines, month_text, signed
+from hotline.insight.report import change_lines, insight_charts, month_text
+from hotline.kit.numbers import danish_number, pct, signed
 from hotline.municipalities.service import get_municipality, list_participating
-from hotline.reports.bill import danish_number, pct
 from hotline.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -66,6 +66,7 @@ def insight_page(
         month_name=month_text(chosen),
         previous_name=month_text(insight.previous_month),
         changes=change_lines(insight),
+        charts=insight_charts(insight),
         pdf_url=f"/api/insight/{code}/report.pdf?month={chosen:%Y-%m}",
         number=danish_number,
         pct=pct,

@@ -1,17 +1,21 @@
 """The monthly insight's figures: calls, reasons, avoidable pages, satisfaction, rules, trend."""
 
+import threading
+import time
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 from sqlalchemy import select
 
-from hotline.auth.models import Role
+from hotline.auth.models import Role, User
 from hotline.calls.models import Call, CallState, Outcome
 from hotline.calls.reasons import seed_contact_reasons
 from hotline.insight.api import chosen_month
+from hotline.insight.consultations import record_consultation
 from hotline.insight.models import RuleConsultation, SurveyInvite
-from hotline.insight.monthly import insight_month, mask_comment, page_of
+from hotline.insight.month_counts import mask_comment, page_of
+from hotline.insight.monthly import insight_month
 from hotline.insight.report import change_lines
 from hotline.kit.errors import InvalidInput
 from hotline.municipalities.models import Municipality
@@ -356,3 +360,33 @@ def test_an_admin_reading_rules_is_no_consultation(session, login, make_user, ru
     client = login(make_user(Role.SYSTEM_ADMIN))
     assert client.get("/console/rules/pas", params={"municipality": AARHUS}).status_code == 200
     assert consultations(session) == []
+
+
+def test_two_clicks_at_once_record_one_consultation(engine, make_session, make_user, rules):
+    """The second click waits for the first to commit, then finds its row."""
+    agent = make_user(Role.AGENT)
+    started = threading.Event()
+    results: dict[str, bool] = {}
+
+    def click(name: str, hold: bool) -> None:
+        with make_session() as session:
+            user = session.get(User, agent.id)
+            results[name] = record_consultation(
+                session=session, user=user, municipality_code=AARHUS, topic_slug="pas"
+            )
+            if hold:
+                started.set()
+                time.sleep(0.5)  # the other click starts while this one is uncommitted
+            session.commit()
+
+    first = threading.Thread(target=click, args=("first", True))
+    first.start()
+    assert started.wait(timeout=30)
+    second = threading.Thread(target=click, args=("second", False))
+    second.start()
+    first.join(timeout=60)
+    second.join(timeout=60)
+
+    assert results == {"first": True, "second": False}
+    with make_session() as session:
+        assert consultations(session) == [(None, agent.id, AARHUS, "pas")]

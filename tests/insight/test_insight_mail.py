@@ -10,15 +10,13 @@ from sqlalchemy import select
 
 from hotline.calls.models import MailStatus
 from hotline.db import utcnow
+from hotline.insight.monthly_mail import create_insight_mails
+from hotline.monthly.mail import deliver_due_monthly_mails
+from hotline.monthly.models import MonthlyMail
+from hotline.monthly.service import due_month
+from hotline.monthly.worker import run_monthly_mail_worker
 from hotline.municipalities.models import Municipality
-from hotline.reports.bill_mail import (
-    create_bill_mails,
-    create_insight_mails,
-    deliver_due_bill_mails,
-    due_month,
-    run_monthly_mail_worker,
-)
-from hotline.reports.bill_models import BillBasisMail
+from hotline.reports.bill_monthly import create_bill_mails
 from hotline.reports.service import ensure_default_cost_rate
 from tests.calls.test_callback_mail import Inbox, free_port
 from tests.insight.test_insight_data import AARHUS, NOVEMBER, add_call, add_two_months
@@ -44,9 +42,9 @@ def participating(session, make_user):
     take_part(session)
 
 
-def insight_mails(session) -> dict[str, BillBasisMail]:
+def insight_mails(session) -> dict[str, MonthlyMail]:
     session.expire_all()
-    query = select(BillBasisMail).where(BillBasisMail.kind == "insight")
+    query = select(MonthlyMail).where(MonthlyMail.kind == "insight")
     return {m.municipality_code: m for m in session.scalars(query)}
 
 
@@ -96,8 +94,8 @@ def test_delivery_through_smtp_next_to_the_bill_basis(
             clock=lambda: FIRST_OF_DECEMBER,
         )
         # Two insight reports; bill bases for Aarhus and Odense (Aalborg has no address).
-        assert deliver_due_bill_mails(make_session=make_session, settings=settings) == 4
-        assert deliver_due_bill_mails(make_session=make_session, settings=settings) == 0
+        assert deliver_due_monthly_mails(make_session=make_session, settings=settings) == 4
+        assert deliver_due_monthly_mails(make_session=make_session, settings=settings) == 0
     finally:
         controller.stop()
     by_subject = {message["Subject"]: (to, message) for to, message in inbox.messages}
@@ -133,7 +131,7 @@ def test_the_worker_makes_and_sends_both_kinds(session, make_session, mail_setti
         session.expire_all()
         return {
             (m.kind, m.municipality_code, m.mail_status)
-            for m in session.scalars(select(BillBasisMail))
+            for m in session.scalars(select(MonthlyMail))
         }
 
     async def run_briefly():
@@ -154,7 +152,7 @@ def test_the_worker_makes_and_sends_both_kinds(session, make_session, mail_setti
         ("bill", "0751", MailStatus.SENT),
         ("bill", "0461", MailStatus.SENT),
     }
-    assert {m.month for m in session.scalars(select(BillBasisMail))} == {month}
+    assert {m.month for m in session.scalars(select(MonthlyMail))} == {month}
 
 
 def test_the_cli_makes_and_sends_on_demand(

@@ -1,7 +1,7 @@
 """The insight report as PDF (read back), its API and the insight pages, with their permissions."""
 
 import io
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 from pypdf import PdfReader
@@ -9,7 +9,7 @@ from pypdf import PdfReader
 from hotline.auth.models import Role
 from hotline.insight.api import chosen_month
 from hotline.insight.monthly import insight_month
-from hotline.insight.report import insight_pdf, municipality_letterhead
+from hotline.insight.report import insight_charts, insight_pdf, municipality_letterhead
 from hotline.municipalities.models import Municipality
 from tests.insight.test_insight_data import AALBORG, AARHUS, NOVEMBER, PERSONAL, add_two_months
 
@@ -66,6 +66,24 @@ def test_the_report_on_the_municipality_s_letterhead(session, settings, two_mont
     ):
         assert expected in text, expected
     assert_no_personal_data(text)
+
+
+def test_the_charts_draw_this_month_against_last_and_leave_out_empty_ones(session, two_months):
+    aarhus = session.get(Municipality, AARHUS)
+    charts = insight_charts(insight_month(session, aarhus, NOVEMBER))
+    assert set(charts) == {"reasons", "pages", "scores"}
+    reasons = charts["reasons"]
+    assert "Henvendelsesårsager: november 2026 mod oktober 2026" in reasons
+    # Pas: 3 this month (the longest bar, 380 wide), 1 last month (a third of it).
+    assert "<title>Pas: 3 (november 2026), 1 (oktober 2026)</title>" in reasons
+    assert 'width="380.0"' in reasons and 'width="126.7"' in reasons
+    assert reasons.count("<g>") == len(insight_month(session, aarhus, NOVEMBER).reasons)
+    assert "Karakter 5" in charts["scores"]
+    for chart in charts.values():
+        assert chart.startswith("<svg") and "<script" not in chart and "style=" not in chart
+
+    empty = insight_charts(insight_month(session, aarhus, date(2026, 6, 1)))
+    assert empty == {}
 
 
 def test_a_municipality_without_its_own_letterhead_gets_the_default_filled(session, settings):
@@ -134,6 +152,8 @@ def test_the_page_for_own_admins_and_supervisors(login, make_user, two_months, s
         "Super hjælp, ring gerne på [fjernet] igen",
         "Pas til voksne",
         f'href="{URL}?month=2026-11"',
+        'aria-labelledby="reasons-chart-title"',
+        'aria-labelledby="scores-chart-title"',
     ):
         assert expected in page.text, expected
     for secret in PERSONAL:

@@ -89,6 +89,25 @@ def test_maildir_delivery_end_to_end(session, queued_reply, settings, make_sessi
     assert attachment.get_content() == reply.pdf
 
 
+def test_the_text_part_shows_the_reply_as_typed_and_the_html_part_escapes_it(
+    session, call, agent, settings, make_session
+):
+    body = "Pas & kørekort: gebyr <20 år er 0 kr. Se <script>alert(1)</script>"
+    create_reply(
+        session=session, call=call, author=agent, form=reply_form(body_md=body), settings=settings
+    )
+    session.commit()
+    deliver_due_replies(make_session=make_session, settings=settings)
+
+    maildir = mailbox.Maildir(settings.data_dir / "mail", create=False)
+    [key] = maildir.keys()
+    message = email.message_from_bytes(maildir.get_bytes(key), policy=email.policy.default)
+    text = message.get_body(("plain",)).get_content()
+    html = message.get_body(("html",)).get_content()
+    assert body in text and "&amp;" not in text and "&lt;" not in text
+    assert "Pas &amp; kørekort" in html and "&lt;20 år" in html and "<script>" not in html
+
+
 def test_maildir_redelivery_overwrites_instead_of_duplicating(
     session, queued_reply, settings, make_session
 ):

@@ -19,26 +19,22 @@ from hotline.auth.models import Role
 from hotline.calls.models import Call, CallState, MailStatus, Outcome
 from hotline.calls.reasons import seed_contact_reasons
 from hotline.db import utcnow
+from hotline.kit.numbers import danish_number, kr, rate_kr
+from hotline.monthly.mail import deliver_due_monthly_mails
+from hotline.monthly.models import MonthlyMail
+from hotline.monthly.service import due_month
+from hotline.monthly.worker import run_bill_worker
 from hotline.municipalities.models import Municipality
 from hotline.reports.bill import (
     bill_bases_zip,
     bill_basis_pdf,
     bill_filename,
-    danish_number,
     hotline_letterhead,
-    kr,
     name_slug,
-    rate_kr,
     rates_in_period,
     summary_pdf,
 )
-from hotline.reports.bill_mail import (
-    create_bill_mails,
-    deliver_due_bill_mails,
-    due_month,
-    run_bill_mail_worker,
-)
-from hotline.reports.bill_models import BillBasisMail
+from hotline.reports.bill_monthly import create_bill_mails
 from hotline.reports.period import month_end
 from hotline.reports.service import cost_report, ensure_default_cost_rate
 from tests.calls.test_callback_mail import Inbox, free_port
@@ -268,9 +264,9 @@ def take_part(session, month=NOVEMBER) -> None:
     session.commit()
 
 
-def mails(session) -> dict[str, BillBasisMail]:
+def mails(session) -> dict[str, MonthlyMail]:
     session.expire_all()
-    return {m.municipality_code: m for m in session.scalars(select(BillBasisMail))}
+    return {m.municipality_code: m for m in session.scalars(select(MonthlyMail))}
 
 
 def test_the_month_is_due_from_six_in_the_morning_on_the_first():
@@ -343,7 +339,7 @@ def test_two_processes_at_once_make_each_once(session, make_session, mail_settin
         thread.join()
     assert sum(r.created for r in runs) == 3
     assert all(r.created + r.existing == 3 for r in runs)
-    assert len(session.scalars(select(BillBasisMail)).all()) == 3
+    assert len(session.scalars(select(MonthlyMail)).all()) == 3
 
 
 def test_delivery_through_smtp_with_the_pdf(session, make_session, mail_settings):
@@ -359,8 +355,8 @@ def test_delivery_through_smtp_with_the_pdf(session, make_session, mail_settings
             month=NOVEMBER,
             clock=lambda: FIRST_OF_DECEMBER,
         )
-        assert deliver_due_bill_mails(make_session=make_session, settings=settings) == 2
-        assert deliver_due_bill_mails(make_session=make_session, settings=settings) == 0
+        assert deliver_due_monthly_mails(make_session=make_session, settings=settings) == 2
+        assert deliver_due_monthly_mails(make_session=make_session, settings=settings) == 0
     finally:
         controller.stop()
     by_recipient = {recipients[0]: message for recipients, message in inbox.messages}
@@ -391,7 +387,7 @@ def test_an_smtp_outage_leaves_them_queued_for_a_retry(session, make_session, ma
         month=NOVEMBER,
         clock=lambda: FIRST_OF_DECEMBER,
     )
-    assert deliver_due_bill_mails(make_session=make_session, settings=settings) == 0
+    assert deliver_due_monthly_mails(make_session=make_session, settings=settings) == 0
     aarhus = mails(session)["0751"]
     assert aarhus.mail_status == MailStatus.QUEUED and aarhus.mail_attempts == 1
     assert aarhus.mail_last_error and aarhus.mail_next_attempt_at > utcnow()
@@ -400,7 +396,7 @@ def test_an_smtp_outage_leaves_them_queued_for_a_retry(session, make_session, ma
     controller.start()
     try:
         later = utcnow() + timedelta(minutes=5)
-        sent = deliver_due_bill_mails(
+        sent = deliver_due_monthly_mails(
             make_session=make_session, settings=settings, clock=lambda: later
         )
     finally:
@@ -415,7 +411,7 @@ def test_the_worker_makes_and_sends_the_finished_month(session, make_session, ma
     settings = mail_settings(outbox_interval_s=0.05)
 
     async def run_briefly():
-        task = asyncio.create_task(run_bill_mail_worker(make_session, settings))
+        task = asyncio.create_task(run_bill_worker(make_session, settings))
         for _ in range(400):
             await asyncio.sleep(0.05)
             made = mails(session)

@@ -1,4 +1,4 @@
-"""The monthly bill basis e-mails: one row per (month, municipality), with the PDF as sent."""
+"""The monthly documents' e-mails: one row per (kind, month, municipality), with the PDF as sent."""
 
 from datetime import date, datetime
 
@@ -10,7 +10,7 @@ from hotline.db import Base, UTCDateTime, utcnow
 from hotline.municipalities.models import Municipality
 
 
-class BillBasisMail(Base):
+class MonthlyMail(Base):
     """A monthly document for one municipality, rendered once and e-mailed to its address.
 
     Kinds: "bill" (the bill basis) and "insight" (the monthly insight report).
@@ -24,7 +24,7 @@ class BillBasisMail(Base):
     kind: Mapped[str] = mapped_column(String(16), default="bill", server_default="bill")
     month: Mapped[date] = mapped_column(Date)  # the month's first day
     municipality_code: Mapped[str] = mapped_column(ForeignKey("municipalities.code"), index=True)
-    # The PDF is kept as generated: a bill basis never changes after it is made, so a late
+    # The PDF is kept as generated: a document never changes after it is made, so a late
     # correction of a call shows in the live report but not in what was sent.
     pdf: Mapped[bytes] = mapped_column(LargeBinary)
     pdf_sha256: Mapped[str] = mapped_column(String(64))

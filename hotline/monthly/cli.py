@@ -30,7 +30,9 @@ def send_insight_reports(month: str | None) -> None:
 
 def _make_and_send(kind: str, month: str | None, what: str) -> None:
     from hotline.db import make_engine, make_sessionmaker, utcnow
-    from hotline.reports.bill_mail import CREATORS, deliver_due_bill_mails, due_month, parse_month
+    from hotline.monthly.mail import deliver_due_monthly_mails
+    from hotline.monthly.service import due_month, parse_month
+    from hotline.monthly.worker import CREATORS
 
     settings = Settings()
     make_session = make_sessionmaker(make_engine(settings.resolved_database_url))
@@ -39,7 +41,7 @@ def _make_and_send(kind: str, month: str | None, what: str) -> None:
         run = CREATORS[kind](make_session=make_session, settings=settings, month=chosen)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
-    sent = deliver_due_bill_mails(make_session=make_session, settings=settings)
+    sent = deliver_due_monthly_mails(make_session=make_session, settings=settings)
     click.echo(
         f"{chosen:%Y-%m}: {run.created} {what} made, {run.existing} made before; "
         f"{sent} e-mailed now"
@@ -49,10 +51,10 @@ def _make_and_send(kind: str, month: str | None, what: str) -> None:
 
 
 def _statuses(make_session, kind: str, month: date) -> Counter:
-    from hotline.reports.bill_models import BillBasisMail
+    from hotline.monthly.models import MonthlyMail
 
     with make_session() as session:
-        query = select(BillBasisMail.mail_status).where(
-            BillBasisMail.kind == kind, BillBasisMail.month == month
+        query = select(MonthlyMail.mail_status).where(
+            MonthlyMail.kind == kind, MonthlyMail.month == month
         )
         return Counter(str(status) for status in session.scalars(query))

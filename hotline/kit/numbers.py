@@ -1,0 +1,50 @@
+"""Numbers as Danish text, for documents and pages: "1.234,50", "12,5 %", "+3", "45,2 sek."."""
+
+from decimal import Decimal
+
+from hotline.i18n import t
+
+
+def danish_number(value: Decimal | int | None, places: int = 0) -> str:
+    """A number as Danish text: "1.234,50" (thousands point, decimal comma); None as "–"."""
+    if value is None:
+        return t("numbers.none")
+    text = f"{value:,.{places}f}"
+    return text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
+
+
+def kr(value: Decimal | None, places: int = 2) -> str:
+    """An amount in DKK: "1.234,50 kr."."""
+    return t("numbers.none") if value is None else f"{danish_number(value, places)} kr."
+
+
+def rate_kr(value: Decimal) -> str:
+    """A rate with as many decimals as it has, at least two: "0,10 kr.", "0,0125 kr."."""
+    places = max(2, -value.normalize().as_tuple().exponent)
+    return kr(value, places)
+
+
+def pct(value: Decimal | None) -> str:
+    """A percentage with one decimal: "12,5 %"."""
+    return t("numbers.none") if value is None else f"{danish_number(value, 1)} %"
+
+
+def seconds(value: Decimal | int | None) -> str:
+    """Seconds: "45,2 sek."."""
+    if value is None:
+        return t("numbers.none")
+    places = 1 if isinstance(value, Decimal) else 0
+    return t("numbers.seconds", value=danish_number(value, places))
+
+
+def signed(value: Decimal | int | None, places: int = 0) -> str:
+    """A difference with its sign: "+3", "−1,5", "0"; a dash when unknown."""
+    if value is None:
+        return t("numbers.none")
+    text = danish_number(abs(value), places)
+    return f"+{text}" if value > 0 else f"−{text}" if value < 0 else text
+
+
+def points(value: Decimal | None) -> str:
+    """A difference of two percentages: "+1,5 pct.-point"."""
+    return t("numbers.none") if value is None else t("numbers.points", value=signed(value, 1))

@@ -1,0 +1,1 @@
+"""The monthly documents per municipality (bill bases, insight reports): stored and e-mailed."""
