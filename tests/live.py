@@ -2,9 +2,11 @@
 
 import os
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,28 +60,60 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def live_database_url(test_database_url: str | None, tmp_dir: Path) -> str:
-    """A database for the live server alone: a SQLite file, or a sibling PostgreSQL database."""
+# The migrated demo database of this test run, per database server ("" for SQLite): made once,
+# then each live server starts on a copy of it (migrating and loading the demo takes seconds).
+_demo_databases: dict[str, str] = {}
+
+
+def new_database(
+    test_database_url: str | None, tmp_dir: Path, name: str, *, copy_of: str | None = None
+) -> str:
+    """A database of its own (a SQLite file, or a sibling PostgreSQL database), empty or a copy."""
     if not test_database_url:
-        return f"sqlite:///{tmp_dir / 'live.sqlite3'}"
+        path = tmp_dir / f"{name}.sqlite3"
+        if copy_of:
+            source = sqlite3.connect(copy_of.removeprefix("sqlite:///"))
+            target = sqlite3.connect(path)
+            with closing(source), closing(target):
+                source.backup(target)
+        return f"sqlite:///{path}"
     url = make_url(test_database_url)
-    live_name = f"{url.database}_live"
+    database = f"{url.database}_{name}"
+    template = f' TEMPLATE "{make_url(copy_of).database}"' if copy_of else ""
     admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{live_name}" WITH (FORCE)'))
-        connection.execute(text(f'CREATE DATABASE "{live_name}"'))
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+        connection.execute(text(f'CREATE DATABASE "{database}"{template}'))
     admin.dispose()
-    return url.set(database=live_name).render_as_string(hide_password=False)
+    return url.set(database=database).render_as_string(hide_password=False)
+
+
+def demo_database(test_database_url: str | None, tmp_dir: Path, env: dict[str, str]) -> str:
+    """A fresh copy of the run's demo database (migrated, demo loaded), for one live server."""
+    key = test_database_url or ""
+    if key not in _demo_databases:
+        template = new_database(test_database_url, tmp_dir, "demo")
+        cli = [sys.executable, "-m", "hotline.cli"]
+        for step in (["db", "upgrade"], ["demo", "load"]):
+            done = subprocess.run(
+                [*cli, *step],
+                env={**env, "HOTLINE_DATABASE_URL": template},
+                capture_output=True,
+                text=True,
+            )
+            if done.returncode != 0:
+                raise RuntimeError(f"hotline {' '.join(step)} failed:\n{done.stderr}")
+        _demo_databases[key] = template
+    return new_database(test_database_url, tmp_dir, "live", copy_of=_demo_databases[key])
 
 
 def start_live_server(tmp_dir: Path, test_database_url: str | None) -> LiveServer:
-    """Migrate, load the demo data and serve; returns once /healthz answers."""
+    """Start a server on a copy of the demo database; returns once /healthz answers."""
     port = free_port()
     data_dir = tmp_dir / "var"
     env = {
         **os.environ,
         "HOTLINE_DATA_DIR": str(data_dir),
-        "HOTLINE_DATABASE_URL": live_database_url(test_database_url, tmp_dir),
         "HOTLINE_DEMO_MODE": "true",
         "HOTLINE_DEMO_PASSWORD": DEMO_PASSWORD,
         "HOTLINE_CTI_TOKEN": CTI_TOKEN,
@@ -93,11 +127,8 @@ def start_live_server(tmp_dir: Path, test_database_url: str | None) -> LiveServe
         "HOTLINE_PUBLIC_URL": f"http://127.0.0.1:{port}",
     }
     env.pop("HOTLINE_MAIL_URL", None)
+    env["HOTLINE_DATABASE_URL"] = demo_database(test_database_url, tmp_dir, env)
     cli = [sys.executable, "-m", "hotline.cli"]
-    for step in (["db", "upgrade"], ["demo", "load"]):
-        done = subprocess.run([*cli, *step], env=env, capture_output=True, text=True)
-        if done.returncode != 0:
-            raise RuntimeError(f"hotline {' '.join(step)} failed:\n{done.stderr}")
     log = open(tmp_dir / "server.log", "wb")  # noqa: SIM115  (closed with the process)
     process = subprocess.Popen([*cli, "serve"], env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
