@@ -31,9 +31,10 @@ def record_consultation(
     if user.role not in CONSULTING_ROLES:
         return False
     # Two clicks at once would both find nothing under READ COMMITTED and both insert: holding the
-    # agent's row makes the second wait and then see the first's row. (SQLite's single writer
-    # already does that.)
-    session.execute(select(User.id).where(User.id == user.id).with_for_update())
+    # agent's row makes the second wait and then see the first's row. NO KEY UPDATE (key_share)
+    # does not hold up inserts of rows that point at the agent. SQLite's single writer already
+    # serialises the two.
+    session.execute(select(User.id).where(User.id == user.id).with_for_update(key_share=True))
     call = get_active_call(session=session, agent=user)
     now = utcnow()
     c = RuleConsultation

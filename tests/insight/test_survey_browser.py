@@ -48,7 +48,6 @@ def _assert_leaks_nothing(text: str) -> None:
         assert secret not in text, secret
 
 
-# First in the module: the keyboard test below leaves its call open, and so the agent busy.
 def test_the_citizen_experience_loop_from_reply_to_monthly_insight(
     page,  # noqa: F811
     chromium,  # noqa: F811
@@ -129,7 +128,7 @@ def test_the_citizen_experience_loop_from_reply_to_monthly_insight(
     log_in(admin, "admin-aarhus")
     admin.get_by_role("link", name="Tilfredshed", exact=True).click()
     admin.wait_for_url("**/admin/survey")
-    # The keyboard test's call has no contact reason: the row of "Pas" is this call's alone.
+    # The keyboard test wraps its call up as "Flytning": the row of "Pas" is this call's alone.
     by_reason = admin.locator("#survey-by-reason-table tbody tr").filter(
         has=admin.get_by_role("rowheader", name="Pas", exact=True)
     )
@@ -226,3 +225,9 @@ def test_the_agent_makes_the_link_and_the_citizen_answers_with_the_keyboard(
     citizen.goto(url)
     expect(citizen.get_by_text("Tak – vi har allerede fået dit svar").first).to_be_visible()
     assert citizen.context.cookies() == []
+
+    # The agent wraps the call up (another reason than the loop test's), free for the next call.
+    page.select_option("#contact-reason", "flytning")
+    page.check("#outcome-answered")
+    page.locator("#wrap-up-form button[type=submit]").click()
+    expect(page.locator("main")).to_contain_text("afsluttet.")

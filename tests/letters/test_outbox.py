@@ -105,6 +105,7 @@ def test_the_text_part_shows_the_reply_as_typed_and_the_html_part_escapes_it(
     text = message.get_body(("plain",)).get_content()
     html = message.get_body(("html",)).get_content()
     assert body in text and "&amp;" not in text and "&lt;" not in text
+    assert f"{body}\n\n- " in text  # the cited rules, a blank line under the text
     assert "Pas &amp; kørekort" in html and "&lt;20 år" in html and "<script>" not in html
 
 
