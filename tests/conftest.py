@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from aiosmtpd.controller import Controller
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
@@ -23,6 +24,8 @@ from hotline.main import create_app
 from hotline.migrate import upgrade_database
 from hotline.municipalities.service import load_municipalities
 from hotline.rules.cache import clear as clear_rule_cache
+from tests.live import free_port
+from tests.smtp import Inbox
 
 IN_CI = os.environ.get("CI") == "true"
 TEST_PASSWORD = "correct horse battery staple"
@@ -141,6 +144,17 @@ def client(app) -> Iterator[TestClient]:
 def make_session(engine):
     """A sessionmaker, as the background workers get it."""
     return make_sessionmaker(engine)
+
+
+@pytest.fixture
+def smtp_inbox() -> Iterator[Inbox]:
+    """A real SMTP server on loopback for the test: send to .url, read .messages."""
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    inbox.url = f"smtp://127.0.0.1:{controller.port}"
+    yield inbox
+    controller.stop()
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ import hashlib
 import secrets
 from collections.abc import Iterable
 from datetime import timedelta
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -17,10 +18,18 @@ from hotline.kit.errors import InvalidInput, PermissionDenied
 from hotline.municipalities.models import Municipality
 
 _hasher = PasswordHasher()
-# Verifying against this keeps failed logins for unknown users as slow as for known ones.
-_DUMMY_HASH = _hasher.hash("not-a-real-password")
 TOKEN_PREFIX = "hl_"
 TOKEN_USE_RESOLUTION = timedelta(minutes=1)
+
+
+@cache
+def _dummy_hash() -> str:
+    """Verifying against this keeps failed logins for unknown users as slow as for known ones.
+
+    Made at the first login, not at import: hashing takes a quarter of a second, which every
+    `hotline` command and every server start would otherwise pay.
+    """
+    return _hasher.hash("not-a-real-password")
 
 
 def hash_password(password: str) -> str:
@@ -32,7 +41,7 @@ def authenticate(*, session: Session, username: str, password: str, demo_mode: b
     """The active user with these credentials, or None."""
     user = session.scalar(select(User).where(User.username == username))
     try:
-        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+        _hasher.verify(user.password_hash if user else _dummy_hash(), password)
     except (VerificationError, InvalidHashError):
         return None
     if user is None or not user.is_active or (user.is_demo and not demo_mode):

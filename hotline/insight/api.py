@@ -9,10 +9,11 @@ from sqlalchemy.orm import Session
 from hotline.auth.deps import current_user
 from hotline.auth.models import Role, User
 from hotline.db import request_session
-from hotline.insight.monthly import insight_month, previous_month
+from hotline.insight.monthly import InsightMonth, insight_month, previous_month
 from hotline.insight.report import insight_filename, insight_pdf, municipality_letterhead
 from hotline.kit.dates import COPENHAGEN
 from hotline.kit.errors import InvalidInput, PermissionDenied
+from hotline.municipalities.models import Municipality
 from hotline.municipalities.service import get_municipality
 from hotline.reports.api import download_response
 
@@ -46,10 +47,15 @@ def may_read_insight(user: User, code: str) -> bool:
     return user.role == Role.MUNICIPALITY_ADMIN and code in user.municipality_codes
 
 
-def ensure_may_read_insight(user: User, code: str) -> None:
-    """Raise PermissionDenied unless the user may read the municipality's insight."""
+def readable_insight(
+    session: Session, user: User, code: str, month: str | None
+) -> tuple[Municipality, InsightMonth]:
+    """The municipality and its insight of ?month= (last month); PermissionDenied for others."""
     if not may_read_insight(user, code):
         raise PermissionDenied("error.permission_denied")
+    chosen = chosen_month(month)
+    municipality = get_municipality(session=session, code=code)
+    return municipality, insight_month(session, municipality, chosen)
 
 
 @router.get("/insight/{code}/report.pdf")
@@ -61,12 +67,9 @@ def insight_report_pdf(
     user: User = Depends(current_user),
 ):
     """The municipality's insight report for ?month=YYYY-MM (default: last month)."""
-    ensure_may_read_insight(user, code)
-    chosen = chosen_month(month)
-    municipality = get_municipality(session=session, code=code)
-    insight = insight_month(session, municipality, chosen)
+    municipality, insight = readable_insight(session, user, code, month)
     letterhead = municipality_letterhead(municipality, request.app.state.settings.letterheads_dir)
     pdf = insight_pdf(insight, letterhead)
     return download_response(
-        pdf, "application/pdf", insight_filename(code, municipality.name, chosen)
+        pdf, "application/pdf", insight_filename(code, municipality.name, insight.month)
     )

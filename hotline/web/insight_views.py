@@ -6,11 +6,10 @@ from sqlalchemy.orm import Session
 from hotline.auth.deps import current_user, require_roles
 from hotline.auth.models import Role, User
 from hotline.db import request_session
-from hotline.insight.api import chosen_month, ensure_may_read_insight
-from hotline.insight.monthly import insight_month
+from hotline.insight.api import chosen_month, readable_insight
 from hotline.insight.report import change_lines, insight_charts, month_text
 from hotline.kit.numbers import danish_number, pct, signed
-from hotline.municipalities.service import get_municipality, list_participating
+from hotline.municipalities.service import list_participating
 from hotline.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -52,10 +51,8 @@ def insight_page(
     user: User = Depends(current_user),
 ):
     """One municipality's insight for ?month=YYYY-MM (default: last month), and its PDF."""
-    ensure_may_read_insight(user, code)
-    chosen = chosen_month(month)
-    municipality = get_municipality(session=session, code=code)
-    insight = insight_month(session, municipality, chosen)
+    _, insight = readable_insight(session, user, code, month)
+    chosen = insight.month
     return render(
         request,
         "insight/page.html",

@@ -4,7 +4,6 @@ import asyncio
 import email
 import email.policy
 import mailbox
-import socket
 import time
 from datetime import timedelta
 
@@ -18,6 +17,8 @@ from hotline.calls.callbacks import CallbackIn, book_callback
 from hotline.calls.models import Call, Callback, CallState, MailStatus
 from hotline.db import utcnow
 from hotline.letters.outbox import MAX_ATTEMPTS
+from tests.live import free_port
+from tests.smtp import Inbox
 
 FORM = CallbackIn(
     caller_phone="20 12 34 56",
@@ -25,24 +26,6 @@ FORM = CallbackIn(
     question="Vil gerne tale med en sagsbehandler om boligstøtte.",
     preferred_time="i morgen mellem 9 og 12",
 )
-
-
-class Inbox:
-    """An aiosmtpd handler that keeps every message and its envelope recipients."""
-
-    def __init__(self) -> None:
-        self.messages: list[tuple[list[str], email.message.EmailMessage]] = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802
-        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        self.messages.append((list(envelope.rcpt_tos), message))
-        return "250 Message accepted"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
@@ -71,17 +54,11 @@ def _reload(session, callback: Callback) -> Callback:
     return session.get(Callback, callback.id)
 
 
-def test_smtp_delivery_to_the_admins(session, booked, mail_settings, make_session):
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    try:
-        settings = mail_settings(f"smtp://127.0.0.1:{controller.port}")
-        assert deliver_due_callbacks(make_session=make_session, settings=settings) == 1
-        assert deliver_due_callbacks(make_session=make_session, settings=settings) == 0
-    finally:
-        controller.stop()
-    [(recipients, message)] = inbox.messages
+def test_smtp_delivery_to_the_admins(session, booked, mail_settings, make_session, smtp_inbox):
+    settings = mail_settings(smtp_inbox.url)
+    assert deliver_due_callbacks(make_session=make_session, settings=settings) == 1
+    assert deliver_due_callbacks(make_session=make_session, settings=settings) == 0
+    [(recipients, message)] = smtp_inbox.messages
     assert sorted(recipients) == ["a1@aarhus.example", "a2@aarhus.example"]
     assert message["Subject"] == "Ring borgeren op (DH-TEST22, Aarhus Kommune)"
     assert message["Message-ID"].strip() == booked.message_id

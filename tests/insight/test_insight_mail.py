@@ -4,7 +4,6 @@ import asyncio
 from datetime import UTC, datetime
 
 import pytest
-from aiosmtpd.controller import Controller
 from click.testing import CliRunner
 from sqlalchemy import select
 
@@ -18,7 +17,6 @@ from hotline.monthly.worker import run_monthly_mail_worker
 from hotline.municipalities.models import Municipality
 from hotline.reports.bill_monthly import create_bill_mails
 from hotline.reports.service import ensure_default_cost_rate
-from tests.calls.test_callback_mail import Inbox, free_port
 from tests.insight.test_insight_data import AARHUS, NOVEMBER, add_call, add_two_months
 from tests.insight.test_insight_report import assert_no_personal_data, pdf_text
 
@@ -79,25 +77,20 @@ def test_each_participating_municipality_gets_one_a_month(
 
 
 def test_delivery_through_smtp_next_to_the_bill_basis(
-    session, make_session, mail_settings, participating
+    session, make_session, mail_settings, participating, smtp_inbox
 ):
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    try:
-        settings = mail_settings(f"smtp://127.0.0.1:{controller.port}")
-        make(make_session, settings)
-        create_bill_mails(
-            make_session=make_session,
-            settings=settings,
-            month=NOVEMBER,
-            clock=lambda: FIRST_OF_DECEMBER,
-        )
-        # Two insight reports; bill bases for Aarhus and Odense (Aalborg has no address).
-        assert deliver_due_monthly_mails(make_session=make_session, settings=settings) == 4
-        assert deliver_due_monthly_mails(make_session=make_session, settings=settings) == 0
-    finally:
-        controller.stop()
+    inbox = smtp_inbox
+    settings = mail_settings(inbox.url)
+    make(make_session, settings)
+    create_bill_mails(
+        make_session=make_session,
+        settings=settings,
+        month=NOVEMBER,
+        clock=lambda: FIRST_OF_DECEMBER,
+    )
+    # Two insight reports; bill bases for Aarhus and Odense (Aalborg has no address).
+    assert deliver_due_monthly_mails(make_session=make_session, settings=settings) == 4
+    assert deliver_due_monthly_mails(make_session=make_session, settings=settings) == 0
     by_subject = {message["Subject"]: (to, message) for to, message in inbox.messages}
     assert set(by_subject) == {
         "Indsigt november 2026 – Aarhus Kommune",
@@ -156,22 +149,17 @@ def test_the_worker_makes_and_sends_both_kinds(session, make_session, mail_setti
 
 
 def test_the_cli_makes_and_sends_on_demand(
-    session, database_url, tmp_path, monkeypatch, participating
+    session, database_url, tmp_path, monkeypatch, participating, smtp_inbox
 ):
     from hotline.cli import main
 
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
+    inbox = smtp_inbox
     monkeypatch.setenv("HOTLINE_DATABASE_URL", database_url)
     monkeypatch.setenv("HOTLINE_DATA_DIR", str(tmp_path / "var"))
-    monkeypatch.setenv("HOTLINE_MAIL_URL", f"smtp://127.0.0.1:{controller.port}")
+    monkeypatch.setenv("HOTLINE_MAIL_URL", inbox.url)
     runner = CliRunner()
-    try:
-        first = runner.invoke(main, ["insight", "send", "--month", "2026-11"])
-        again = runner.invoke(main, ["insight", "send", "--month", "2026-11"])
-    finally:
-        controller.stop()
+    first = runner.invoke(main, ["insight", "send", "--month", "2026-11"])
+    again = runner.invoke(main, ["insight", "send", "--month", "2026-11"])
     assert first.exit_code == 0, first.output
     assert "2026-11: 2 insight reports made, 0 made before; 2 e-mailed now" in first.output
     assert "sent: 2" in first.output

@@ -6,7 +6,6 @@ mail URL's cafile, as it would a municipality relay's private CA.
 
 import email
 import email.policy
-import socket
 import ssl
 from datetime import timedelta
 from urllib.parse import quote
@@ -22,6 +21,7 @@ from hotline.letters.models import Reply, ReplyStatus
 from hotline.letters.outbox import deliver_due_replies
 from hotline.letters.service import create_reply
 from tests.letters.conftest import reply_form
+from tests.live import free_port
 
 USER = "hotline@aarhus.example"
 PASSWORD = "pæ@ss:w/rd"  # non-ASCII, and every character that means something in a URL
@@ -33,12 +33,6 @@ pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiri
 def url_quote(value: str) -> str:
     """Percent-encode a user name or password for the mail URL."""
     return quote(value, safe="")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")

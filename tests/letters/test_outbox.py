@@ -4,7 +4,6 @@ import asyncio
 import email
 import email.policy
 import mailbox
-import socket
 from datetime import timedelta
 
 import pytest
@@ -22,6 +21,7 @@ from hotline.letters.outbox import (
 )
 from hotline.letters.service import create_reply
 from tests.letters.conftest import reply_form
+from tests.live import free_port
 
 
 class CountingHandler:
@@ -35,12 +35,6 @@ class CountingHandler:
             email.message_from_bytes(envelope.content, policy=email.policy.default)
         )
         return "250 Message accepted"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from hotline.letters.models import Reply, ReplyStatus
 from hotline.letters.service import create_reply
 from tests.conftest import require
 from tests.letters.conftest import reply_form
-from tests.letters.test_outbox import free_port
+from tests.live import free_port
 
 LEASE_S = 2.0
 DEADLINE_S = 15.0

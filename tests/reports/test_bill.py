@@ -37,7 +37,8 @@ from hotline.reports.bill import (
 from hotline.reports.bill_monthly import create_bill_mails
 from hotline.reports.period import month_end
 from hotline.reports.service import cost_report, ensure_default_cost_rate
-from tests.calls.test_callback_mail import Inbox, free_port
+from tests.live import free_port
+from tests.smtp import Inbox
 
 NOVEMBER = date(2026, 11, 1)
 # 07:00 in Copenhagen on 1 December: November's bill bases are due.
@@ -342,23 +343,18 @@ def test_two_processes_at_once_make_each_once(session, make_session, mail_settin
     assert len(session.scalars(select(MonthlyMail)).all()) == 3
 
 
-def test_delivery_through_smtp_with_the_pdf(session, make_session, mail_settings):
+def test_delivery_through_smtp_with_the_pdf(session, make_session, mail_settings, smtp_inbox):
     take_part(session)
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    try:
-        settings = mail_settings(f"smtp://127.0.0.1:{controller.port}")
-        create_bill_mails(
-            make_session=make_session,
-            settings=settings,
-            month=NOVEMBER,
-            clock=lambda: FIRST_OF_DECEMBER,
-        )
-        assert deliver_due_monthly_mails(make_session=make_session, settings=settings) == 2
-        assert deliver_due_monthly_mails(make_session=make_session, settings=settings) == 0
-    finally:
-        controller.stop()
+    inbox = smtp_inbox
+    settings = mail_settings(inbox.url)
+    create_bill_mails(
+        make_session=make_session,
+        settings=settings,
+        month=NOVEMBER,
+        clock=lambda: FIRST_OF_DECEMBER,
+    )
+    assert deliver_due_monthly_mails(make_session=make_session, settings=settings) == 2
+    assert deliver_due_monthly_mails(make_session=make_session, settings=settings) == 0
     by_recipient = {recipients[0]: message for recipients, message in inbox.messages}
     assert set(by_recipient) == {"okonomi@aarhus.example", "okonomi@odense.example"}
     message = by_recipient["okonomi@aarhus.example"]
@@ -431,22 +427,19 @@ def test_the_worker_makes_and_sends_the_finished_month(session, make_session, ma
     )
 
 
-def test_the_cli_makes_and_sends_on_demand(session, database_url, tmp_path, monkeypatch):
+def test_the_cli_makes_and_sends_on_demand(
+    session, database_url, tmp_path, monkeypatch, smtp_inbox
+):
     from hotline.cli import main
 
     take_part(session)
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
+    inbox = smtp_inbox
     monkeypatch.setenv("HOTLINE_DATABASE_URL", database_url)
     monkeypatch.setenv("HOTLINE_DATA_DIR", str(tmp_path / "var"))
-    monkeypatch.setenv("HOTLINE_MAIL_URL", f"smtp://127.0.0.1:{controller.port}")
+    monkeypatch.setenv("HOTLINE_MAIL_URL", inbox.url)
     runner = CliRunner()
-    try:
-        first = runner.invoke(main, ["reports", "send-bill-bases", "--month", "2026-11"])
-        again = runner.invoke(main, ["reports", "send-bill-bases", "--month", "2026-11"])
-    finally:
-        controller.stop()
+    first = runner.invoke(main, ["reports", "send-bill-bases", "--month", "2026-11"])
+    again = runner.invoke(main, ["reports", "send-bill-bases", "--month", "2026-11"])
     assert first.exit_code == 0, first.output
     assert "2026-11: 3 bill bases made, 0 made before; 2 e-mailed now" in first.output
     assert "2026-11: 0 bill bases made, 3 made before; 0 e-mailed now" in again.output
