@@ -62,15 +62,18 @@ def _load_reference_data(settings: Settings) -> str:
     from hotline.calls.reasons import seed_contact_reasons
     from hotline.municipalities.service import load_municipalities
     from hotline.reports.rollup import rebuild_rollup_if_empty
+    from hotline.rules.search import index_missing_versions
 
     with open_session(settings) as session:
         municipalities = load_municipalities(session=session)
         reasons = seed_contact_reasons(session=session)
         rolled_up = rebuild_rollup_if_empty(session)
+        indexed = index_missing_versions(session.connection())
         session.commit()
     return (
         f"reference data: {municipalities} municipalities, {reasons} contact reasons added; "
-        f"{rolled_up} finished calls added to the monthly roll-up"
+        f"{rolled_up} finished calls added to the monthly roll-up; "
+        f"{indexed} rule versions indexed for search"
     )
 
 

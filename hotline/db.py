@@ -51,6 +51,12 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
+def bound_engine(session: Session) -> Engine:
+    """The engine a session works on (per-database caches are keyed by it)."""
+    bind = session.get_bind()
+    return getattr(bind, "engine", bind)
+
+
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     """A sessionmaker whose objects stay readable after commit."""
     return sessionmaker(engine, expire_on_commit=False)

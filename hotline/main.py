@@ -80,10 +80,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 def _prime_rule_cache(app: FastAPI) -> None:
     from hotline.rules.cache import prime
+    from hotline.rules.search.vocabulary import vocabulary_for
 
     try:
         with app.state.sessionmaker() as session:
             log.info("rule cache primed with %d rules", prime(session))
+            # The search's vocabulary too, so the first search after a start is not the slow one.
+            log.info("search vocabulary of %d documents", vocabulary_for(session).documents)
     except SQLAlchemyError as exc:  # e.g. not migrated yet: requests will say so
         log.warning("rule cache not primed: %s", exc)
 
@@ -107,6 +110,7 @@ def _routers():
     from hotline.rules.api import router as rules_api
     from hotline.rules.drafts_api import router as rule_drafts_api
     from hotline.rules.flags_api import router as rule_flags_api
+    from hotline.rules.synonyms_api import router as synonyms_api
     from hotline.web.routes import routers as web_routers
 
     return [
@@ -118,6 +122,7 @@ def _routers():
         municipalities_api,
         rule_drafts_api,
         rule_flags_api,
+        synonyms_api,
         letters_api,
         reports_api,
         audit_api,

@@ -10,7 +10,7 @@ from hotline.calls.models import (
     CtiEvent,
     CtiIntegration,
 )
-from hotline.insight.models import RuleConsultation, SurveyInvite
+from hotline.insight.models import RuleConsultation, RuleSearch, SurveyInvite
 from hotline.letters.models import Reply
 from hotline.monthly.models import MonthlyMail
 from hotline.municipalities.models import (
@@ -22,7 +22,7 @@ from hotline.municipalities.models import (
 from hotline.reports import rollup  # noqa: F401  (registers the roll-up's flush listener)
 from hotline.reports.models import CostRate
 from hotline.reports.rollup_models import CallMonthCount, CallMonthStats
-from hotline.rules.models import Rule, RuleVersion
+from hotline.rules.models import Rule, RuleSearchDocument, RuleVersion, SearchSynonym
 
 __all__ = [
     "AgentStatus",
@@ -44,6 +44,9 @@ __all__ = [
     "ServiceHoursException",
     "Reply",
     "RuleConsultation",
+    "RuleSearch",
+    "RuleSearchDocument",
+    "SearchSynonym",
     "SurveyInvite",
     "Rule",
     "RuleVersion",

@@ -24,13 +24,15 @@ from hotline.main import create_app
 from hotline.migrate import upgrade_database
 from hotline.municipalities.service import load_municipalities
 from hotline.rules.cache import clear as clear_rule_cache
+from hotline.rules.search.synonyms import clear as clear_synonyms
+from hotline.rules.search.vocabulary import clear as clear_vocabulary
 from tests.live import free_port
 from tests.smtp import Inbox
 
 IN_CI = os.environ.get("CI") == "true"
 TEST_PASSWORD = "correct horse battery staple"
 # Reference data loaded once per run; every other table is emptied after each test.
-KEPT_TABLES = {"municipalities", "postal_codes", "alembic_version"}
+KEPT_TABLES = {"municipalities", "postal_codes", "places", "alembic_version"}
 
 
 def require(condition: bool, what: str) -> None:
@@ -103,6 +105,8 @@ def _clean_tables(request) -> Iterator[None]:
         )
     # Emptied tables reuse ids: rules cached by (id, version, created_at) must not outlive them.
     clear_rule_cache()
+    clear_vocabulary()
+    clear_synonyms()
     forget_token_owners()
 
 

@@ -50,8 +50,9 @@ from hotline.reports.models import CostRate
 from hotline.reports.service import current_month, ensure_default_cost_rate
 from hotline.rules.flags import flag_rule
 from hotline.rules.importer import import_rules
-from hotline.rules.models import RuleDraft, RuleFlag, RuleVersion
+from hotline.rules.models import RuleDraft, RuleFlag, RuleVersion, SearchSynonym
 from hotline.rules.service import get_rule
+from hotline.rules.synonyms import add_local_synonym
 from hotline.web import live_views
 from tests.conftest import TEST_PASSWORD
 
@@ -113,6 +114,7 @@ class World:
     survey_id: int | None = None  # the survey invite of call_id
     survey_code: str | None = None  # its code, the key to the public survey page
     survey_token: str | None = None  # the survey form's signed hidden field for that code
+    synonym_id: int | None = None  # a line of Aarhus's own search synonyms
 
 
 Body = dict[str, Any] | Callable[[World, str], dict[str, Any]]
@@ -254,6 +256,27 @@ def _draft_form(world: World, actor: str) -> dict[str, str]:
 
 def _draft_revision_form(world: World, actor: str) -> dict[str, str]:
     return {"draft_revision": str(world.draft_revision)}
+
+
+def _a_local_synonym(world: World, session, client) -> None:
+    """A line of Aarhus's synonyms: made again after an allowed actor deleted it."""
+    session.expire_all()
+    if world.synonym_id is None or session.get(SearchSynonym, world.synonym_id) is None:
+        synonym = add_local_synonym(
+            session=session,
+            user=world.users["admin_own"],
+            municipality_code=AARHUS,
+            line=f"storskrald, gamle møbler {next(_cti_ids)}",
+        )
+        world.synonym_id = synonym.id
+        session.commit()
+
+
+def _synonym_line(world: World, actor: str) -> dict[str, Any]:
+    return {"line": f"sofa, madras => storskrald {actor}"}
+
+
+SYNONYM = {"path": {"synonym_id": "synonym_id"}, "prepare": _a_local_synonym}
 
 
 def _open_flag(world: World, session, client) -> None:
@@ -684,6 +707,15 @@ MATRIX: dict[tuple[str, str], Case] = {
     ),
     ("POST", "/admin/rules/flags/{flag_id}/close"): Case(
         AARHUS_RULE_EDITORS, data={"resolution": "Rettet."}, **FLAG_CLOSE
+    ),
+    # --- search words: Aarhus's admins keep Aarhus's synonyms and read its knowledge gaps ---
+    ("GET", "/api/synonyms/{code}"): Case(AARHUS_RULE_EDITORS),
+    ("POST", "/api/synonyms/{code}"): Case(AARHUS_RULE_EDITORS, json=_synonym_line),
+    ("DELETE", "/api/synonyms/{code}/{synonym_id}"): Case(AARHUS_RULE_EDITORS, **SYNONYM),
+    ("GET", "/admin/search"): Case(AARHUS_RULE_EDITORS, params={"municipality": AARHUS}),
+    ("POST", "/admin/search/{code}/synonyms"): Case(AARHUS_RULE_EDITORS, data=_synonym_line),
+    ("POST", "/admin/search/{code}/synonyms/{synonym_id}/delete"): Case(
+        AARHUS_RULE_EDITORS, **SYNONYM
     ),
     # --- Borgerservice essentials: public facts for everyone signed in; Aarhus's admins edit ---
     ("GET", "/api/municipalities/{code}/essentials"): Case(SIGNED_IN),

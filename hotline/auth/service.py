@@ -148,3 +148,15 @@ def ensure_role(user: User, *roles: Role) -> None:
 def token_sha256(token: str) -> str:
     """How an API token is stored and looked up: its SHA-256, in hex."""
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def administered_municipalities(
+    *, session: Session, user: User, participating_only: bool = False
+) -> list[Municipality]:
+    """The municipalities whose local data the user keeps, by name (a system admin: all)."""
+    if user.role != Role.SYSTEM_ADMIN:
+        return sorted(user.municipalities, key=lambda m: m.name)
+    query = select(Municipality).order_by(Municipality.name)
+    if participating_only:
+        query = query.where(Municipality.participating.is_(True))
+    return list(session.scalars(query))

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, SmallInteger, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, SmallInteger, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hotline.db import Base, UTCDateTime, utcnow
@@ -45,3 +45,27 @@ class RuleConsultation(Base):
     call_id: Mapped[int | None] = mapped_column(ForeignKey("calls.id"), index=True)
     municipality_code: Mapped[str] = mapped_column(String(4), index=True)
     topic_slug: Mapped[str] = mapped_column(String(100))
+
+
+class RuleSearch(Base):
+    """An agent's search of the rules (a typing burst's last query, masked) and what came of it.
+
+    A search that found nothing, or after which no rule was opened, is a gap in the knowledge base.
+    """
+
+    __tablename__ = "rule_searches"
+    __table_args__ = (
+        Index("ix_rule_searches_municipality_at", "municipality_code", "searched_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    municipality_code: Mapped[str] = mapped_column(String(4))
+    # Only to join a burst of keystrokes into one search and to see what was opened after it;
+    # cleared by the retention purge.
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    query: Mapped[str] = mapped_column(String(200))
+    results: Mapped[int] = mapped_column(default=0)
+    confident: Mapped[bool] = mapped_column(default=False)
+    opened_topic: Mapped[str | None] = mapped_column(String(100))
+    searched_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

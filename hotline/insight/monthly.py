@@ -2,7 +2,7 @@
 
 Calls and contact reasons come from the reports' roll-up; avoidable contacts, survey answers, rule
 consultations and rule flags from hotline/insight/month_counts.py, which also masks the pages and
-comments.
+comments; what callers asked that the knowledge base lacks from hotline/insight/search_gaps.py.
 """
 
 from collections import Counter, defaultdict
@@ -25,6 +25,7 @@ from hotline.insight.month_counts import (
     survey_answers,
     topic_titles,
 )
+from hotline.insight.search_gaps import Gap, knowledge_gaps
 from hotline.municipalities.models import Municipality
 from hotline.reports.facts import Tally
 from hotline.reports.period import month_end, next_month, period_tallies, utc_midnight
@@ -71,6 +72,7 @@ class InsightMonth:
     comments: dict[str, list[str]] = field(default_factory=dict)  # class -> masked, newest first
     consulted: list[Line] = field(default_factory=list)
     flagged: list[FlagLine] = field(default_factory=list)
+    gaps: list[Gap] = field(default_factory=list)  # searches the knowledge base did not answer
 
     @property
     def previous_month(self) -> date:
@@ -137,6 +139,9 @@ def _insight(session, municipality, month, tally, previous_tally, labels) -> Ins
         comments=comments,
         consulted=[Line(titles[x.label], x.count, x.previous) for x in consulted],
         flagged=[FlagLine(titles[x.label], x.open, x.closed) for x in flagged],
+        gaps=knowledge_gaps(
+            session=session, municipality_code=code, start=bounds[1], end=bounds[2], limit=2 * TOP
+        ),
     )
 
 

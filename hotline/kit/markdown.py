@@ -47,3 +47,25 @@ def render_markdown(text: str) -> str:
         link_rel="noopener noreferrer",
         strip_comments=True,
     )
+
+
+# Blocks whose end separates text (a table cell, a list item, a paragraph, a heading).
+_TEXT_BREAKS = {"paragraph_close", "heading_close", "th_close", "td_close", "list_item_close"}
+
+
+@lru_cache(maxsize=4096)
+def markdown_text(text: str) -> str:
+    """The readable text of Markdown: no syntax, links as their text, blocks as sentences."""
+    parts: list[str] = []
+    for token in _markdown.parse(text or ""):
+        if token.type == "inline":
+            for child in token.children or ():
+                if child.type in ("text", "code_inline"):
+                    parts.append(child.content)
+                elif child.type in ("softbreak", "hardbreak"):
+                    parts.append(" ")
+        elif token.type in ("fence", "code_block"):
+            parts.append(token.content)
+        elif token.type in _TEXT_BREAKS and parts and not parts[-1].endswith(" "):
+            parts.append(" · " if token.type in ("th_close", "td_close") else " ")
+    return " ".join("".join(parts).split())

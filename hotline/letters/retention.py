@@ -114,11 +114,12 @@ def _archive_step(
 
 
 def purge_steps() -> list[Callable[..., PurgeReport]]:
-    """Every kind of personal data that expires: replies, calls, handled callbacks, comments."""
+    """Every kind of personal data that expires: replies, calls, handled callbacks, comments,
+    and which agent made a rule search."""
     from hotline.calls.retention import callbacks_step, calls_step  # calls imports this module
-    from hotline.insight.retention import survey_comments_step
+    from hotline.insight.retention import search_log_step, survey_comments_step
 
-    return [_archive_step, calls_step, callbacks_step, survey_comments_step]
+    return [_archive_step, calls_step, callbacks_step, survey_comments_step, search_log_step]
 
 
 def run_purge(

@@ -24,12 +24,13 @@ def search(
     participating: bool = False,
     session: Session = request_session,
 ):
-    """Municipalities matching a name, code or postal code."""
+    """Municipalities for a name, code, postal code or place as a caller says it, best first."""
     return [
         MunicipalityMatchOut(
             municipality=MunicipalityOut.model_validate(m.municipality),
             postnr=m.postnr,
             city=m.city,
+            place=m.place,
         )
         for m in service.search_municipalities(
             session=session, query=q, participating_only=participating

@@ -3,7 +3,7 @@
 from datetime import date, time
 from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, SmallInteger, String, Time, UniqueConstraint
+from sqlalchemy import JSON, Date, ForeignKey, SmallInteger, String, Text, Time, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hotline.db import Base
@@ -43,6 +43,21 @@ class PostalCode(Base):
         ForeignKey("municipalities.code"), primary_key=True
     )
     city: Mapped[str] = mapped_column(String(100))
+
+
+class Place(Base):
+    """A town, village, city district or island, and the municipality it lies in (GeoNames)."""
+
+    __tablename__ = "places"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    # Other Danish spellings, "|"-separated ("Kgs. Lyngby|Lyngby").
+    alternates: Mapped[str] = mapped_column(Text, default="")
+    municipality_code: Mapped[str] = mapped_column(ForeignKey("municipalities.code"), index=True)
+    # GeoNames' feature code: PPL (a town or village), PPLX (a part of a city), ISL (an island)...
+    feature: Mapped[str] = mapped_column(String(8))
+    population: Mapped[int] = mapped_column(default=0)
 
 
 class ServiceHours(Base):

@@ -18,11 +18,12 @@ class MunicipalityOut(BaseModel):
 
 
 class MunicipalityMatchOut(BaseModel):
-    """A search hit: the municipality, and the postal code that matched."""
+    """A search hit: the municipality, and the postal district or the place that matched."""
 
     municipality: MunicipalityOut
     postnr: str | None = None
     city: str | None = None
+    place: str | None = None  # a town, village, part of a city or island
 
 
 class LinkOut(BaseModel):

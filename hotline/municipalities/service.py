@@ -1,14 +1,18 @@
-"""Municipalities: loading the shipped data, finding one by name, code, postal code or line."""
+"""Municipalities: loading the shipped data, finding one by what a caller says, or by line."""
 
 import csv
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
+from hotline.kit.danish import is_stopword
 from hotline.kit.errors import NotFound
-from hotline.municipalities.models import Municipality, PostalCode
+from hotline.municipalities.models import Municipality, Place, PostalCode
+from hotline.municipalities.picker import MUNICIPALITY, Entry, Found, place_index
+from hotline.municipalities.picker import clear as clear_place_indexes
 
 DATA_DIR = Path(__file__).parent / "data"
 
@@ -25,7 +29,10 @@ def load_municipalities(*, session: Session) -> int:
         municipality.region_name = row["regionsnavn"]
         session.add(municipality)
     session.flush()
-    _load_postal_codes(session=session, known_codes={row["kommunekode"] for row in rows})
+    known_codes = {row["kommunekode"] for row in rows}
+    _load_postal_codes(session=session, known_codes=known_codes)
+    _load_places(session=session, known_codes=known_codes)
+    clear_place_indexes()  # this process builds its picker again from what was loaded
     return len(rows)
 
 
@@ -50,41 +57,102 @@ def _load_postal_codes(*, session: Session, known_codes: set[str]) -> None:
     session.flush()
 
 
+def _load_places(*, session: Session, known_codes: set[str]) -> None:
+    """The shipped GeoNames places (made by scripts/make-places), unless already loaded."""
+    with open(DATA_DIR / "dk_places_geonames.tsv", encoding="utf-8") as f:
+        rows = [
+            row
+            for row in csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE)
+            if row["kommunekode"] in known_codes
+        ]
+    if session.scalar(select(func.count(Place.id))) == len(rows):
+        return
+    session.execute(delete(Place))
+    session.execute(
+        insert(Place),
+        [
+            {
+                "name": row["name"],
+                "alternates": row["alternates"],
+                "municipality_code": row["kommunekode"],
+                "feature": row["feature"],
+                "population": int(row["population"] or 0),
+            }
+            for row in rows
+        ],
+    )
+    session.flush()
+
+
 @dataclass(frozen=True)
 class MunicipalityMatch:
-    """A municipality found by a search, and the postal code that matched, if any."""
+    """A municipality found by a search, and the postal district or place that found it."""
 
     municipality: Municipality
     postnr: str | None = None
     city: str | None = None
+    place: str | None = None  # a town, village, part of a city or island
+
+
+_LEADING_NUMBER = re.compile(r"^\s*(\d{3,4})\b")
 
 
 def search_municipalities(
     *, session: Session, query: str, participating_only: bool = False, limit: int = 10
 ) -> list[MunicipalityMatch]:
-    """Municipalities matching a name, a 3–4 digit code or a postal code."""
+    """Municipalities for a name, code, postal code or place, as a caller says it; best first."""
     query = query.strip()
     if not query:
         return []
-    matches: list[MunicipalityMatch] = []
-    if query.isdigit():
-        code = query.zfill(4)
-        stmt = select(Municipality, PostalCode).join(PostalCode).where(PostalCode.postnr == code)
-        for municipality, postal in session.execute(stmt.order_by(Municipality.name)):
-            matches.append(MunicipalityMatch(municipality, postal.postnr, postal.city))
-        by_code = session.get(Municipality, code)
-        if by_code is not None and all(m.municipality.code != code for m in matches):
-            matches.insert(0, MunicipalityMatch(by_code))
-    else:
-        pattern = f"%{query.lower()}%"
-        stmt = select(Municipality).where(func.lower(Municipality.name).like(pattern))
-        # Names starting with the query first ("Aa" → Aabenraa, Aalborg, Aarhus before Faaborg).
-        starts = func.lower(Municipality.name).like(f"{query.lower()}%")
-        stmt = stmt.order_by(starts.desc(), Municipality.name).limit(limit)
-        matches = [MunicipalityMatch(m) for m in session.scalars(stmt)]
-    if participating_only:
-        matches = [m for m in matches if m.municipality.participating]
-    return matches[:limit]
+    index = place_index(session)
+    number = _LEADING_NUMBER.match(query)
+    found: list[Found] = []
+    if number:  # a postal code ("8260", "9990 Skagen") or a municipality code ("751")
+        code = number.group(1).zfill(4)
+        found = [Found(e, 1.0) for e in index.by_postnr.get(code, [])]
+        found += [Found(e, 1.0) for e in index.by_key.get(code, [])]
+        municipality = session.get(Municipality, code)
+        if municipality is not None:
+            found.append(Found(Entry(municipality.short_name, code, MUNICIPALITY), 1.1))
+    if not found:  # also a number that is no code ("123 Aarhus"): the words
+        found = index.find(query) or _found_in_words(index, query)
+    best: dict[str, Found] = {}
+    for candidate in sorted(found, key=lambda f: f.order):
+        best.setdefault(candidate.entry.code, candidate)
+    matches = []
+    for candidate in sorted(best.values(), key=lambda f: f.order):
+        municipality = session.get(Municipality, candidate.entry.code)
+        if municipality is None or (participating_only and not municipality.participating):
+            continue
+        matches.append(_match(municipality, candidate.entry))
+        if len(matches) == limit:
+            break
+    return matches
+
+
+def _found_in_words(index, query: str) -> list[Found]:
+    """A place named inside a sentence ("jeg bor i Skagen"): the longest words that match."""
+    words = query.split()
+    for length in range(min(len(words) - 1, 3), 0, -1):
+        found = []
+        for start in range(len(words) - length + 1):
+            span = words[start : start + length]
+            if is_stopword(span[0].lower()) or is_stopword(span[-1].lower()):
+                continue
+            found += [
+                Found(f.entry, f.quality * 0.9) for f in index.find(" ".join(span), prefix=False)
+            ]
+        if found:
+            return found
+    return []
+
+
+def _match(municipality: Municipality, entry: Entry) -> MunicipalityMatch:
+    if entry.postnr is not None:
+        return MunicipalityMatch(municipality, entry.postnr, entry.label)
+    if entry.kind == MUNICIPALITY:
+        return MunicipalityMatch(municipality)
+    return MunicipalityMatch(municipality, place=entry.label)
 
 
 def get_municipality(*, session: Session, code: str) -> Municipality:

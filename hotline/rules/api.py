@@ -9,9 +9,9 @@ from hotline.auth.deps import current_user
 from hotline.auth.models import User
 from hotline.db import request_session
 from hotline.municipalities.service import get_municipality
-from hotline.rules.resolve import list_resolved_topics, resolve_rule, search_rules
+from hotline.rules.resolve import list_resolved_topics, resolve_rule, today_in_denmark
 from hotline.rules.schemas import LocalRuleIn, LocalRuleSave, ResolvedRule, TopicSummary
-from hotline.rules.search import SearchHit
+from hotline.rules.search import SearchHit, search_topics
 from hotline.rules.service import get_rule_history, save_local_rule, version_snapshot
 
 router = APIRouter(prefix="/api", tags=["rules"])
@@ -66,19 +66,29 @@ def search(
     user: User = Depends(current_user),
     session: Session = request_session,
 ) -> list[SearchHit]:
-    """Topics of a municipality matching a query (Danish full text), best first.
+    """Topics of a municipality for a query in a caller's words, best first.
 
-    Each has snippet_html: an HTML-escaped stretch of the matching text, matches in <mark>.
+    Each has snippet_html (an HTML-escaped stretch of the matching text, matches in <mark>) and
+    weak: true when it covers too little of the query to be a confident answer. An empty query
+    lists every topic.
     """
     get_municipality(session=session, code=municipality)
-    found = search_rules(
+    if not q.strip():
+        found = list_resolved_topics(
+            session=session,
+            municipality_code=municipality,
+            on=on,
+            verify_after_days=_verify_after_days(request),
+        )
+        return [SearchHit(**topic.model_dump()) for topic in found]
+    result = search_topics(
         session=session,
         municipality_code=municipality,
         query=q,
-        on=on,
+        on=on or today_in_denmark(),
         verify_after_days=_verify_after_days(request),
     )
-    return [hit if isinstance(hit, SearchHit) else SearchHit(**hit.model_dump()) for hit in found]
+    return result.hits
 
 
 @router.put("/rules/local/{code}/{slug}")

@@ -11,6 +11,7 @@ from hotline.municipalities.models import Municipality
 from hotline.rules.files import RuleFile, parse_rule_file
 from hotline.rules.models import VERSION_CONTENT_FIELDS, Rule, RuleMode, RuleVersion
 from hotline.rules.search import index_rule
+from hotline.rules.synonyms import SYNONYMS_FILE, read_synonym_file, store_national_synonyms
 
 
 class RuleImportError(Exception):
@@ -28,15 +29,33 @@ class ImportSummary:
     national: int = 0
     local: int = 0
     new_versions: int = 0
+    synonyms_added: int = 0
+    synonyms_removed: int = 0
 
     def __str__(self) -> str:
-        return f"{self.national} national, {self.local} local; {self.new_versions} new versions"
+        text = f"{self.national} national, {self.local} local; {self.new_versions} new versions"
+        if self.synonyms_added or self.synonyms_removed:
+            text += f"; synonyms: {self.synonyms_added} added, {self.synonyms_removed} removed"
+        return text
 
 
 def import_rules(*, session: Session, directory: Path) -> ImportSummary:
-    """Import national/ and local/<code>/ under directory; raise RuleImportError if any is bad."""
-    files = read_rule_files(session=session, directory=directory)
+    """Import national/, local/<code>/ and synonyms.txt; raise RuleImportError if any is bad.
+
+    Without a synonyms.txt the national synonyms are left as they are.
+    """
+    synonyms_path = Path(directory) / SYNONYMS_FILE
+    synonyms = read_synonym_file(synonyms_path, SYNONYMS_FILE)
+    try:
+        files = read_rule_files(session=session, directory=directory)
+    except RuleImportError as exc:
+        raise RuleImportError(exc.problems + synonyms.problems) from None
+    if synonyms.problems:
+        raise RuleImportError(synonyms.problems)
     summary = ImportSummary()
+    if synonyms_path.is_file():
+        added, removed = store_national_synonyms(session=session, lines=synonyms.lines)
+        summary.synonyms_added, summary.synonyms_removed = added, removed
     rules = {(r.topic_slug, r.municipality_code): r for r in session.scalars(select(Rule))}
     for rule_file in sorted(files, key=lambda f: f.municipality_code is not None):
         key = (rule_file.front.topic, rule_file.municipality_code)

@@ -4,7 +4,17 @@ import enum
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import (
+    JSON,
+    Date,
+    ForeignKey,
+    Index,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hotline.db import Base, UTCDateTime, utcnow
@@ -100,10 +110,11 @@ class RuleVersion(Base):
 
 
 class RuleSearchDocument(Base):
-    """The search text of one rule version (see hotline.rules.search); versions are immutable.
+    """The analysed words of one rule version (see hotline.rules.search.documents).
 
-    On SQLite the FTS5 table rule_search_fts indexes title_stems/body_stems (Danish stems made
-    in Python); on PostgreSQL a GIN index over to_tsvector('danish', title/body) does.
+    Each *_terms column holds index terms (Danish stems, æ/ø/å folded) separated by spaces;
+    words holds the version's distinct words, for the search vocabulary. SQLite's FTS5 table
+    rule_search_fts and PostgreSQL's generated column tsv (GIN-indexed) index the terms.
     """
 
     __tablename__ = "rule_search_documents"
@@ -115,14 +126,34 @@ class RuleSearchDocument(Base):
     rule_id: Mapped[int] = mapped_column(ForeignKey("rules.id", ondelete="CASCADE"), index=True)
     topic_slug: Mapped[str] = mapped_column(String(100))
     municipality_code: Mapped[str | None] = mapped_column(String(4), index=True)
-    # "national" or "m" + municipality code: a token the SQLite FTS5 query filters on.
+    # "national" or "m" + municipality code: what the engines filter on.
     scope: Mapped[str] = mapped_column(String(8))
     valid_from: Mapped[date] = mapped_column(Date)
     valid_to: Mapped[date | None] = mapped_column(Date)
-    title: Mapped[str] = mapped_column(Text, default="")
-    body: Mapped[str] = mapped_column(Text, default="")
-    title_stems: Mapped[str] = mapped_column(Text, default="")
-    body_stems: Mapped[str] = mapped_column(Text, default="")
+    title_terms: Mapped[str] = mapped_column(Text, default="")
+    tags_terms: Mapped[str] = mapped_column(Text, default="")
+    body_terms: Mapped[str] = mapped_column(Text, default="")
+    notes_terms: Mapped[str] = mapped_column(Text, default="")
+    words: Mapped[str] = mapped_column(Text, default="")
+    # Which analysis made the terms (hotline.rules.search.documents.ANALYZER).
+    analyzer: Mapped[int] = mapped_column(SmallInteger, default=0)
+
+
+class SearchSynonym(Base):
+    """A line of synonyms (see hotline.rules.search.synonyms): national, or a municipality's."""
+
+    __tablename__ = "search_synonyms"
+    __table_args__ = (UniqueConstraint("municipality_code", "line"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # None: the national list, imported from kb_rules/synonyms.txt.
+    municipality_code: Mapped[str | None] = mapped_column(
+        ForeignKey("municipalities.code"), index=True
+    )
+    line: Mapped[str] = mapped_column(String(300))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_by_name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 # The fields that make up a version's content (what an edit, a restore or an import compares).

@@ -179,38 +179,6 @@ def list_resolved_topics(
     return sorted(summaries, key=lambda s: (s.category.lower(), s.title.lower()))
 
 
-def search_rules(
-    *,
-    session: Session,
-    municipality_code: str,
-    query: str,
-    on: date | None = None,
-    verify_after_days: int = DEFAULT_VERIFY_AFTER_DAYS,
-) -> list[TopicSummary]:
-    """Topics whose resolved title, text, tags or field values match the query, best first.
-
-    Danish full-text search (hotline.rules.search); each result is a SearchHit with a snippet.
-    An empty query lists every topic, as list_resolved_topics does.
-    """
-    from hotline.rules.search import search_topics
-
-    on = on or today_in_denmark()
-    if not query.strip():
-        return list_resolved_topics(
-            session=session,
-            municipality_code=municipality_code,
-            on=on,
-            verify_after_days=verify_after_days,
-        )
-    return search_topics(
-        session=session,
-        municipality_code=municipality_code,
-        query=query,
-        on=on,
-        verify_after_days=verify_after_days,
-    )
-
-
 def _all_layers(session: Session, municipality_code: str, on: date | None) -> list[Layers]:
     on = on or today_in_denmark()
     found = []

@@ -6,12 +6,11 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hotline.auth.deps import current_user, require_roles
 from hotline.auth.models import Role, User
-from hotline.auth.service import ensure_can_admin_municipality
+from hotline.auth.service import administered_municipalities, ensure_can_admin_municipality
 from hotline.db import request_session
 from hotline.i18n import t
 from hotline.kit.errors import InvalidInput
@@ -32,7 +31,6 @@ from hotline.municipalities.hours import (
     format_day_hours,
     parse_day_hours,
 )
-from hotline.municipalities.models import Municipality
 from hotline.municipalities.service import get_municipality
 from hotline.web.templating import render
 
@@ -72,7 +70,7 @@ def admin_essentials(
     session: Session = request_session,
 ):
     """The edit form of a municipality the admin keeps (the first one unless chosen)."""
-    choices = _administered(session, user)
+    choices = administered_municipalities(session=session, user=user, participating_only=True)
     code = municipality or (choices[0].code if choices else None)
     if code is None:
         return render(request, "essentials/admin.html", user=user, nav="essentials", choices=[])
@@ -109,7 +107,7 @@ def admin_save_essentials(
         except InvalidInput as exc:
             errors[FIELD_OF_ERROR.get(exc.key, "links")] = t(exc.key, **exc.params)
     if errors:
-        choices = _administered(session, user)
+        choices = administered_municipalities(session=session, user=user, participating_only=True)
         return _render_form(request, session, user, choices, code, form, errors=errors)
     query = urlencode({"municipality": code, "saved": "true"})
     return RedirectResponse(f"/admin/essentials?{query}", status_code=303)
@@ -200,10 +198,3 @@ def _day(text: str) -> date:
     if "-" in text:
         return date.fromisoformat(text)
     return datetime.strptime(text, "%d.%m.%Y").date()
-
-
-def _administered(session: Session, user: User) -> list[Municipality]:
-    if user.role == Role.SYSTEM_ADMIN:
-        query = select(Municipality).where(Municipality.participating.is_(True))
-        return list(session.scalars(query.order_by(Municipality.name)))
-    return sorted(user.municipalities, key=lambda m: m.name)

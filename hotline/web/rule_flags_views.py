@@ -4,15 +4,14 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hotline.auth.deps import current_user, require_roles
 from hotline.auth.models import Role, User
+from hotline.auth.service import administered_municipalities
 from hotline.db import request_session
 from hotline.i18n import t
 from hotline.kit.errors import Conflict, InvalidInput
-from hotline.municipalities.models import Municipality
 from hotline.municipalities.service import get_municipality
 from hotline.rules.flags import (
     MAX_TEXT_LENGTH,
@@ -148,7 +147,7 @@ def _render_flags(
     failed: tuple[int, str] | None = None,
     status_code: int = 200,
 ):
-    choices = _administered(session, user)
+    choices = administered_municipalities(session=session, user=user)
     code = municipality or (choices[0].code if choices else None)
     context = {"user": user, "nav": "rules", "choices": choices, "state": state, "topic": topic}
     if code is None:
@@ -180,9 +179,3 @@ def _render_flags(
         failed=failed,
         flag_max=MAX_TEXT_LENGTH,
     )
-
-
-def _administered(session: Session, user: User) -> list[Municipality]:
-    if user.role == Role.SYSTEM_ADMIN:
-        return list(session.scalars(select(Municipality).order_by(Municipality.name)))
-    return sorted(user.municipalities, key=lambda m: m.name)

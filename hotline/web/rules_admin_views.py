@@ -5,15 +5,14 @@ rule_history_views. Both use the form helpers below.
 """
 
 from fastapi import APIRouter, Depends, Query, Request
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hotline.auth.deps import require_roles
 from hotline.auth.models import Role, User
+from hotline.auth.service import administered_municipalities
 from hotline.db import request_session
 from hotline.i18n import t
 from hotline.kit.markdown import render_markdown
-from hotline.municipalities.models import Municipality
 from hotline.municipalities.service import get_municipality
 from hotline.rules.drafts import draft_topics
 from hotline.rules.flags import open_flag_counts
@@ -53,7 +52,7 @@ def admin_rules(
     session: Session = request_session,
 ):
     """The admin's municipalities' local rules (stale first) and topics without one."""
-    choices = _administered(session, user)
+    choices = administered_municipalities(session=session, user=user)
     code = municipality or (choices[0].code if choices else None)
     if code is None:
         return render(request, "rules/admin_list.html", user=user, nav="rules", choices=[])
@@ -91,12 +90,6 @@ def admin_rule_form(
     )
     form, extra = edit_page_context(session, user, editing)
     return _render_form(request, session, user, editing, form, **extra)
-
-
-def _administered(session: Session, user: User) -> list[Municipality]:
-    if user.role == Role.SYSTEM_ADMIN:
-        return list(session.scalars(select(Municipality).order_by(Municipality.name)))
-    return sorted(user.municipalities, key=lambda m: m.name)
 
 
 def _form_keys() -> tuple[str, ...]:

@@ -10,8 +10,10 @@ from hotline.auth.models import User
 from hotline.db import request_session
 from hotline.i18n import t
 from hotline.insight.consultations import record_consultation
+from hotline.insight.search_gaps import record_opened, record_search
 from hotline.municipalities.service import get_municipality
-from hotline.rules.resolve import list_resolved_topics, resolve_rule, search_rules
+from hotline.rules.resolve import list_resolved_topics, resolve_rule, today_in_denmark
+from hotline.rules.search import search_topics
 from hotline.web.rule_flags_views import flag_form_context
 from hotline.web.templating import render
 
@@ -31,12 +33,28 @@ def console_rules(
     """The rules panel of the console (search + topic list + detail area), or just the list."""
     place = get_municipality(session=session, code=municipality)
     days = request.app.state.settings.rules_verify_after_days
+    found, counted = None, False
     if q.strip():
-        # Search hits keep their rank: one list, not regrouped by category.
-        hits = search_rules(
-            session=session, municipality_code=municipality, query=q, verify_after_days=days
+        found = search_topics(
+            session=session,
+            municipality_code=municipality,
+            query=q,
+            on=today_in_denmark(),
+            verify_after_days=days,
         )
-        groups = [(t("rules.search_results"), hits)] if hits else []
+        counted = (
+            record_search(
+                session=session,
+                user=user,
+                municipality_code=place.code,
+                query=q,
+                results=len(found.hits),
+                confident=found.confident,
+            )
+            is not None
+        )
+        # Search hits keep their rank: one list, not regrouped by category.
+        groups = [(t("rules.search_results"), found.hits)] if found.hits else []
     else:
         topics = list_resolved_topics(
             session=session, municipality_code=municipality, verify_after_days=days
@@ -44,7 +62,9 @@ def console_rules(
         groups = [(c, list(items)) for c, items in groupby(topics, lambda s: s.category)]
     only_list = request.headers.get("HX-Target") == TOPIC_LIST_TARGET
     template = "rules/_topic_list.html" if only_list else "rules/console_panel.html"
-    return render(request, template, municipality=place, groups=groups, q=q)
+    return render(
+        request, template, municipality=place, groups=groups, q=q, found=found, counted=counted
+    )
 
 
 @router.get("/console/rules/{slug}")
@@ -62,6 +82,7 @@ def console_rule(
         session=session, topic_slug=slug, municipality_code=municipality, verify_after_days=days
     )
     record_consultation(session=session, user=user, municipality_code=place.code, topic_slug=slug)
+    record_opened(session=session, user=user, municipality_code=place.code, topic_slug=slug)
     return render(
         request,
         "rules/console_detail.html",

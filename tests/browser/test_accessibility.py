@@ -52,6 +52,11 @@ def test_the_agent_console_with_an_active_call(axe_page, live_server):
     axe_page.locator("#rule-topics [data-topic=pas]").click()
     axe_page.locator("#rule-detail").get_by_text("Dokk1").first.wait_for()
     assert blocking_violations(axe_page) == []  # call, rules panel, reply composer
+    axe_page.locator("#rule-search").fill("hunden har tygget i passet")
+    axe_page.locator(".hl-weak-badge").first.wait_for()
+    axe_page.locator("#municipality-q").fill("Lystrup")
+    axe_page.locator("#municipality-hits .hl-hit-context").first.wait_for()
+    assert blocking_violations(axe_page) == []  # weak search hits and the municipality picker
 
 
 @pytest.mark.parametrize(
@@ -64,6 +69,7 @@ def test_the_agent_console_with_an_active_call(axe_page, live_server):
         ("admin-aarhus", "/arkiv"),
         ("admin-aarhus", "/insight/0751"),
         ("admin-aarhus", "/admin/survey"),
+        ("admin-aarhus", "/admin/search"),
         ("supervisor", "/supervisor"),
         ("supervisor", "/supervisor/cost-model"),
         ("supervisor", "/supervisor/calls?from=2026-11-01&to=2026-11-30&municipality=0751"),

@@ -134,3 +134,52 @@ def test_an_agent_handles_a_whole_call_with_the_keyboard_alone(page, live_server
     assert done["state"] == "done"
     assert done["contact_reason_code"] == "pas" and done["outcome"] == "referred"
     assert done["municipality_code"] == "0751"
+
+
+def test_a_caller_in_their_own_words_finds_the_municipality_and_the_rule(page, live_server):
+    page.goto("/login")
+    page.fill("#username", "agent")
+    page.fill("#password", DEMO_PASSWORD)
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    page.goto("/console")
+    if page.locator("#agent-state").inner_text() != "Klar":
+        page.keyboard.press("s")
+        expect(page.locator("#agent-state")).to_have_text("Klar")
+    reference = new_call_on(live_server, to=NO_MUNICIPALITY_LINE, caller="+4520999002")
+    expect(page.locator("#queue tr", has_text=reference)).to_be_visible()
+    page.keyboard.press("n")
+    expect(page.locator("#call-heading")).to_have_text(reference)
+
+    # A place of a municipality outside the hotline: chosen, it says what to do instead.
+    page.keyboard.press("m")
+    page.keyboard.type("Kongens Lyngby")
+    expect(page.locator("#municipality-hits")).to_contain_text("Lyngby-Taarbæk Kommune")
+    expect(page.locator("#municipality-hits .hl-hit").first).to_contain_text("Ikke med i hotline")
+    page.keyboard.press("Enter")
+    banner = page.locator(".hl-not-participating")
+    expect(banner).to_contain_text("Lyngby-Taarbæk Kommune er ikke med i Digital Hotline")
+    expect(page.locator("#reply-composer .hl-not-participating")).to_be_visible()
+
+    # The caller lives in Risskov, in Aarhus: the district's name finds the municipality.
+    page.locator("#municipality-q").fill("")
+    page.keyboard.type("Risskov")
+    expect(page.locator("#municipality-hits")).to_contain_text("8240 Risskov – Aarhus Kommune")
+    page.keyboard.press("Enter")
+    expect(page.locator(".hl-municipality-chosen")).to_contain_text("Aarhus Kommune")
+    expect(page.locator(".hl-not-participating")).to_have_count(0)
+    expect(page.locator("#municipality-q")).to_be_focused()
+    page.keyboard.press("Escape")
+    expect(page.locator("#municipality-q")).not_to_be_focused()
+
+    # A search with a typo, Enter: the right rule opens.
+    expect(page.locator(".hl-rules-search")).to_contain_text("Tryk R for at søge")
+    expect(page.locator("#rule-topics .hl-rule-link").first).to_be_visible()
+    page.keyboard.press("r")
+    expect(page.locator("#rule-search")).to_be_focused()
+    page.keyboard.type("mistet det gule sundhedkort")
+    page.keyboard.press("Enter")
+    expect(page.locator("#rule-detail article[data-topic=sundhedskort]")).to_be_visible()
+    expect(page.locator(".hl-rule-link[aria-current]")).to_have_attribute(
+        "data-topic", "sundhedskort"
+    )

@@ -301,7 +301,13 @@ def test_a_dry_run_counts_and_changes_nothing(session, make_callback, settings):
     session.commit()
 
     counts = {report.what: report.count for report in reports}
-    assert counts == {"replies": 0, "calls": 1, "callbacks": 1, "survey comments": 0}
+    assert counts == {
+        "replies": 0,
+        "calls": 1,
+        "callbacks": 1,
+        "survey comments": 0,
+        "rule searches' agents": 0,
+    }
     cutoffs = {report.what: report.cutoff for report in reports}
     assert cutoffs["calls"] == cutoffs["callbacks"] == NOW - timedelta(days=DAYS)
     assert _reload(session, Call, call.id).from_number == CALLER

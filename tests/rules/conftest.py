@@ -49,3 +49,17 @@ def imported(session, kb):
         return summary
 
     return run
+
+
+def search_rules(*, session, municipality_code: str, query: str, on: date | None = None):
+    """The hits of a rule search, as the console gets them."""
+    from hotline.rules.resolve import today_in_denmark
+    from hotline.rules.search import search_topics
+
+    return search_topics(
+        session=session,
+        municipality_code=municipality_code,
+        query=query,
+        on=on or today_in_denmark(),
+        verify_after_days=365,
+    ).hits

@@ -8,8 +8,8 @@ from sqlalchemy import text
 from hotline.kit.errors import NotFound
 from hotline.rules import cache
 from hotline.rules.models import Rule, RuleVersion
-from hotline.rules.resolve import resolve_rule, search_rules
-from tests.rules.conftest import write_rule
+from hotline.rules.resolve import resolve_rule
+from tests.rules.conftest import search_rules, write_rule
 
 ON = date(2026, 6, 1)
 

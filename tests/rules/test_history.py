@@ -388,7 +388,7 @@ def test_history_restore_and_review_refuse_others(
 
 
 def test_a_restored_text_is_found_by_search(session, make_user, national_pas):
-    from hotline.rules.resolve import search_rules
+    from tests.rules.conftest import search_rules
 
     admin = make_user(Role.MUNICIPALITY_ADMIN, "0751")
     _save(session, admin, 0, "Bestil tid på Dokk1.")

@@ -4,8 +4,8 @@ from datetime import date, timedelta
 
 from hotline.auth.models import Role
 from hotline.config import Settings
-from hotline.rules.resolve import list_resolved_topics, resolve_rule, search_rules, today_in_denmark
-from tests.rules.conftest import write_rule
+from hotline.rules.resolve import list_resolved_topics, resolve_rule, today_in_denmark
+from tests.rules.conftest import search_rules, write_rule
 
 ON = date(2026, 6, 1)
 
