@@ -29,6 +29,7 @@ test-postgres: system-deps-test install-test
 	HOTLINE_TEST_DATABASE_URL=$$(scripts/test-postgres start) $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: install-test
+	@scripts/install-system-deps --bench
 	$(BIN)/python -m bench
 
 lint: install-test

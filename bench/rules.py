@@ -1,270 +1,59 @@
-"""Benchmark: the layered rule store at scale; prints a table (not a timed test).
+"""Benchmark: the rule store at national scale, on SQLite and PostgreSQL in the same run.
 
-A synthetic store of 300 national topics and local rules for 30% of topic x participating
-municipality pairs (50 participating). Measures in-process resolve_rule and search_rules latency
-(p50, p95; resolve warm, as the server keeps its rule cache, and cold, as a first read) and
-resolve throughput over HTTP beside a bare FastAPI JSON endpoint served the same way (uvicorn
-subprocesses, one worker each, loopback, in alternating rounds). The last line holds the
-headline figures.
+Quality: the development set of citizen queries (bench/data/search_queries_dev.tsv) against
+the shipped knowledge base, hit@1 and hit@3 per kind for Aarhus (0751, local rules) and
+Copenhagen (0101, none), and whether any "none" query gets a result above the weak-match line;
+beside it the municipality picker's hit@1 and hit@3 on places as callers say them
+(bench/data/places_as_callers_say.tsv).
+Speed: 98 municipalities x 1,000 national topics with local rules for 30 % of the pairs
+(bench/_rules_data.py). Search p50/p95 over 200+ distinct queries of every kind, each for a
+random participating municipality, beside a floor measured in the same run: the database's own
+full-text search of the same stored documents for the query's words (FTS5 MATCH ... ORDER BY
+bm25 on SQLite, tsvector @@ to_tsquery ORDER BY ts_rank on PostgreSQL), one statement, without
+typos, synonyms, compounds or ranking in Python. Resolve p50/p95 with the rule cache holding the
+whole set, and resolve over HTTP beside bare FastAPI endpoints. The last line holds the headline
+figures. PostgreSQL: $HOTLINE_BENCH_DATABASE_URL, else the throw-away server of
+scripts/test-postgres (skipped, and said so, when PostgreSQL is not installed).
 
-Run: .venv/bin/python bench/rules.py
+Run: .venv/bin/python -m bench.rules
 """
 
 import contextlib
 import json
+import os
 import random
+import subprocess
 import tempfile
 import time
 from datetime import date
 from pathlib import Path
 
-from sqlalchemy import insert, select, update
+import snowballstemmer
+from sqlalchemy import text
 
-from hotline.auth.models import Role
-from hotline.auth.service import create_user, issue_api_token
 from hotline.db import make_engine, make_sessionmaker
-from hotline.migrate import upgrade_database
-from hotline.municipalities.models import Municipality
-from hotline.municipalities.service import load_municipalities
 from hotline.rules.cache import prime
-from hotline.rules.models import Rule, RuleMode, RuleVersion
-from hotline.rules.resolve import resolve_rule, search_rules
-from hotline.rules.search import reindex_all
+from hotline.rules.resolve import resolve_rule
+from hotline.rules.search import search_topics
 
 try:
+    from bench import _rules_data as data
+    from bench._rules_quality import print_quality, quality
     from bench._support import LoadResult, Server, drive, percentile
 except ImportError:  # run as a script (bench/ itself is on sys.path)
+    import _rules_data as data
+    from _rules_quality import print_quality, quality
     from _support import LoadResult, Server, drive, percentile
 
-SEED = 20261123
-TOPICS = 300
-PARTICIPATING = 50
-LOCAL_SHARE = 0.30
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
 RESOLVE_SAMPLES = 2000
 COLD_SAMPLES = 300
-SEARCH_SAMPLES = 300
+SEARCH_ROUNDS = 2
 HTTP_SECONDS = 2.0
-HTTP_ROUNDS = 4
+HTTP_ROUNDS = 3
 HTTP_WORKERS = 4
 TARGET_RESOLVE_P95_MS = 5.0
 TARGET_SEARCH_P95_MS = 20.0
-TARGET_HTTP_RATIO = 0.5
-
-SUBJECTS = [
-    ("Parkeringstilladelse", "Trafik og veje"),
-    ("Boligstøtte", "Bolig"),
-    ("Affaldsafhentning", "Affald og genbrug"),
-    ("Storskrald", "Affald og genbrug"),
-    ("Byggetilladelse", "Byggeri"),
-    ("Pas", "Borgerservice"),
-    ("Kørekort", "Borgerservice"),
-    ("Sundhedskort", "Sundhed"),
-    ("Flytning", "Borgerservice"),
-    ("Daginstitution", "Børn og familie"),
-    ("Skolestart", "Børn og familie"),
-    ("Fritidsordning", "Børn og familie"),
-    ("Hjemmehjælp", "Ældre og pleje"),
-    ("Madordning", "Ældre og pleje"),
-    ("Hjælpemidler", "Handicap"),
-    ("Ledighedsydelse", "Job og ydelser"),
-    ("Kontanthjælp", "Job og ydelser"),
-    ("Sygedagpenge", "Job og ydelser"),
-    ("Folkepension", "Pension"),
-    ("Ejendomsskat", "Skat og betaling"),
-    ("Vejnavne", "Trafik og veje"),
-    ("Vinterberedskab", "Trafik og veje"),
-    ("Hundeafgift", "Dyr og natur"),
-    ("Skadedyr", "Dyr og natur"),
-    ("Digital Post", "Digitalisering"),
-    ("MitID", "Digitalisering"),
-    ("Navnebeskyttelse", "Borgerservice"),
-    ("Begravelseshjælp", "Borgerservice"),
-    ("Vielse", "Borgerservice"),
-    ("Kollektiv trafik", "Trafik og veje"),
-]
-QUALIFIERS = [
-    "ansøgning",
-    "ændring",
-    "fornyelse",
-    "klage",
-    "gebyr",
-    "frister",
-    "for pensionister",
-    "for studerende",
-    "ved flytning",
-    "i weekender",
-]
-_TEXT = (
-    "borgeren kommunen ansøgning skal indsendes digitalt via borger.dk inden fristen udløber "
-    "sagsbehandlingstiden er normalt fire uger og afgørelsen sendes i digital post hvis du "
-    "ikke kan bruge mitid kan du møde op i borgerservice med gyldigt billedlegitimation "
-    "gebyret betales ved bestilling og refunderes ikke der gælder særlige regler for "
-    "pensionister studerende og personer med handicap kontakt kommunen for vejledning om "
-    "dokumentation lejekontrakt indkomst husstand adresse cpr-nummer bopæl folkeregister "
-    "genbrugsplads sortering restaffald madaffald papir pap glas metal plast farligt affald "
-    "tilskud ydelse udbetaling partshøring klagevejledning ankestyrelsen lovgivning "
-    "tidsbestilling åbningstider telefontid selvbetjening kvittering bilag underskrift"
-)
-WORDS = _TEXT.split()
-QUERIES = [
-    "parkering",
-    "boligstøtte",
-    "gebyr",
-    "mitid",
-    "digital post",
-    "pensionister",
-    "ankestyrelsen",
-    "genbrugsplads",
-    "affald",
-    "borger.dk",
-    "frist",
-    "fire uger",
-    "hjemmehjælp",
-    "kørekort",
-    "pas",
-    "lejekontrakt",
-    "klage",
-    "kvittering",
-    "åbningstider",
-    "ingen-træf-her",
-]
-LOCAL_MODES = [RuleMode.REPLACE, RuleMode.APPEND, RuleMode.NOT_OFFERED]
-LOCAL_MODE_WEIGHTS = [0.40, 0.45, 0.15]
-
-
-def _sentence(rng: random.Random) -> str:
-    words = rng.choices(WORDS, k=rng.randint(8, 16))
-    return " ".join(words).capitalize() + "."
-
-
-def _paragraph(rng: random.Random) -> str:
-    return " ".join(_sentence(rng) for _ in range(rng.randint(3, 6)))
-
-
-def _body(rng: random.Random, title: str) -> str:
-    parts = [f"## {title}", _paragraph(rng), _paragraph(rng)]
-    parts.append("\n".join(f"- {_sentence(rng)}" for _ in range(rng.randint(2, 4))))
-    parts.append(_paragraph(rng) + " Læs mere på [borger.dk](https://www.borger.dk).")
-    return "\n\n".join(parts)
-
-
-def _fields(rng: random.Random) -> dict:
-    fields = {
-        "fee_dkk": rng.choice([0, 150, 325, 627, 891, 1250]),
-        "deadline": rng.choice(["2 uger", "4 uger", "30 dage", "3 måneder"]),
-        "legal_basis": f"Lov nr. {rng.randint(100, 1999)} § {rng.randint(1, 90)}",
-    }
-    if rng.random() < 0.5:
-        fields["self_service_url"] = "https://www.borger.dk/selvbetjening"
-    return fields
-
-
-def _version_row(rng: random.Random, **values) -> dict:
-    title = values.pop("title")
-    return {
-        "title": title,
-        "tags": rng.sample(WORDS, k=rng.randint(2, 5)),
-        "body_md": _body(rng, title),
-        "agent_notes_md": _paragraph(rng) if rng.random() < 0.6 else "",
-        "fields": _fields(rng),
-        "sources": [{"title": "Borger.dk", "url": "https://www.borger.dk"}],
-        "author_name": "Bench Generator",
-        **values,
-    }
-
-
-def build_store(url: str) -> tuple[list[str], list[str], str, int]:
-    """Migrate and fill the database; returns (slugs, participating codes, token, local count)."""
-    rng = random.Random(SEED)
-    upgrade_database(url)
-    engine = make_engine(url)
-    with make_sessionmaker(engine)() as session:
-        load_municipalities(session=session)
-        codes = sorted(session.scalars(select(Municipality.code)))
-        participating = sorted(rng.sample(codes, PARTICIPATING))
-        session.execute(
-            update(Municipality)
-            .where(Municipality.code.in_(participating))
-            .values(participating=True)
-        )
-        user = create_user(
-            session=session,
-            username="bench-agent",
-            full_name="Bench Agent",
-            password="bench-password-123456",
-            role=Role.AGENT,
-        )
-        token = issue_api_token(session=session, user=user, name="bench")
-
-        rules, versions, slugs, current = [], [], [], {}
-        v1_from, v2_from = date(2020, 1, 1), date(2025, 1, 1)
-        for n in range(TOPICS):
-            subject, category = SUBJECTS[n % len(SUBJECTS)]
-            qualifier = QUALIFIERS[n // len(SUBJECTS) % len(QUALIFIERS)]
-            title = f"{subject} – {qualifier}"
-            slug = f"emne-{n:03d}-{subject.lower().replace(' ', '-')}"
-            rule_id = n + 1
-            slugs.append(slug)
-            # A third of the topics have a second national version (so some locals are stale).
-            current[slug] = 2 if rng.random() < 1 / 3 else 1
-            rules.append(
-                {
-                    "id": rule_id,
-                    "topic_slug": slug,
-                    "municipality_code": None,
-                    "current_version": current[slug],
-                }
-            )
-            for version in range(1, current[slug] + 1):
-                last = version == current[slug]
-                versions.append(
-                    _version_row(
-                        rng,
-                        rule_id=rule_id,
-                        version=version,
-                        mode=RuleMode.NATIONAL.value,
-                        title=title,
-                        category=category,
-                        valid_from=v1_from if version == 1 else v2_from,
-                        valid_to=None if last else v2_from,
-                        based_on_national_version=None,
-                    )
-                )
-        rule_id = len(rules)
-        for slug in slugs:
-            for code in participating:
-                if rng.random() >= LOCAL_SHARE:
-                    continue
-                rule_id += 1
-                mode = rng.choices(LOCAL_MODES, LOCAL_MODE_WEIGHTS)[0]
-                rules.append(
-                    {
-                        "id": rule_id,
-                        "topic_slug": slug,
-                        "municipality_code": code,
-                        "current_version": 1,
-                    }
-                )
-                versions.append(
-                    _version_row(
-                        rng,
-                        rule_id=rule_id,
-                        version=1,
-                        mode=mode.value,
-                        title=f"Lokalt: {slug}" if mode != RuleMode.APPEND else "",
-                        category="",
-                        valid_from=date(2024, 1, 1),
-                        valid_to=None,
-                        based_on_national_version=rng.randint(1, current[slug]),
-                    )
-                )
-        session.execute(insert(Rule), rules)
-        session.execute(insert(RuleVersion), versions)
-        # Bulk inserts bypass the service layer, so the search index is built in one go.
-        reindex_all(session=session)
-        session.commit()
-    engine.dispose()
-    return slugs, participating, token, len(rules) - TOPICS
 
 
 def _time_ms(fn) -> float:
@@ -273,15 +62,72 @@ def _time_ms(fn) -> float:
     return (time.perf_counter() - start) * 1000
 
 
-def bench_in_process(url: str, slugs: list[str], codes: list[str]) -> dict[str, list[float]]:
-    """resolve_rule and search_rules latencies in ms, a fresh session per call (as a request)."""
-    rng = random.Random(SEED + 1)
+def postgres_url(database: str) -> str | None:
+    """A fresh PostgreSQL database for the bench, or None when no server can be had."""
+    base = os.environ.get("HOTLINE_BENCH_DATABASE_URL")
+    if base is None:
+        run = subprocess.run(
+            [str(PROJECT_ROOT / "scripts" / "test-postgres"), "start"],
+            capture_output=True,
+            text=True,
+        )
+        if run.returncode != 0:
+            print(f"PostgreSQL skipped: {run.stderr.strip()}")
+            return None
+        base = run.stdout.strip()
+    engine = make_engine(base)
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(text(f"DROP DATABASE IF EXISTS {database}"))
+        connection.execute(text(f"CREATE DATABASE {database}"))
+    engine.dispose()
+    return base.rsplit("/", 1)[0] + "/" + database
+
+
+def _stems(query: str) -> list[str]:
+    from hotline.kit.danish import fold, words
+
+    stemmer = snowballstemmer.stemmer("danish")
+    return list(dict.fromkeys(fold(stemmer.stemWord(w)) for w in words(query)))
+
+
+def floor_search(connection, dialect: str, query: str, code: str, on: date) -> list:
+    """The database's own full-text search of the stored documents for the query's words."""
+    terms = _stems(query) or ["x"]
+    scope = ("national", f"m{code}")
+    if dialect == "postgresql":
+        tsquery = " | ".join("'" + t.replace("'", "''") + "'" for t in terms)
+        sql = """
+            SELECT d.topic_slug FROM rule_search_documents d,
+                   to_tsquery('simple', :q) q
+            WHERE d.tsv @@ q AND d.tsv @@ to_tsquery('simple', :scope)
+              AND d.valid_from <= :on AND (d.valid_to IS NULL OR d.valid_to > :on)
+            ORDER BY ts_rank(d.tsv, q) DESC LIMIT 20
+        """
+        params = {"q": tsquery, "scope": f"{scope[0]} | {scope[1]}", "on": on}
+    else:
+        match = " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
+        sql = """
+            SELECT d.topic_slug FROM rule_search_fts
+            JOIN rule_search_documents d ON d.id = rule_search_fts.rowid
+            WHERE rule_search_fts MATCH :m
+              AND d.valid_from <= :on AND (d.valid_to IS NULL OR d.valid_to > :on)
+            ORDER BY bm25(rule_search_fts) LIMIT 20
+        """
+        cols = "{title_terms tags_terms body_terms notes_terms}"
+        params = {"m": f'{cols} : ({match}) AND scope : ("{scope[0]}" OR "{scope[1]}")'}
+        params["on"] = on.isoformat()
+    return connection.execute(text(sql), params).all()
+
+
+def speed(url: str, store: data.Store, queries: list[str]) -> dict:
+    """resolve and search latencies in ms (a fresh session per call, as a request), and floors."""
+    rng = random.Random(data.SEED + 3)
     engine = make_engine(url)
     sessions = make_sessionmaker(engine)
     on = date.today()
 
     def resolve_once() -> float:
-        topic, code = rng.choice(slugs), rng.choice(codes)
+        topic, code = rng.choice(store.slugs), rng.choice(store.codes)
         with sessions() as session:
             return _time_ms(
                 lambda: resolve_rule(
@@ -289,45 +135,52 @@ def bench_in_process(url: str, slugs: list[str], codes: list[str]) -> dict[str, 
                 )
             )
 
-    def search_once() -> float:
-        query, code = rng.choice(QUERIES), rng.choice(codes)
+    def search_once(query: str, code: str) -> float:
         with sessions() as session:
             return _time_ms(
-                lambda: search_rules(session=session, municipality_code=code, query=query, on=on)
+                lambda: search_topics(
+                    session=session,
+                    municipality_code=code,
+                    query=query,
+                    on=on,
+                    verify_after_days=365,
+                )
             )
 
-    # Cold: rules read and rendered on first use, as right after a change to them.
     cold = [resolve_once() for _ in range(COLD_SAMPLES)]
-    # Then warm, as the server is: it fills the rule cache at start-up.
     with sessions() as session:
         prime(session)
-    for _ in range(100):
-        resolve_once()
-    for _ in range(10):
-        search_once()
+    first_search = search_once(queries[0], store.codes[0])  # reads the vocabulary
+    pairs = [(q, rng.choice(store.codes)) for q in queries]
+    for query, code in pairs:
+        search_once(query, code)  # warm: typo look-ups and the database's pages
+    searches, floors = [], []
+    with engine.connect() as connection:
+        for _ in range(SEARCH_ROUNDS):  # product and floor in turn: a slow spell hits both
+            for query, code in pairs:
+                searches.append(search_once(query, code))
+                floors.append(
+                    _time_ms(
+                        lambda q=query, c=code: floor_search(
+                            connection, engine.dialect.name, q, c, on
+                        )
+                    )
+                )
     timings = {
         "resolve_cold": cold,
         "resolve": [resolve_once() for _ in range(RESOLVE_SAMPLES)],
-        "search": [search_once() for _ in range(SEARCH_SAMPLES)],
+        "search": searches,
+        "floor": floors,
+        "first_search": [first_search],
     }
     engine.dispose()
     return timings
 
 
-def sample_payload(url: str, slug: str, code: str) -> dict:
-    """A resolved rule as JSON (the bare endpoint returns a dict of this size)."""
-    engine = make_engine(url)
-    with make_sessionmaker(engine)() as session:
-        resolved = resolve_rule(session=session, topic_slug=slug, municipality_code=code)
-        payload = resolved.model_dump(mode="json")
-    engine.dispose()
-    return payload
-
-
-def bench_http(url: str, tmp: Path, slugs: list[str], codes: list[str], token: str) -> dict:
+def http(url: str, tmp: Path, store: data.Store) -> dict:
     """Requests/s of GET /api/rules/resolve and of bare endpoints, same server and client."""
-    rng = random.Random(SEED + 2)
-    pairs = [(rng.choice(slugs), rng.choice(codes)) for _ in range(50_000)]
+    rng = random.Random(data.SEED + 4)
+    pairs = [(rng.choice(store.slugs), rng.choice(store.codes)) for _ in range(50_000)]
 
     def request(path: str):
         def next_request(i: int) -> tuple[str, dict]:
@@ -336,95 +189,105 @@ def bench_http(url: str, tmp: Path, slugs: list[str], codes: list[str], token: s
 
         return next_request
 
+    engine = make_engine(url)
+    with make_sessionmaker(engine)() as session:
+        payload = resolve_rule(
+            session=session, topic_slug=pairs[0][0], municipality_code=pairs[0][1]
+        ).model_dump(mode="json")
+    engine.dispose()
     payload_file = tmp / "payload.json"
-    payload = sample_payload(url, *pairs[0])
     payload_file.write_text(json.dumps(payload), encoding="utf-8")
-    options = {"workers": HTTP_WORKERS, "seconds": HTTP_SECONDS}
-    results = {"payload_bytes": len(json.dumps(payload).encode())}
     runs = {
-        "real": (request("/api/rules/resolve"), {"Authorization": f"Bearer {token}"}),
+        "real": (request("/api/rules/resolve"), {"Authorization": f"Bearer {store.tokens[url]}"}),
         "bare-sync": (request("/api/bare"), None),
-        "bare-async": (request("/api/bare"), None),
     }
     with contextlib.ExitStack() as stack:
         servers = {
             "real": stack.enter_context(Server("real", url, ready_path="/healthz")),
             "bare-sync": stack.enter_context(Server("bare-sync", str(payload_file), "/api/bare")),
-            "bare-async": stack.enter_context(Server("bare-async", str(payload_file), "/api/bare")),
         }
-        # Rounds, each server in turn: a slow spell on a noisy machine hits all of them alike.
         rounds = {kind: [] for kind in runs}
         for _ in range(HTTP_ROUNDS):
             for kind, (next_request, headers) in runs.items():
-                result = drive(servers[kind].base_url, next_request, headers=headers, **options)
+                result = drive(
+                    servers[kind].base_url,
+                    next_request,
+                    headers=headers,
+                    workers=HTTP_WORKERS,
+                    seconds=HTTP_SECONDS,
+                )
                 rounds[kind].append(result)
-    for kind, parts in rounds.items():
-        results[kind] = LoadResult(
+    return {
+        kind: LoadResult(
             sum(r.requests for r in parts),
             sum(r.errors for r in parts),
             sum(r.seconds for r in parts),
         )
-    results["round_ratios"] = [
-        real.per_second / bare.per_second if bare.per_second else 0.0
-        for real, bare in zip(rounds["real"], rounds["bare-sync"], strict=True)
-    ]
-    return results
+        for kind, parts in rounds.items()
+    }
 
 
 def main() -> None:
+    load_before = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="hotline-bench-rules-") as tmp_name:
         tmp = Path(tmp_name)
-        url = f"sqlite:///{tmp / 'hotline.sqlite3'}"
+        databases = {"sqlite": f"sqlite:///{tmp / 'hotline.sqlite3'}"}
+        if pg := postgres_url("hotline_bench_rules"):
+            databases["pg"] = pg
+        quality_urls = {"sqlite": f"sqlite:///{tmp / 'quality.sqlite3'}"}
+        if pg_quality := (postgres_url("hotline_bench_quality") if pg else None):
+            quality_urls["pg"] = pg_quality
+        hits = {name: quality(url) for name, url in quality_urls.items()}
         start = time.perf_counter()
-        slugs, codes, token, local_count = build_store(url)
+        store = data.build_stores(list(databases.values()))
         build_s = time.perf_counter() - start
-        timings = bench_in_process(url, slugs, codes)
-        http = bench_http(url, tmp, slugs, codes, token)
+        queries = data.bench_queries(store)
+        timings = {name: speed(url, store, queries) for name, url in databases.items()}
+        served = http(databases["sqlite"], tmp, store)
+    dev = print_quality(hits)
+    print_speed(store, queries, build_s, timings, served, (load_before, os.getloadavg()), dev)
 
-    resolve_p50, resolve_p95 = (percentile(timings["resolve"], p) for p in (50, 95))
-    search_p50, search_p95 = (percentile(timings["search"], p) for p in (50, 95))
-    cold_p50, cold_p95 = (percentile(timings["resolve_cold"], p) for p in (50, 95))
-    real, bare, bare_async = http["real"], http["bare-sync"], http["bare-async"]
+
+def print_speed(store, queries, build_s, timings, served, loads, dev) -> None:
+    """The latency table and the headline line."""
+    print(
+        f"store: {len(store.slugs)} national topics, {store.local_rules} local rules, 98 "
+        f"municipalities ({len(store.codes)} participating); built in {build_s:.0f} s "
+        f"into {', '.join(timings)}; {len(queries)} distinct queries x {SEARCH_ROUNDS} rounds"
+    )
+    print(f"{'name':<34} {'value':>10} {'target':>8} {'ok?':>6}")
+    headline = {}
+    for db, found in timings.items():
+        p = {k: (percentile(v, 50), percentile(v, 95)) for k, v in found.items()}
+        rows = [
+            (f"{db} search p50 (ms)", p["search"][0], None),
+            (f"{db} search p95 (ms)", p["search"][1], TARGET_SEARCH_P95_MS),
+            (f"{db} floor search p50 (ms)", p["floor"][0], None),
+            (f"{db} floor search p95 (ms)", p["floor"][1], None),
+            (f"{db} search/floor p95 ratio", p["search"][1] / p["floor"][1], None),
+            (f"{db} first search (vocabulary, ms)", p["first_search"][0], None),
+            (f"{db} resolve p50 (ms)", p["resolve"][0], None),
+            (f"{db} resolve p95 (ms)", p["resolve"][1], TARGET_RESOLVE_P95_MS),
+            (f"{db} resolve cold p95 (ms)", p["resolve_cold"][1], None),
+        ]
+        for name, value, target in rows:
+            ok = "" if target is None else ("ok" if value <= target else "MISS")
+            shown = "" if target is None else f"<= {target:g}"
+            print(f"{name:<34} {value:>10.2f} {shown:>8} {ok:>6}")
+        headline[db] = p
+    real, bare = served["real"], served["bare-sync"]
     ratio = real.per_second / bare.per_second if bare.per_second else 0.0
-    ratio_async = real.per_second / bare_async.per_second if bare_async.per_second else 0.0
-
+    print(f"{'sqlite http resolve (req/s)':<34} {real.per_second:>10.1f}")
+    print(f"{'http bare sync def (req/s)':<34} {bare.per_second:>10.1f}")
+    print(f"{'http ratio (resolve/bare sync)':<34} {ratio:>10.2f}")
+    print(f"load average before/after: {loads[0][0]:.2f} / {loads[1][0]:.2f}")
+    pg = headline.get("pg")
     print(
-        f"store: {TOPICS} national topics, {local_count} local rules, {len(codes)} participating "
-        f"municipalities; built in {build_s:.1f} s"
+        f"search_p95_ms_sqlite={headline['sqlite']['search'][1]:.2f} "
+        f"search_p95_ms_pg={pg['search'][1] if pg else float('nan'):.2f} "
+        f"resolve_p95_ms={max(p['resolve'][1] for p in headline.values()):.2f} "
+        f"hit3_dev={dev[0]:.3f} hit1_dev={dev[1]:.3f}"
     )
-    print(
-        f"http: {HTTP_WORKERS} client threads, {HTTP_ROUNDS} rounds x {HTTP_SECONDS:.0f} s per "
-        f"server, uvicorn 1 worker on 127.0.0.1; bare payload {http['payload_bytes']} bytes; "
-        f"ratio per round {', '.join(f'{r:.2f}' for r in http['round_ratios'])}"
-    )
-    rows = [
-        ("resolve p50 (ms)", f"{resolve_p50:.2f}", "", ""),
-        ("resolve p95 (ms)", f"{resolve_p95:.2f}", f"<= {TARGET_RESOLVE_P95_MS:g}", None),
-        ("resolve cold p50 (ms)", f"{cold_p50:.2f}", "", ""),
-        ("resolve cold p95 (ms)", f"{cold_p95:.2f}", "", ""),
-        ("search p50 (ms)", f"{search_p50:.2f}", "", ""),
-        ("search p95 (ms)", f"{search_p95:.2f}", f"<= {TARGET_SEARCH_P95_MS:g}", None),
-        ("http resolve (req/s)", f"{real.per_second:.1f}", "", _errors(real)),
-        ("http bare sync def (req/s)", f"{bare.per_second:.1f}", "", _errors(bare)),
-        ("http bare async def (req/s)", f"{bare_async.per_second:.1f}", "", _errors(bare_async)),
-        ("http ratio (resolve/bare sync)", f"{ratio:.2f}", f">= {TARGET_HTTP_RATIO:g}", None),
-        ("http ratio (resolve/bare async)", f"{ratio_async:.2f}", "", ""),
-    ]
-    checks = {
-        "resolve p95 (ms)": resolve_p95 <= TARGET_RESOLVE_P95_MS,
-        "search p95 (ms)": search_p95 <= TARGET_SEARCH_P95_MS,
-        "http ratio (resolve/bare sync)": ratio >= TARGET_HTTP_RATIO,
-    }
-    print(f"{'name':<32} {'value':>10} {'target':>8} {'ok?':>6}")
-    for name, value, target, ok in rows:
-        if ok is None:
-            ok = "ok" if checks[name] else "MISS"
-        print(f"{name:<32} {value:>10} {target:>8} {ok:>6}")
-    print(f"resolve_p95_ms={resolve_p95:.2f} search_p95_ms={search_p95:.2f} http_ratio={ratio:.2f}")
-
-
-def _errors(result) -> str:
-    return f"{result.errors} err" if result.errors else ""
 
 
 if __name__ == "__main__":
