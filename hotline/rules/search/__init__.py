@@ -2,7 +2,7 @@
 
 documents: each rule version analysed once; vocabulary: the words a query can mean; synonyms:
 lists kept by people; query: a query as clauses; engine: candidates from SQLite FTS5 or
-PostgreSQL's tsvector; ranking: coverage and BM25F; snippets; service: search_topics.
+PostgreSQL's tsvector; ranking: coverage and per-field BM25; snippets; service: search_topics.
 """
 
 from hotline.rules.search.documents import (
