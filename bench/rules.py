@@ -103,7 +103,7 @@ def floor_search(connection, dialect: str, query: str, code: str, on: date) -> l
               AND d.valid_from <= :on AND (d.valid_to IS NULL OR d.valid_to > :on)
             ORDER BY ts_rank(d.tsv, q) DESC LIMIT 20
         """
-        params = {"q": tsquery, "scope": f"{scope[0]} | {scope[1]}", "on": on}
+        params = {"q": tsquery, "scope": f"{scope[0]}.scope | {scope[1]}.scope", "on": on}
     else:
         match = " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
         sql = """

@@ -14,10 +14,11 @@ from hotline.rules.search.engine import find_candidates
 from hotline.rules.search.query import ParsedQuery, parse_query
 from hotline.rules.search.ranking import TopicRank, rank_topics
 from hotline.rules.search.snippets import snippet
-from hotline.rules.search.synonyms import states, synonyms_for
+from hotline.rules.search.synonyms import STATES, synonyms_for
 from hotline.rules.search.vocabulary import BOUNDS, Vocabulary, vocabulary_for
 
 SEARCH_LIMIT = 20  # topics returned at most
+_STATE = select(*BOUNDS, *STATES)  # built once: SQLAlchemy caches its compiled form
 MAX_SUGGESTIONS = 3
 
 
@@ -52,7 +53,7 @@ def search_topics(
 ) -> SearchResult:
     """Topics of the municipality's resolved view for the query, best first."""
     # What the vocabulary and the synonyms must be up to date with, in one round trip.
-    found = session.connection().execute(select(*BOUNDS, *states(municipality_code))).one()
+    found = session.connection().execute(_STATE, {"code": municipality_code}).one()
     vocabulary = vocabulary_for(session, tuple(found[:2]))
     synonyms = synonyms_for(session, municipality_code, tuple(found[2:]))
     parsed = parse_query(query, vocabulary, synonyms)

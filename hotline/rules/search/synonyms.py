@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
-from sqlalchemy import Engine, func, or_, select
+from sqlalchemy import Engine, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from hotline.db import bound_engine
@@ -171,24 +171,23 @@ _lock = threading.Lock()
 _NATIONAL = SearchSynonym.municipality_code.is_(None)
 
 
-def states(municipality_code: str) -> tuple:
-    """The count and newest id of the national lines and of the municipality's (subqueries)."""
-    local = SearchSynonym.municipality_code == municipality_code
-    return tuple(
-        select(aggregate(SearchSynonym.id)).where(scope).scalar_subquery()
-        for scope in (_NATIONAL, local)
-        for aggregate in (func.count, func.max)
-    )
+# The count and newest id of the national lines and of a municipality's (:code): subqueries.
+STATES = tuple(
+    select(aggregate(SearchSynonym.id)).where(scope).scalar_subquery()
+    for scope in (_NATIONAL, SearchSynonym.municipality_code == bindparam("code"))
+    for aggregate in (func.count, func.max)
+)
 
 
 def synonyms_for(
     session: Session, municipality_code: str, state: tuple | None = None
 ) -> SynonymSet:
-    """The national synonyms and the municipality's as they are now; state: states(), if read."""
+    """The national synonyms and the municipality's as they are now; state: STATES, if read."""
     # The national lines are parsed once per change and shared; a municipality with lines of its
     # own gets its own set.
     if state is None:
-        state = tuple(session.connection().execute(select(*states(municipality_code))).one())
+        statement = select(*STATES)
+        state = tuple(session.connection().execute(statement, {"code": municipality_code}).one())
     engine = bound_engine(session)
     key = None if not state[2] else municipality_code
     with _lock:
