@@ -55,12 +55,8 @@ def record_search(
             municipality_code=municipality_code, agent_id=user.id, searched_at=now, query=text
         )
         session.add(search)
-    search.query, search.results, search.confident, search.updated_at = (
-        text,
-        results,
-        confident,
-        now,
-    )
+    search.query, search.results, search.confident = text, results, confident
+    search.updated_at = now
     session.flush()
     return search
 

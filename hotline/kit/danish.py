@@ -27,8 +27,8 @@ _STOPWORDS = """
     også under have dig anden hende mine alt meget sit sine vor mod disse hvis din nogle hos blive
     mange ad bliver hendes været thi jer sådan
     kan får få fik gør gøre gjort hvordan hvornår hvorfor hvem hvilken hvilket hvilke mon gerne
-    bare lige så må nok jo hej tak altså vores jeres dit ens hinanden sådan noget nogen nogle
-    helt godt man skulle blevet er været ved går gik
+    bare lige så må nok hej tak altså vores jeres dit ens hinanden nogen helt godt blevet ved
+    går gik
 """
 STOPWORDS = frozenset(_STOPWORDS.split())
 _local = threading.local()

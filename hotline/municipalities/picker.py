@@ -22,7 +22,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from hotline.db import bound_engine
-from hotline.kit.danish import fold, loose, typo_budget
+from hotline.kit.danish import fold, is_stopword, loose, typo_budget
 from hotline.municipalities.models import Municipality, Place, PostalCode
 
 # Abbreviations in Danish place names, written out.
@@ -107,6 +107,21 @@ class PlaceIndex:
             for name, distance, _ in matches:
                 found += [Found(e, QUALITY[f"typo{int(distance)}"]) for e in self.by_key[name]]
         return found
+
+    def find_in_words(self, sentence: str) -> list[Found]:
+        """A place named inside a sentence ("jeg bor i Skagen"): the longest words that match."""
+        words = sentence.split()
+        for length in range(min(len(words) - 1, 3), 0, -1):
+            found = []
+            for start in range(len(words) - length + 1):
+                span = words[start : start + length]
+                if is_stopword(span[0].lower()) or is_stopword(span[-1].lower()):
+                    continue
+                matches = self.find(" ".join(span), prefix=False)
+                found += [Found(f.entry, f.quality * 0.9) for f in matches]
+            if found:
+                return found
+        return []
 
 
 _indexes: "weakref.WeakKeyDictionary[Engine, PlaceIndex]" = weakref.WeakKeyDictionary()

@@ -8,7 +8,6 @@ from pathlib import Path
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
-from hotline.kit.danish import is_stopword
 from hotline.kit.errors import NotFound
 from hotline.municipalities.models import Municipality, Place, PostalCode
 from hotline.municipalities.picker import MUNICIPALITY, Entry, Found, place_index
@@ -110,12 +109,11 @@ def search_municipalities(
     if number:  # a postal code ("8260", "9990 Skagen") or a municipality code ("751")
         code = number.group(1).zfill(4)
         found = [Found(e, 1.0) for e in index.by_postnr.get(code, [])]
-        found += [Found(e, 1.0) for e in index.by_key.get(code, [])]
         municipality = session.get(Municipality, code)
         if municipality is not None:
             found.append(Found(Entry(municipality.short_name, code, MUNICIPALITY), 1.1))
     if not found:  # also a number that is no code ("123 Aarhus"): the words
-        found = index.find(query) or _found_in_words(index, query)
+        found = index.find(query) or index.find_in_words(query)
     best: dict[str, Found] = {}
     for candidate in sorted(found, key=lambda f: f.order):
         best.setdefault(candidate.entry.code, candidate)
@@ -128,23 +126,6 @@ def search_municipalities(
         if len(matches) == limit:
             break
     return matches
-
-
-def _found_in_words(index, query: str) -> list[Found]:
-    """A place named inside a sentence ("jeg bor i Skagen"): the longest words that match."""
-    words = query.split()
-    for length in range(min(len(words) - 1, 3), 0, -1):
-        found = []
-        for start in range(len(words) - length + 1):
-            span = words[start : start + length]
-            if is_stopword(span[0].lower()) or is_stopword(span[-1].lower()):
-                continue
-            found += [
-                Found(f.entry, f.quality * 0.9) for f in index.find(" ".join(span), prefix=False)
-            ]
-        if found:
-            return found
-    return []
 
 
 def _match(municipality: Municipality, entry: Entry) -> MunicipalityMatch:

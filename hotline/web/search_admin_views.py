@@ -1,6 +1,5 @@
 """HTML view of the search's words for a municipality admin: its synonyms and its knowledge gaps."""
 
-from datetime import timedelta
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Path, Query, Request
@@ -12,6 +11,7 @@ from hotline.auth.models import Role, User
 from hotline.auth.service import administered_municipalities, ensure_can_admin_municipality
 from hotline.db import request_session
 from hotline.i18n import t
+from hotline.insight.monthly import previous_month
 from hotline.insight.report import month_text
 from hotline.insight.search_gaps import knowledge_gaps
 from hotline.kit.errors import Conflict, InvalidInput
@@ -53,7 +53,6 @@ def add_synonym(
     session: Session = request_session,
 ):
     """Add a line to the municipality's synonyms; a mistake re-renders the page with it."""
-    ensure_can_admin_municipality(user, code)
     try:
         add_local_synonym(session=session, user=user, municipality_code=code, line=line)
     except (InvalidInput, Conflict) as exc:
@@ -78,7 +77,6 @@ def delete_synonym(
 def _page(request, session, user, choices, code, line="", error=None, done=None):
     municipality = get_municipality(session=session, code=code)
     month = today_in_denmark().replace(day=1)
-    before = (month - timedelta(days=1)).replace(day=1)
     gaps = [
         (
             month_text(start),
@@ -89,7 +87,7 @@ def _page(request, session, user, choices, code, line="", error=None, done=None)
                 end=utc_midnight(next_month(start)),
             ),
         )
-        for start in (month, before)
+        for start in (month, previous_month(month))
     ]
     return render(
         request,

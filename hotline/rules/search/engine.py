@@ -4,7 +4,8 @@ The query's alternatives (each a set of index terms that must all occur) are OR-
 to the national documents and the municipality's, in force on the date. SQLite ranks with
 FTS5's BM25 (title and tags above text, notes below); PostgreSQL, whose ts_rank knows no
 term rarity, with each clause's ts_rank weighted by the clause's IDF. Both only choose which
-documents the ranking in Python looks at, so the two databases return the same results.
+documents the ranking in Python looks at: where fewer documents match than CANDIDATES, the two
+databases return the same results; beyond that their choice may differ below the top.
 
 In a large knowledge base a term in many documents ("pas", "digital") would make the engines
 rank thousands of them for a handful of places; there such a term is looked for in titles and

@@ -149,7 +149,7 @@ def word_alternatives(word: str, vocabulary: Vocabulary, prefix: bool = False) -
         found += [Alternative((part,), "part") for part in dict.fromkeys(parts)]
     elif head := vocabulary.compound_head(word):
         found.append(Alternative((head,), "part"))  # "motorcykelkørekort": a kørekort
-    return list(dict.fromkeys(found))
+    return found
 
 
 def _phrase(phrase: str, vocabulary: Vocabulary, kind: str) -> list[Alternative]:

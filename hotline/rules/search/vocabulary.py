@@ -70,13 +70,12 @@ class Vocabulary:
         """Whether the word occurs in some document (exactly, or loosely written)."""
         return bool(self.exact_terms(word) or self.loose_terms(word))
 
-    def typo_terms(self, word: str, budget: int | None = None) -> dict[str, int]:
+    def typo_terms(self, word: str) -> dict[str, int]:
         """Terms within the word's typo budget (transposed letters count as one), by distance."""
-        budget = typo_budget(word) if budget is None else budget
+        budget = typo_budget(word)
         if budget == 0:
             return {}
-        key = (word, budget)
-        cached = self._typos.get(key)
+        cached = self._typos.get(word)
         if cached is not None:
             return cached
         found: dict[str, int] = {}
@@ -98,7 +97,7 @@ class Vocabulary:
                         found[found_term] = int(distance)
         if len(self._typos) > _CACHED_LOOKUPS:
             self._typos.clear()
-        self._typos[key] = found
+        self._typos[word] = found
         return found
 
     def prefix_terms(self, word: str, limit: int = 8) -> list[str]:
