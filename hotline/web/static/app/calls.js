@@ -48,9 +48,20 @@
   document.addEventListener("input", function (event) {
     if (event.target === pendingSearch) pendingSearch = null;
   });
-  document.addEventListener("htmx:afterSettle", function () {
+  document.addEventListener("htmx:afterSettle", function (event) {
     if (pendingSearch && document.body.contains(pendingSearch)) openFirstHit(pendingSearch);
+    if (event.target.id === "municipality-picker") keepKeyboardInPicker();
   });
+
+  // A municipality chosen (by Enter in the search or on a hit) leaves the keyboard in the
+  // picker's search, whatever held the focus while the choice was on its way, unless the agent
+  // has meanwhile gone on typing elsewhere.
+  function keepKeyboardInPicker() {
+    var active = document.activeElement;
+    if (typing(active) && active.id !== "municipality-q") return;
+    var search = document.getElementById("municipality-q");
+    if (search && active !== search) search.focus();
+  }
 
   // Keyboard shortcuts: n = next call, m = find municipality, r = search the rules,
   // a = wrap-up reason, s = state; Ctrl+Enter sends the reply; Escape leaves a field of the
