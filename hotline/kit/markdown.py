@@ -32,13 +32,17 @@ ALLOWED_ATTRIBUTES = {"a": {"href"}, "th": {"align"}, "td": {"align"}}
 ALLOWED_URL_SCHEMES = {"http", "https", "mailto"}
 
 _markdown = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
+# For text typed in a form (a reply): a single line break stays a line break.
+_markdown_breaks = MarkdownIt(
+    "commonmark", {"html": False, "linkify": False, "breaks": True}
+).enable("table")
 
 
 # Rule texts are rendered on every resolve; versions are immutable, so the same text recurs.
 @lru_cache(maxsize=4096)
-def render_markdown(text: str) -> str:
+def render_markdown(text: str, *, breaks: bool = False) -> str:
     """Render Markdown to sanitised HTML (no raw HTML, no images, safe links only)."""
-    html = _markdown.render(text or "")
+    html = (_markdown_breaks if breaks else _markdown).render(text or "")
     return nh3.clean(
         html,
         tags=ALLOWED_TAGS,

@@ -10,6 +10,7 @@ from markupsafe import Markup
 from hotline.i18n import t
 from hotline.kit.dates import danish_date
 from hotline.kit.markdown import render_markdown
+from hotline.kit.markdown_plain import markdown_plain
 from hotline.kit.numbers import danish_number, kr, pct, rate_kr, seconds, signed
 from hotline.letters.stylesheets import TEMPLATES_DIR
 
@@ -26,6 +27,11 @@ def _markdown(text: str) -> Markup:
     return Markup(render_markdown(text))
 
 
+def _reply_markdown(text: str) -> Markup:
+    """The agent's reply: typed line breaks are kept."""
+    return Markup(render_markdown(text, breaks=True))
+
+
 document_templates = Environment(
     loader=FileSystemLoader(TEMPLATES_DIR),
     # Plain-text mail is not HTML: escaping it would show "&amp;" to the reader.
@@ -37,6 +43,8 @@ document_templates.globals.update(t=t)
 document_templates.filters.update(
     danish_date=danish_date,
     markdown=_markdown,
+    reply_markdown=_reply_markdown,
+    plain_markdown=markdown_plain,
     number=danish_number,
     kr=kr,
     rate_kr=rate_kr,

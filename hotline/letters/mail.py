@@ -22,6 +22,7 @@ from hotline.i18n import t
 from hotline.letters.documents import document_templates
 from hotline.letters.letterheads import Letterhead
 from hotline.letters.models import Reply
+from hotline.letters.render import cited_lead, signature
 from hotline.letters.service import pdf_filename
 
 SMTP_TIMEOUT_S = 30
@@ -41,7 +42,13 @@ def build_reply_message(
     message["Subject"] = reply.subject
     message["Date"] = format_datetime(utcnow())
     message["Message-ID"] = reply.message_id
-    context = {"reply": reply, "letterhead": letterhead, "survey_url": survey_url}
+    context = {
+        "reply": reply,
+        "letterhead": letterhead,
+        "survey_url": survey_url,
+        "cited_lead": cited_lead(len(reply.cited_rules or [])),
+        "signature": signature(author_name=reply.author_name, municipality_name=letterhead.name),
+    }
     message.set_content(document_templates.get_template("mail.txt").render(context))
     message.add_alternative(
         document_templates.get_template("mail.html").render(context),

@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from datetime import date
 from functools import cache
 from pathlib import Path
+from typing import NamedTuple
 from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
 
@@ -58,6 +59,30 @@ class LetterContent(BaseModel):
     recipient_address: str = ""
     author_name: str
     cited: list[CitedRule] = Field(default=[], max_length=MAX_CITED_RULES)
+
+
+class Signature(NamedTuple):
+    """The closing and signature the system adds under every reply; its lines in order."""
+
+    closing: str
+    author: str
+    on_behalf_of: str
+
+
+def signature(*, author_name: str, municipality_name: str) -> Signature:
+    """The signature of a reply by this agent for this municipality (letter, e-mail, composer)."""
+    return Signature(
+        closing=t("letters.pdf.regards"),
+        author=author_name,
+        on_behalf_of=t("letters.pdf.on_behalf_of", municipality=municipality_name),
+    )
+
+
+def cited_lead(count: int) -> str:
+    """The sentence that introduces the cited rules (none when no rule is cited)."""
+    if not count:
+        return ""
+    return t("letters.pdf.cited_lead_one" if count == 1 else "letters.pdf.cited_lead_many")
 
 
 @cache
@@ -139,6 +164,10 @@ def _render_html(letter: LetterContent, letterhead: Letterhead, *, standalone: b
         linked_css=[s.url for s in sources if s.url is not None],
         logo_url=letterhead.logo_path.as_uri() if letterhead.logo_path else None,
         address_lines=[line for line in letter.recipient_address.splitlines() if line.strip()],
+        cited_lead=cited_lead(len(letter.cited)),
+        signature=signature(
+            author_name=letter.author_name, municipality_name=letter.municipality_name
+        ),
     )
 
 

@@ -12,6 +12,7 @@ from hotline.db import request_session
 from hotline.i18n import t
 from hotline.kit.errors import Conflict, InvalidInput
 from hotline.letters.models import Channel, Reply
+from hotline.letters.render import signature
 from hotline.letters.service import (
     ReplyIn,
     call_takes_replies,
@@ -64,9 +65,11 @@ def _composer(
 
     municipality = call.municipality
     topics = []
+    closing = None
     if municipality is not None:
         topics = list_resolved_topics(session=session, municipality_code=municipality.code)
         form = form or ReplyIn(subject=t("letters.default_subject", municipality=municipality.name))
+        closing = signature(author_name=user.full_name, municipality_name=municipality.name)
     return render(
         request,
         "letters/page.html" if page else "letters/composer.html",
@@ -79,6 +82,7 @@ def _composer(
         closed=not call_takes_replies(call),
         errors=errors or {},
         notice=notice,
+        signature=closing,
         replies=list_replies(session=session, call_id=call.id, user=user),
     )
 

@@ -74,7 +74,7 @@ def test_maildir_delivery_end_to_end(session, queued_reply, settings, make_sessi
     assert message["Date"]
     text = message.get_body(("plain",)).get_content()
     html = message.get_body(("html",)).get_content()
-    assert "Tak for din henvendelse om **pas**" in text and "Karen Ærbødig" in text
+    assert "Tak for din henvendelse om pas." in text and "Karen Ærbødig" in text
     assert "<strong>pas</strong>" in html and "Aarhus Kommune" in html
     assert "<img" not in html
     [attachment] = list(message.iter_attachments())
@@ -99,7 +99,8 @@ def test_the_text_part_shows_the_reply_as_typed_and_the_html_part_escapes_it(
     text = message.get_body(("plain",)).get_content()
     html = message.get_body(("html",)).get_content()
     assert body in text and "&amp;" not in text and "&lt;" not in text
-    assert f"{body}\n\n- " in text  # the cited rules, a blank line under the text
+    # The cited rule, introduced, a blank line under the text.
+    assert f"{body}\n\nHer er den regel, vi talte om:\n- Pas – fornyelse\n" in text
     assert "Pas &amp; kørekort" in html and "&lt;20 år" in html and "<script>" not in html
 
 

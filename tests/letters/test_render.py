@@ -74,6 +74,7 @@ def test_the_letter_follows_danish_conventions(session):
         "1.006 kr.",
         "Frist",
         "Lovgrundlag: Pasloven § 4",
+        "Her er den regel, vi talte om:",
         "Med venlig hilsen",
         "Karen Ærbødig",
         "Digital Hotline på vegne af Aarhus Kommune",
@@ -172,8 +173,38 @@ def test_composed_letter_cites_the_resolved_rules(session, call, agent, settings
     assert "Du fornyer dit pas ved personligt fremmøde" in text
     assert "I Aarhus skal du bestille tid på Dokk1." in text
     assert "Lovgrundlag: Pasbekendtgørelsen § 4" in text
+    assert "Her er de regler, vi talte om:\nPas – fornyelse" in text
     assert "891 kr." in text
     assert "Aarhus Kommune tilbyder ikke denne ydelse" in text
     assert "genbrugsstationen på Østervej" in text
     assert f"Reference: {call.reference}" in text
     assert "Karen Ærbødig" in text
+
+
+def _last_lines(count: int) -> str:
+    return "\n\n".join(f"Linje {n}." for n in range(1, count + 1))
+
+
+@pytest.mark.parametrize("ends_with", ["body", "rule"])
+def test_the_signature_never_stands_alone_on_a_page(session, ends_with):
+    aarhus = session.get(Municipality, "0751")
+    letterhead = load_letterhead(municipality=aarhus, letterheads_dir=LETTERHEADS)
+    cited = letter().cited if ends_with == "rule" else []
+    last = "Lovgrundlag: Pasloven § 4" if ends_with == "rule" else None
+    # How many one-line paragraphs fill the first page: from there back by more than the height
+    # of the signature (and the rule), one of the letters ends exactly at the bottom of page 1.
+    reader, _ = pdf_text(render_letter_pdf(letter(body_md=_last_lines(60), cited=[]), letterhead))
+    first_page = reader.pages[0].extract_text()
+    full = max(n for n in range(1, 61) if f"Linje {n}.\n" in first_page + "\n")
+    two_pages = 0
+    for count in range(full - 14, full + 1):
+        content = letter(body_md=_last_lines(count), cited=cited)
+        reader, _ = pdf_text(render_letter_pdf(content, letterhead))
+        pages = [page.extract_text() for page in reader.pages]
+        two_pages += len(pages) == 2
+        [with_signature] = [text for text in pages if "Med venlig hilsen" in text]
+        assert "Karen Ærbødig\nDigital Hotline på vegne af Aarhus Kommune" in with_signature
+        ending = last or f"Linje {count}."
+        assert ending in with_signature, (count, with_signature[:80])
+        assert with_signature.index(ending) < with_signature.index("Med venlig hilsen")
+    assert two_pages  # the letters did reach over the page
