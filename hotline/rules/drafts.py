@@ -26,7 +26,7 @@ from hotline.rules.resolve import (
 )
 from hotline.rules.schemas import LocalRuleIn, ResolvedRule
 from hotline.rules.service import (
-    _check_mode,
+    check_mode,
     check_topic_slug,
     get_rule,
     new_local_version,
@@ -71,7 +71,7 @@ def save_draft(
     if session.get(Municipality, municipality_code) is None:
         raise NotFound("municipalities.not_found", code=municipality_code)
     national = get_rule(session=session, topic_slug=topic_slug, municipality_code=None)
-    _check_mode(data.mode, has_national=national is not None)
+    check_mode(data.mode, has_national=national is not None)
     local = get_rule(session=session, topic_slug=topic_slug, municipality_code=municipality_code)
     current = local.current_version if local else 0
     draft = _find(session, municipality_code, topic_slug)
@@ -163,7 +163,7 @@ def preview_draft(
             raise NotFound("rules.drafts.not_found", topic=topic_slug)
         data = LocalRuleIn.model_validate(draft.content)
     national = get_rule(session=session, topic_slug=topic_slug, municipality_code=None)
-    _check_mode(data.mode, has_national=national is not None)
+    check_mode(data.mode, has_national=national is not None)
     local = get_rule(session=session, topic_slug=topic_slug, municipality_code=municipality_code)
     pending = _unsaved_version(user, data, national, local, municipality_code, topic_slug)
     on = on or max(today_in_denmark(), pending.valid_from)

@@ -1,79 +1,40 @@
 """A local rule's history: versions with diffs, restoring an old version, reviewing a stale rule."""
 
-import difflib
 from dataclasses import dataclass
-from typing import Literal
 
-from markupsafe import Markup, escape
 from sqlalchemy.orm import Session
 
 from hotline.audit.service import record_change
 from hotline.auth.models import User
 from hotline.auth.service import ensure_can_admin_municipality
 from hotline.kit.errors import Conflict, NotFound
+from hotline.rules.changes import VersionChanges, national_differences, version_changes
 from hotline.rules.models import VERSION_CONTENT_FIELDS, Rule, RuleVersion
 from hotline.rules.resolve import today_in_denmark, version_in_force
 from hotline.rules.search import index_rule
 from hotline.rules.service import (
-    _check_mode,
     _claim_next_version,
+    check_mode,
     check_topic_slug,
     get_rule,
     latest_version,
     version_snapshot,
 )
 
-DiffKind = Literal["added", "removed", "same", "gap"]
-
-
-@dataclass(frozen=True)
-class DiffLine:
-    """One line of a line diff: added, removed, unchanged context, or a gap between hunks."""
-
-    kind: DiffKind
-    text: str
-
-
-def text_diff(old: str, new: str, *, context: int = 2) -> list[DiffLine]:
-    """The lines that differ between two texts, with a little context; empty when equal."""
-    lines = []
-    diff = difflib.unified_diff(old.splitlines(), new.splitlines(), lineterm="", n=context)
-    for line in diff:
-        if line.startswith(("---", "+++")):
-            continue
-        if line.startswith("@@"):
-            if lines:
-                lines.append(DiffLine("gap", ""))
-        elif line.startswith("+"):
-            lines.append(DiffLine("added", line[1:]))
-        elif line.startswith("-"):
-            lines.append(DiffLine("removed", line[1:]))
-        else:
-            lines.append(DiffLine("same", line[1:]))
-    return lines
-
-
-def diff_html(lines: list[DiffLine]) -> Markup:
-    """A diff as an HTML list (classes hl-diff-added/-removed/-same/-gap), its text escaped."""
-    marks = {"added": "+", "removed": "−", "same": " ", "gap": "…"}
-    items = [
-        Markup(
-            '<li class="hl-diff-{}"><span class="hl-diff-mark" aria-hidden="true">{}</span>'
-            '<span class="hl-diff-text">{}</span></li>'
-        ).format(line.kind, marks[line.kind], escape(line.text))
-        for line in lines
-    ]
-    return Markup('<ul class="hl-diff">{}</ul>').format(Markup("").join(items))
-
 
 @dataclass(frozen=True)
 class HistoryEntry:
-    """One version of a local rule with its citizen text compared."""
+    """One version of a local rule, compared with its predecessor and the national rule."""
 
     version: RuleVersion
-    to_previous: list[DiffLine]  # empty for version 1 or when the text did not change
-    to_national: list[DiffLine]  # empty when there is no national rule or the text is the same
+    to_previous: VersionChanges | None  # None for the first version
+    to_national: VersionChanges | None  # None when there is no national rule
     is_current: bool
+
+    @property
+    def imported(self) -> bool:
+        """Whether the version was imported from a kb_rules file (not saved by a person)."""
+        return self.version.source_path is not None
 
 
 @dataclass(frozen=True)
@@ -90,8 +51,8 @@ class RuleHistory:
 def local_rule_history(
     *, session: Session, user: User, municipality_code: str, topic_slug: str
 ) -> RuleHistory:
-    """Every version of the local rule, newest first, each diffed to its predecessor and the
-    national text in force; for an admin of the municipality. NotFound if the topic is unknown."""
+    """Every version of the local rule, newest first, each compared with its predecessor and the
+    national rule in force; for an admin of the municipality. NotFound if the topic is unknown."""
     ensure_can_admin_municipality(user, municipality_code)
     check_topic_slug(topic_slug)
     national_rule = get_rule(session=session, topic_slug=topic_slug, municipality_code=None)
@@ -106,8 +67,8 @@ def local_rule_history(
         entries.append(
             HistoryEntry(
                 version=version,
-                to_previous=text_diff(previous.body_md, version.body_md) if previous else [],
-                to_national=text_diff(national.body_md, version.body_md) if national else [],
+                to_previous=version_changes(previous, version) if previous else None,
+                to_national=national_differences(national, version) if national else None,
                 is_current=version.version == local.current_version,
             )
         )
@@ -123,11 +84,11 @@ def local_rule_history(
 
 @dataclass(frozen=True)
 class NationalChange:
-    """How the national text changed since the version a stale local rule was written against."""
+    """How the national rule changed since the version a stale local rule was written against."""
 
     based_on: int
     current: int
-    diff: list[DiffLine]
+    changes: VersionChanges
 
 
 def national_change(
@@ -146,7 +107,7 @@ def national_change(
     return NationalChange(
         based_on=based_on,
         current=national_rule.current_version,
-        diff=text_diff(old.body_md if old else "", new.body_md),
+        changes=version_changes(old, new),
     )
 
 
@@ -165,7 +126,7 @@ def restore_local_version(
     if old is None:
         raise NotFound("rules.history.version_not_found", version=version)
     national = get_rule(session=session, topic_slug=topic_slug, municipality_code=None)
-    _check_mode(str(old.mode), has_national=national is not None)
+    check_mode(str(old.mode), has_national=national is not None)
     # The restored text was written against the old version's national version: stale if behind.
     return _add_copy(
         session,

@@ -3,7 +3,7 @@
 from datetime import date
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
 
@@ -125,27 +125,41 @@ class LocalRuleIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     mode: Literal["replace", "append", "not_offered", "local_only"]
-    title: str = Field(default="", max_length=200)
-    category: str = Field(default="", max_length=100)
+    title: str = Field(default="", max_length=200, validate_default=True)
+    category: str = Field(default="", max_length=100, validate_default=True)
     tags: list[str] = []
-    body_md: str = Field(default="", max_length=50_000)
+    body_md: str = Field(default="", max_length=50_000, validate_default=True)
     agent_notes_md: str = Field(default="", max_length=20_000)
     fields: RuleFields = RuleFields()
     sources: list[SourceRef] = []
     valid_from: date | None = None
     valid_to: date | None = None
 
-    @model_validator(mode="after")
-    def _consistent(self):
-        if not self.body_md.strip():
-            raise PydanticCustomError("body_required", "body_md is required")
-        if self.mode == "local_only" and not (self.title.strip() and self.category.strip()):
+    # Field validators, not one model validator: each problem is reported at its own field, and
+    # all of them at once (a model validator would not run while any field is wrong).
+    @field_validator("title", "category")
+    @classmethod
+    def _required_for_local_only(cls, value: str, info: ValidationInfo) -> str:
+        if info.data.get("mode") == "local_only" and not value.strip():
             raise PydanticCustomError(
-                "title_category_required", "title and category are required for local_only"
+                f"{info.field_name}_required", "required when the mode is local_only"
             )
-        if self.valid_from and self.valid_to and self.valid_to <= self.valid_from:
+        return value
+
+    @field_validator("body_md")
+    @classmethod
+    def _body_required(cls, value: str) -> str:
+        if not value.strip():
+            raise PydanticCustomError("body_required", "body_md is required")
+        return value
+
+    @field_validator("valid_to")
+    @classmethod
+    def _after_valid_from(cls, value: date | None, info: ValidationInfo) -> date | None:
+        start = info.data.get("valid_from")
+        if value and start and value <= start:
             raise PydanticCustomError("dates_order", "valid_to must be after valid_from")
-        return self
+        return value
 
 
 class LocalRuleSave(LocalRuleIn):

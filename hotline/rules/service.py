@@ -51,7 +51,7 @@ def save_local_rule(
     if session.get(Municipality, municipality_code) is None:
         raise NotFound("municipalities.not_found", code=municipality_code)
     national = get_rule(session=session, topic_slug=topic_slug, municipality_code=None)
-    _check_mode(data.mode, has_national=national is not None)
+    check_mode(data.mode, has_national=national is not None)
     rule = get_rule(session=session, topic_slug=topic_slug, municipality_code=municipality_code)
     before = version_snapshot(latest_version(rule))
     if rule is None:
@@ -195,7 +195,8 @@ def local_rule_for_edit(
     )
 
 
-def _check_mode(mode: str, *, has_national: bool) -> None:
+def check_mode(mode: str, *, has_national: bool) -> None:
+    """InvalidInput unless the mode fits: local_only exactly when there is no national rule."""
     if mode == RuleMode.LOCAL_ONLY and has_national:
         raise InvalidInput("rules.local_only_has_national")
     if mode != RuleMode.LOCAL_ONLY and not has_national:

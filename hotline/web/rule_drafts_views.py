@@ -4,7 +4,6 @@ from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse
-from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from hotline.auth.models import User
@@ -23,15 +22,13 @@ from hotline.rules.drafts import (
 )
 from hotline.rules.models import RuleDraft
 from hotline.rules.service import local_rule_for_edit
-from hotline.web.rules_admin_views import (
-    FORM_FIELDS,
-    _field_label,
-    _form_from_version,
-    _render_form,
-    _rule_in,
-    admin_user,
+from hotline.web.rule_form import (
+    checked_rule_form,
+    draft_form,
+    form_from_version,
     posted_rule_form,
 )
+from hotline.web.rules_admin_views import _render_form, admin_user
 from hotline.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -52,8 +49,13 @@ def admin_draft_save(
         session=session, user=user, municipality_code=code, topic_slug=slug
     )
     form = _posted(submitted, editing)
+    data, errors = checked_rule_form(form, editing)
+    if errors:
+        return _invalid(
+            request, session, user, editing, form, errors, "rules.drafts.not_saved_fields"
+        )
     try:
-        _save(session, user, editing, form)
+        _save(session, user, editing, form, data)
     except (ValueError, InvalidInput, Conflict) as exc:
         return _refused(request, session, user, editing, form, exc, "rules.drafts.not_saved")
     return RedirectResponse(f"/admin/rules/{code}/{quote(slug)}?draft=saved", status_code=303)
@@ -77,31 +79,44 @@ def admin_draft_preview(
     )
     form = _posted(submitted, editing)
     days = request.app.state.settings.rules_verify_after_days
-    preview, message, status = None, None, 200
-    try:
-        preview = preview_draft(
-            session=session,
-            user=user,
-            municipality_code=code,
-            topic_slug=slug,
-            data=_rule_in(form, editing),
-            verify_after_days=days,
-        )
-    except (ValueError, InvalidInput) as exc:
-        message, status = _message(exc, "rules.drafts.not_previewed"), 422
+    data, errors = checked_rule_form(form, editing)
+    preview, message, status = None, None, 422 if errors else 200
+    if data is not None:
+        try:
+            preview = preview_draft(
+                session=session,
+                user=user,
+                municipality_code=code,
+                topic_slug=slug,
+                data=data,
+                verify_after_days=days,
+            )
+        except (ValueError, InvalidInput) as exc:
+            message, status = _message(exc, "rules.drafts.not_previewed"), 422
     place = get_municipality(session=session, code=code)
     context = dict(preview=preview, preview_error=message, verify_after_days=days)
     if request.headers.get("HX-Request"):
-        # htmx swaps only 2xx: bad input comes back 200 with the message in the fragment.
+        # htmx swaps only 2xx: bad input comes back 200 with the problems in the fragment.
         return render(
             request,
             "rules/_draft_preview.html",
             municipality=place,
+            preview_errors=errors,
+            error_heading=t("rules.drafts.not_previewed_fields"),
             **context,
         )
     draft = _draft_of(session, user, editing)
     return _render_form(
-        request, session, user, editing, form, status_code=status, draft=draft, **context
+        request,
+        session,
+        user,
+        editing,
+        form,
+        status_code=status,
+        draft=draft,
+        errors=errors,
+        error_heading=t("rules.drafts.not_previewed_fields"),
+        **context,
     )
 
 
@@ -122,8 +137,13 @@ def admin_draft_publish(
         session=session, user=user, municipality_code=code, topic_slug=slug
     )
     form = _posted(submitted, editing)
+    data, errors = checked_rule_form(form, editing)
+    if errors:
+        return _invalid(
+            request, session, user, editing, form, errors, "rules.drafts.not_published_fields"
+        )
     try:
-        draft = _save(session, user, editing, form)
+        draft = _save(session, user, editing, form, data)
         form["draft_revision"] = str(draft.revision)
         version = publish_draft(
             session=session,
@@ -164,7 +184,7 @@ def admin_draft_discard(
         pass  # published or discarded by someone else meanwhile: the page shows what there is
     except Conflict as exc:
         draft = _draft_of(session, user, editing)
-        form = draft_form(draft) if draft else _form_from_version(editing)
+        form = draft_form(draft) if draft else form_from_version(editing)
         message = t(exc.key, **exc.params)
         return _render_form(
             request, session, user, editing, form, message, status_code=409, draft=draft
@@ -175,29 +195,8 @@ def admin_draft_discard(
 def edit_page_context(session: Session, user: User, editing) -> tuple[dict[str, str], dict]:
     """The edit form's values (the draft's when there is one) and the draft for the template."""
     draft = _draft_of(session, user, editing)
-    form = draft_form(draft) if draft else _form_from_version(editing)
+    form = draft_form(draft) if draft else form_from_version(editing)
     return form, {"draft": draft}
-
-
-def draft_form(draft: RuleDraft) -> dict[str, str]:
-    """The edit form's values from a draft's content."""
-    content = draft.content
-    fields = content.get("fields") or {}
-    form = {
-        "mode": content.get("mode", ""),
-        "title": content.get("title", ""),
-        "category": content.get("category", ""),
-        "tags": ", ".join(content.get("tags") or ()),
-        "body_md": content.get("body_md", ""),
-        "agent_notes_md": content.get("agent_notes_md", ""),
-        "valid_from": content.get("valid_from") or "",
-        "valid_to": content.get("valid_to") or "",
-        # The version the draft's text is based on: publishing checks it is still the newest.
-        "expected_version": str(draft.base_version),
-        "draft_revision": str(draft.revision),
-    }
-    form.update({key: "" if fields.get(key) is None else str(fields[key]) for key in FORM_FIELDS})
-    return form
 
 
 def _posted(submitted: dict[str, str], editing) -> dict[str, str]:
@@ -206,16 +205,32 @@ def _posted(submitted: dict[str, str], editing) -> dict[str, str]:
     return form
 
 
-def _save(session: Session, user: User, editing, form: dict[str, str]) -> RuleDraft:
+def _save(session: Session, user: User, editing, form: dict[str, str], data) -> RuleDraft:
     base_version = int(form["expected_version"])
     return save_draft(
         session=session,
         user=user,
         municipality_code=editing.municipality_code,
         topic_slug=editing.topic_slug,
-        data=_rule_in(form, editing),
+        data=data,
         expected_revision=_revision(form),
         base_version=base_version,
+    )
+
+
+def _invalid(request, session, user, editing, form, errors: dict[str, str], heading_key: str):
+    """Re-render the form (422) with each problem at its field and a summary linking to them."""
+    draft = _draft_of(session, user, editing)
+    return _render_form(
+        request,
+        session,
+        user,
+        editing,
+        form,
+        status_code=422,
+        draft=draft,
+        errors=errors,
+        error_heading=t(heading_key),
     )
 
 
@@ -266,19 +281,10 @@ def _draft_of(session: Session, user: User, editing) -> RuleDraft | None:
 
 
 def _message(exc: Exception, key: str) -> str:
+    """Why a checked form was still refused (a garbled version number, a service's refusal)."""
     if isinstance(exc, InvalidInput):
         return t(exc.key, **exc.params)
-    if not isinstance(exc, ValidationError):
-        return t(key, detail=t("rules.admin.error.expected_version"))
-    problems = []
-    for error in exc.errors():
-        known = f"rules.admin.error.{error['type']}"
-        if t(known) != known:
-            problems.append(t(known))
-        else:
-            field = str(error["loc"][-1]) if error["loc"] else ""
-            problems.append(t("rules.admin.error.value", field=_field_label(field)))
-    return t(key, detail="; ".join(problems))
+    return t(key, detail=t("rules.admin.error.expected_version"))
 
 
 def _revision(values: dict[str, str]) -> int:

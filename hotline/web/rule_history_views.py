@@ -13,13 +13,13 @@ from hotline.kit.errors import Conflict, InvalidInput
 from hotline.kit.forms import posted_form
 from hotline.municipalities.service import get_municipality
 from hotline.rules.history import (
-    diff_html,
     local_rule_history,
     restore_local_version,
     review_local_rule,
 )
 from hotline.rules.service import local_rule_for_edit
-from hotline.web.rules_admin_views import _form_from_version, _render_form, admin_user
+from hotline.web.rule_form import form_from_version
+from hotline.web.rules_admin_views import _render_form, admin_user, rendered_diff
 from hotline.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -33,7 +33,7 @@ def admin_rule_history(
     user: User = Depends(admin_user),
     session: Session = request_session,
 ):
-    """Every version of a local rule, each with its text diffed to the previous and national."""
+    """Every version of a local rule, each compared with the previous one and the national rule."""
     history = local_rule_history(
         session=session, user=user, municipality_code=code, topic_slug=slug
     )
@@ -98,7 +98,7 @@ def admin_rule_review(
             session=session, user=user, municipality_code=code, topic_slug=slug
         )
         message = t(exc.key, **exc.params)
-        form = _form_from_version(editing)
+        form = form_from_version(editing)
         return _render_form(request, session, user, editing, form, message, status_code=409)
     query = urlencode({"municipality": code, "reviewed": slug, "version": saved.version})
     return RedirectResponse(f"/admin/rules?{query}", status_code=303)
@@ -126,7 +126,7 @@ def _render_history(
         message=message,
         restored=restored if restored and restored.isdigit() else None,
         saved_version=saved_version if saved_version and saved_version.isdigit() else None,
-        diff_html=diff_html,
+        rendered_diff=rendered_diff,
     )
 
 

@@ -1,10 +1,12 @@
 """HTML views of the rule store for municipality admins: the list and the edit form.
 
 The form's buttons post to the draft routes (rule_drafts_views); history, restore and review are in
-rule_history_views. Both use the form helpers below.
+rule_history_views. The form's values and problems are in rule_form; both render with the helpers
+below.
 """
 
 from fastapi import APIRouter, Depends, Query, Request
+from markupsafe import Markup
 from sqlalchemy.orm import Session
 
 from hotline.auth.deps import require_roles
@@ -13,32 +15,17 @@ from hotline.auth.service import administered_municipalities
 from hotline.db import request_session
 from hotline.i18n import t
 from hotline.kit.markdown import render_markdown
+from hotline.kit.markdown_diff import markdown_diff
 from hotline.municipalities.service import get_municipality
+from hotline.rules.changes import TextChange
 from hotline.rules.drafts import draft_topics
 from hotline.rules.flags import open_flag_counts
-from hotline.rules.history import diff_html, national_change
-from hotline.rules.schemas import LocalRuleIn
+from hotline.rules.history import national_change
 from hotline.rules.service import admin_overview, local_rule_for_edit
 from hotline.web.templating import render
 
 router = APIRouter(include_in_schema=False)
-FORM_FIELDS = ("fee_dkk", "deadline", "phone", "self_service_url", "legal_basis")
-# Kept from the newest version when a POST leaves them out (the form itself always sends them).
-CARRIED_KEYS = ("tags", "valid_from", "valid_to")
-FORM_LABELS = {
-    "tags": "rules.admin.form_tags",
-    "valid_from": "rules.admin.form_valid_from",
-    "valid_to": "rules.admin.form_valid_to",
-}
 admin_user = require_roles(Role.MUNICIPALITY_ADMIN, Role.SYSTEM_ADMIN)
-
-
-def posted_rule_form(submitted: dict[str, str], editing) -> dict[str, str]:
-    """The edit form as posted; fields a POST leaves out are carried from the newest version."""
-    form = {key: submitted.get(key, "") for key in _form_keys()}
-    saved = _form_from_version(editing)
-    form.update({key: saved[key] for key in CARRIED_KEYS if key not in submitted})
-    return form
 
 
 @router.get("/admin/rules")
@@ -92,66 +79,6 @@ def admin_rule_form(
     return _render_form(request, session, user, editing, form, **extra)
 
 
-def _form_keys() -> tuple[str, ...]:
-    return (
-        "mode",
-        "title",
-        "category",
-        "tags",
-        "body_md",
-        "agent_notes_md",
-        "valid_from",
-        "valid_to",
-        "expected_version",
-        *FORM_FIELDS,
-    )
-
-
-def _form_from_version(editing) -> dict[str, str]:
-    local = editing.local
-    if local is None:
-        mode = "replace" if editing.national else "local_only"
-        form = dict.fromkeys(_form_keys(), "")
-        form.update(mode=mode, expected_version="0")
-        return form
-    form = {
-        "mode": str(local.mode),
-        "title": local.title,
-        "category": local.category,
-        "tags": ", ".join(local.tags),
-        "body_md": local.body_md,
-        "agent_notes_md": local.agent_notes_md,
-        "valid_from": local.valid_from.isoformat(),
-        "valid_to": local.valid_to.isoformat() if local.valid_to else "",
-        "expected_version": str(editing.current_version),
-    }
-    form.update({key: str(local.fields.get(key, "")) for key in FORM_FIELDS})
-    return form
-
-
-def _rule_in(form: dict[str, str], editing) -> LocalRuleIn:
-    fields = {key: form[key].strip() or None for key in FORM_FIELDS}
-    return LocalRuleIn(
-        mode=form["mode"],
-        title=form["title"],
-        category=form["category"],
-        tags=[tag.strip() for tag in form["tags"].split(",") if tag.strip()],
-        body_md=form["body_md"],
-        agent_notes_md=form["agent_notes_md"],
-        fields=fields,
-        # The form does not edit sources: a new version cites what the newest one cited.
-        sources=editing.local.sources if editing.local else [],
-        valid_from=form["valid_from"] or None,
-        valid_to=form["valid_to"] or None,
-    )
-
-
-def _field_label(field: str) -> str:
-    if field in FORM_FIELDS:
-        return t(f"rules.field.{field}")
-    return t(FORM_LABELS[field]) if field in FORM_LABELS else field
-
-
 def _render_form(
     request: Request,
     session: Session,
@@ -161,6 +88,7 @@ def _render_form(
     message: str | None = None,
     status_code: int = 200,
     conflict: bool = False,
+    errors: dict[str, str] | None = None,
     **extra,
 ):
     place = get_municipality(session=session, code=editing.municipality_code)
@@ -175,11 +103,23 @@ def _render_form(
         form=form,
         message=message,
         conflict=conflict,
+        errors=errors or {},
         national_html=render_markdown(editing.national.body_md) if editing.national else "",
         saved_html=render_markdown(editing.local.body_md) if editing.local else "",
         national_change=national_change(
             session=session, topic_slug=editing.topic_slug, local=editing.local
         ),
-        diff_html=diff_html,
+        rendered_diff=rendered_diff,
         **extra,
     )
+
+
+def rendered_diff(change: TextChange) -> Markup:
+    """A text change as the rendered newer text with additions and deletions marked."""
+    html = markdown_diff(
+        change.before,
+        change.after,
+        added=t("rules.history.added_hidden"),
+        removed=t("rules.history.removed_hidden"),
+    )
+    return Markup(html)  # sanitised by markdown_diff

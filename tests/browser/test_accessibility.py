@@ -100,3 +100,23 @@ def test_the_check_itself_catches_a_violation(axe_page):
     found = blocking_violations(axe_page)
     assert any(v.startswith("label ") for v in found), found
     assert any(v.startswith("button-name ") for v in found), found
+
+
+def test_the_rule_form_with_several_errors(axe_page):
+    log_in(axe_page, "admin-aarhus")
+    axe_page.goto("/admin/rules/0751/pas")
+    axe_page.fill("#body_md", " ")
+    axe_page.fill("#fee_dkk", "gratis")
+    axe_page.fill("#valid_from", "2026-05-01")
+    axe_page.fill("#valid_to", "2026-04-01")
+    axe_page.get_by_role("button", name="Gem kladde").click()
+    axe_page.wait_for_load_state("networkidle")
+
+    # Focus is on the error summary, which links to each field marked with its message.
+    assert axe_page.evaluate("document.activeElement.id") == "error-summary"
+    links = axe_page.locator("#error-summary a")
+    assert links.count() == 3
+    assert axe_page.locator(".form-group.form-error").count() == 3
+    assert blocking_violations(axe_page) == []
+    links.nth(1).click()
+    assert axe_page.evaluate("document.activeElement.id") == "fee_dkk"

@@ -1,10 +1,15 @@
-"""Rule text is rendered to HTML that can carry no script, no image and no unsafe link."""
+"""Rule text is rendered to HTML that can carry no script, no image and no unsafe link; two
+versions are compared as rendered text."""
 
 from html.parser import HTMLParser
 
 import pytest
 
 from hotline.kit.markdown import render_markdown
+from hotline.kit.markdown_diff import markdown_diff
+
+ADDED = '<span class="sr-only">Tilføjet: </span>'
+REMOVED = '<span class="sr-only">Slettet: </span>'
 
 
 @pytest.mark.parametrize(
@@ -20,8 +25,9 @@ from hotline.kit.markdown import render_markdown
         '<p style="color:red">x</p>',
     ],
 )
-def test_dangerous_payloads_are_neutralised(payload):
-    elements = _elements(render_markdown(payload))
+@pytest.mark.parametrize("render", [render_markdown, lambda text: _diff("Før.", text)])
+def test_dangerous_payloads_are_neutralised(payload, render):
+    elements = _elements(render(payload))
     tags = {tag for tag, _ in elements}
     assert not tags & {"script", "img", "iframe", "style"}
     for _, attrs in elements:
@@ -66,3 +72,40 @@ def test_safe_markdown_keeps_structure_and_links_get_rel():
 
 def test_raw_html_is_shown_as_text():
     assert "&lt;b&gt;" in render_markdown("<b>x</b>")
+
+
+def _diff(old: str, new: str) -> str:
+    return markdown_diff(old, new, added="Tilføjet:", removed="Slettet:")
+
+
+def test_diff_marks_changed_words_in_the_rendered_text():
+    html = _diff(
+        "Bestil **tid** på Dokk1.\n\nMedbring pas.",
+        "Bestil **tid** i Borgerservice.\n\nMedbring pas.",
+    )
+
+    assert html.startswith("<p>Bestil <strong>tid</strong> ")
+    assert f"<del>{REMOVED}på Dokk1.</del><ins>{ADDED}i Borgerservice.</ins></p>" in html
+    assert "<p>Medbring pas.</p>" in html  # unchanged, unmarked
+
+
+def test_diff_keeps_whole_deleted_and_added_blocks():
+    html = _diff("- a\n- b\n- c\n\nSlut.", "- a\n- c\n- d")
+
+    assert f"<li><del>{REMOVED}b</del></li>" in html and f"<li><ins>{ADDED}d</ins></li>" in html
+    assert "<li>a</li>" in html and "<li>c</li>" in html
+    assert f"<p><del>{REMOVED}Slut.</del></p>" in html
+
+
+def test_diff_of_equal_texts_marks_nothing():
+    assert _diff("Samme *tekst*.", "Samme *tekst*.") == render_markdown("Samme *tekst*.")
+
+
+def test_diff_shows_a_rewritten_text_as_removed_blocks_then_added_ones():
+    html = _diff(
+        "Gammel tekst om pas.\n\n| Alder | Pris |\n|---|---|\n| 0–11 år | 150 kr. |", "Ny."
+    )
+
+    assert f"<p><del>{REMOVED}Gammel tekst om pas.</del></p>" in html
+    assert f"<td><del>{REMOVED}150 kr.</del></td>" in html  # the table stays a table
+    assert html.rstrip().endswith(f"<p><ins>{ADDED}Ny.</ins></p>")
