@@ -48,6 +48,9 @@ def test_search_filters_and_pages_back_in_time(api_client, make_user, entries):
     assert aarhus and {e["actor"] for e in aarhus} == {"admin-aarhus"}
     rates = api.get("/api/audit/entries", params={"type": "cost_rate"}).json()["entries"]
     assert {e["action"] for e in rates} == {"cost_rate.update"}
+    assert rates[0]["action_label"] == "Sats ændret" and rates[0]["entity_type_label"] == "Sats"
+    saves = api.get("/api/audit/entries", params={"action": "rule.save"}).json()["entries"]
+    assert saves and {e["action"] for e in saves} == {"rule.save"}
     one_day = api.get("/api/audit/entries", params={"from": "2026-11-02", "to": "2026-11-02"})
     # 09.00 UTC is 10.00 in Denmark: entries until 23.00 UTC are on 2 November.
     assert len(one_day.json()["entries"]) == 14
@@ -62,18 +65,32 @@ def test_csv_export_is_complete_and_safe_for_excel(api_client, make_user, entrie
     assert response.status_code == 200
     assert response.headers["content-disposition"].startswith("attachment")
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
-    assert rows[0][:3] == ["id", "tidspunkt", "bruger"]
+    assert rows[0][:7] == ["id", "tidspunkt", "bruger", "handling", "handling_kode", "type",
+                           "type_kode"]  # fmt: skip
     assert len(rows) == 1 + PAGE_SIZE + 10
     assert rows[1][1] == "2026-11-02T10:00:00"  # Danish time
-    formula = next(r for r in rows[1:] if "HYPERLINK" in r[5])
-    assert formula[5] == "'=HYPERLINK(1)"
+    assert rows[1][3:7] == ["Sats ændret", "cost_rate.update", "Sats", "cost_rate"]
+    formula = next(r for r in rows[1:] if "HYPERLINK" in r[7])
+    assert formula[7] == "'=HYPERLINK(1)"
 
 
 def test_the_page_shows_entries_and_links_the_export(login, make_user, entries):
-    page = login(make_user(Role.SUPERVISOR)).get("/admin/audit", params={"type": "cost_rate"})
+    client = login(make_user(Role.SUPERVISOR))
+    page = client.get("/admin/audit", params={"type": "cost_rate"})
     assert page.status_code == 200
-    assert "cost_rate.update" in page.text and "rule.save" not in page.text
+    table = page.text[page.text.index("<tbody>") :]
+    assert "Sats ændret" in table and "Lokal regel gemt" not in table
+    assert "2. november 2026 kl. 10.00.00" in page.text  # Danish time, the long Danish date
+    # The filters offer what the log holds, by their Danish labels.
+    assert '<option value="cost_rate" selected>Sats</option>' in page.text
+    assert '<option value="rule.save" >Lokal regel gemt som ny version</option>' in page.text
     assert "/api/audit/entries.csv?type=cost_rate" in page.text
+    by_action = client.get("/admin/audit", params={"action": "rule.save"}).text
+    assert "Sats ændret" not in by_action[by_action.index("<tbody>") :]
+    # Free text finds an action by its Danish label as well as by its code.
+    by_label = client.get("/admin/audit", params={"q": "sats ÆNDRET"}).text
+    table = by_label[by_label.index("<tbody>") :]
+    assert "Sats ændret" in table and "Lokal regel gemt" not in table
     assert (
         login(make_user(Role.SUPERVISOR, username="s2"))
         .get("/admin/audit", params={"from": "2026-13-01"})

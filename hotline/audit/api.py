@@ -4,6 +4,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 from sqlalchemy.orm import Session
 
+from hotline.audit.actions import action_label, subject_label
 from hotline.audit.search import AuditQuery, audit_csv, audit_query, changed_keys, search_audit
 from hotline.auth.deps import require_roles
 from hotline.auth.models import Role, User
@@ -21,9 +22,10 @@ def query_params(
     entity_type: str = Query("", alias="type", max_length=64),
     municipality: str = Query("", max_length=4),
     text: str = Query("", alias="q", max_length=100),
+    action: str = Query("", max_length=64),
 ) -> AuditQuery:
-    """The search's filters: ?from=…&to=…&actor=…&type=…&municipality=…&q=…"""
-    return audit_query(start, end, actor, entity_type, municipality, text)
+    """The search's filters: ?from=…&to=…&actor=…&type=…&municipality=…&q=…&action=…"""
+    return audit_query(start, end, actor, entity_type, municipality, text, action)
 
 
 @router.get("/audit/entries")
@@ -42,7 +44,9 @@ def list_entries(
                 "at": e.at.isoformat(),
                 "actor": e.actor_name,
                 "action": e.action,
+                "action_label": action_label(e.action),
                 "entity_type": e.entity_type,
+                "entity_type_label": subject_label(e.entity_type),
                 "entity_id": e.entity_id,
                 "municipality_code": e.municipality_code,
                 "changed": changed_keys(e),

@@ -11,6 +11,7 @@ from datetime import date, timedelta
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from hotline.audit.actions import action_label, actions_matching, subject_label
 from hotline.audit.models import AuditEntry
 from hotline.kit.dates import COPENHAGEN
 from hotline.kit.errors import InvalidInput
@@ -20,8 +21,9 @@ from hotline.reports.period import utc_midnight
 PAGE_SIZE = 50
 EXPORT_BATCH = 1000
 MAX_TEXT = 100
-CSV_HEADER = ("id", "tidspunkt", "bruger", "handling", "type", "id_paa_objekt", "kommunekode",
-              "foer", "efter")  # fmt: skip
+# Readable Danish labels for people, the codes beside them for programs.
+CSV_HEADER = ("id", "tidspunkt", "bruger", "handling", "handling_kode", "type", "type_kode",
+              "id_paa_objekt", "kommunekode", "foer", "efter")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,7 @@ class AuditQuery:
     entity_type: str = ""
     municipality: str = ""
     text: str = ""
+    action: str = ""
 
     @property
     def params(self) -> list[tuple[str, str]]:
@@ -45,13 +48,14 @@ class AuditQuery:
             ("type", self.entity_type),
             ("municipality", self.municipality),
             ("q", self.text),
+            ("action", self.action),
         ]
         return [(k, v) for k, v in pairs if v]
 
 
 def audit_query(
     start: str = "", end: str = "", actor: str = "", entity_type: str = "",
-    municipality: str = "", text: str = "",
+    municipality: str = "", text: str = "", action: str = "",
 ) -> AuditQuery:  # fmt: skip
     """A checked query from raw strings; a bad date or code is refused with a clear message."""
     try:
@@ -66,7 +70,7 @@ def audit_query(
         raise InvalidInput("reports.bad_municipality", code=municipality[:10])
     return AuditQuery(
         first, last, actor.strip()[:64], entity_type.strip()[:64], municipality,
-        text.strip()[:MAX_TEXT],
+        text.strip()[:MAX_TEXT], action.strip()[:64],
     )  # fmt: skip
 
 
@@ -80,13 +84,17 @@ def _select(query: AuditQuery) -> Select:
         statement = statement.where(func.lower(AuditEntry.actor_name) == query.actor.lower())
     if query.entity_type:
         statement = statement.where(AuditEntry.entity_type == query.entity_type)
+    if query.action:
+        statement = statement.where(AuditEntry.action == query.action)
     if query.municipality:
         statement = statement.where(AuditEntry.municipality_code == query.municipality)
     if query.text:
         like = f"%{_escape_like(query.text.lower())}%"
+        # The code or the Danish label of the action, or the thing's id.
         statement = statement.where(
             or_(
                 func.lower(AuditEntry.action).like(like, escape="\\"),
+                AuditEntry.action.in_(actions_matching(query.text)),
                 func.lower(AuditEntry.entity_id).like(like, escape="\\"),
             )
         )
@@ -116,6 +124,11 @@ def entity_types(session: Session) -> list[str]:
     return list(session.scalars(kinds))
 
 
+def actions(session: Session) -> list[str]:
+    """The actions the log has entries of, for the filter's choices."""
+    return list(session.scalars(select(AuditEntry.action).distinct().order_by(AuditEntry.action)))
+
+
 def changed_keys(entry: AuditEntry) -> list[str]:
     """The fields whose value differs between before and after."""
     before, after = entry.before or {}, entry.after or {}
@@ -139,7 +152,9 @@ def audit_csv(sessions: sessionmaker[Session], query: AuditQuery) -> Iterator[by
                     entry.id,
                     entry.at.astimezone(COPENHAGEN).strftime("%Y-%m-%dT%H:%M:%S"),
                     safe_text(entry.actor_name),
+                    action_label(entry.action),
                     entry.action,
+                    subject_label(entry.entity_type),
                     entry.entity_type,
                     safe_text(entry.entity_id),
                     entry.municipality_code or "",

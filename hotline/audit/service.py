@@ -4,6 +4,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from hotline.audit.actions import check_audit_names
 from hotline.audit.models import AuditEntry
 from hotline.auth.models import User
 
@@ -19,7 +20,8 @@ def record_change(
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
 ) -> AuditEntry:
-    """Add an audit entry to the current transaction."""
+    """Add an audit entry to the current transaction; the action and type must be registered."""
+    check_audit_names(action, entity_type)
     entry = AuditEntry(
         actor_id=actor.id if actor else None,
         actor_name=actor.username if actor else "system",

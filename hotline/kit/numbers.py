@@ -18,10 +18,29 @@ def kr(value: Decimal | None, places: int = 2) -> str:
     return t("numbers.none") if value is None else f"{danish_number(value, places)} kr."
 
 
+def fee_kr(value: Decimal | int | float | None) -> str:
+    """A fee: whole kroner as "1.105 kr.", with øre as "1.105,34 kr."."""
+    if value is None:
+        return t("numbers.none")
+    value = Decimal(str(value))
+    return kr(value, 0 if value == value.to_integral_value() else 2)
+
+
+def amount(value: Decimal) -> str:
+    """An amount with as many decimals as it has, at least two: "25.000,00", "0,0125"."""
+    return danish_number(value, max(2, -value.normalize().as_tuple().exponent))
+
+
 def rate_kr(value: Decimal) -> str:
     """A rate with as many decimals as it has, at least two: "0,10 kr.", "0,0125 kr."."""
-    places = max(2, -value.normalize().as_tuple().exponent)
-    return kr(value, places)
+    return f"{amount(value)} kr."
+
+
+def decimal(value: Decimal | int | float | None) -> str:
+    """A number with the decimals it has: "3,75", "0,5", "1.234"; None as "–"."""
+    if value is None:
+        return t("numbers.none")
+    return danish_number(value, max(0, -Decimal(str(value)).as_tuple().exponent))
 
 
 def pct(value: Decimal | None) -> str:

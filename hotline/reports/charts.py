@@ -5,7 +5,7 @@ from decimal import Decimal
 from markupsafe import Markup, escape
 
 from hotline.i18n import t
-from hotline.reports.export import danish_decimal
+from hotline.kit.numbers import kr
 from hotline.reports.service import CostReport
 
 WEEKDAYS = ("man", "tir", "ons", "tor", "fre", "lør", "søn")
@@ -35,7 +35,7 @@ def cost_bars_svg(report: CostReport) -> Markup:
         y = top + i * row_h
         fixed_w = float(row.fixed_cost / largest) * bar_w
         variable_w = float(row.variable_cost / largest) * bar_w
-        amount = f"{danish_decimal(row.total_cost)} kr."
+        amount = kr(row.total_cost)
         parts += [
             f"<g><title>{escape(row.name)}: {amount}</title>",
             f'<text x="{label_w - 6}" y="{y + 14}" text-anchor="end" {FONT}>'

@@ -1,4 +1,4 @@
-"""HTML views of callbacks: the "Book opkald" form in the console, and the admins' list."""
+"""HTML views of callbacks: the "Book opringning" form in the console, and the admins' list."""
 
 from urllib.parse import urlencode
 

@@ -1,7 +1,7 @@
 """HTML views of the Borgerservice essentials: the console fragment and the admin's edit page."""
 
 import re
-from datetime import date, datetime
+from datetime import date
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -13,6 +13,7 @@ from hotline.auth.models import Role, User
 from hotline.auth.service import administered_municipalities, ensure_can_admin_municipality
 from hotline.db import request_session
 from hotline.i18n import t
+from hotline.kit.dates import danish_date, parse_danish_date
 from hotline.kit.errors import InvalidInput
 from hotline.kit.forms import posted_form
 from hotline.municipalities.essentials import (
@@ -43,7 +44,7 @@ FIELD_OF_ERROR = {
     "essentials.exception_in_past": "exceptions",
 }
 _EXCEPTION_LINE = re.compile(
-    r"^\s*(?P<day>\d{4}-\d{2}-\d{2}|\d{1,2}\.\d{1,2}\.\d{4})\s+"
+    r"^\s*(?P<day>\d{4}-\d{2}-\d{2}|\d{1,2}\.\d{1,2}\.\d{4}|\d{1,2}\.\s*[a-zæøå]+\s+\d{4})\s+"
     r"(?P<hours>lukket|\d{1,2}[.:]\d{2}\s*[-–]\s*\d{1,2}[.:]\d{2})\s*(?P<note>.*)$",
     re.IGNORECASE,
 )
@@ -140,7 +141,7 @@ def _stored_form(session: Session, code: str) -> dict[str, str]:
     }
     form["phone"] = municipality.phone or ""
     form["exceptions"] = "\n".join(
-        f"{e.day.isoformat()} {format_day_hours(list(e.periods))} {e.note}".strip()
+        f"{danish_date(e.day)} {format_day_hours(list(e.periods))} {e.note}".strip()
         for e in upcoming_exceptions(session=session, code=code)
     )
     form["links"] = "\n".join(f"{link.title} | {link.url}" for link in links_of(municipality))
@@ -169,7 +170,7 @@ def _exceptions(text: str, errors: dict[str, str]) -> list[DayException]:
         try:
             if match is None:
                 raise ValueError
-            day = _day(match["day"])
+            day = parse_danish_date(match["day"])
             periods = parse_day_hours(match["hours"])
         except (ValueError, HoursFormatError):
             errors["exceptions"] = t("essentials.bad_exception_line", number=number)
@@ -192,9 +193,3 @@ def _links(text: str, errors: dict[str, str]) -> list[Link]:
             return []
         links.append(Link(title.strip(), url.strip()))
     return links
-
-
-def _day(text: str) -> date:
-    if "-" in text:
-        return date.fromisoformat(text)
-    return datetime.strptime(text, "%d.%m.%Y").date()

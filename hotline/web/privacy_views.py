@@ -1,6 +1,7 @@
-"""The system admins' page of the right-of-access export: a number in, a JSON file out."""
+"""The system admins' page of the right-of-access export: a number in, a zip of PDF and JSON out."""
 
 from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from hotline.auth.models import User
@@ -8,7 +9,9 @@ from hotline.db import request_session
 from hotline.i18n import t
 from hotline.kit.errors import InvalidInput
 from hotline.privacy.access import MAX_NUMBER_LENGTH, access_export
-from hotline.privacy.api import access_download, access_readers
+from hotline.privacy.api import access_readers
+from hotline.privacy.summary import access_zip
+from hotline.reports.bill import hotline_letterhead
 from hotline.web.templating import render
 
 router = APIRouter(prefix="/admin/privacy", include_in_schema=False)
@@ -27,14 +30,21 @@ def access_file(
     session: Session = request_session,
     user: User = Depends(access_readers),
 ):
-    """The export as a download (a POST: the number stays out of URLs and access logs)."""
+    """The export and its Danish summary as one zip (a POST: the number stays out of URLs)."""
+    settings = request.app.state.settings
     try:
-        export = access_export(
-            session=session, user=user, number=number, settings=request.app.state.settings
-        )
+        export = access_export(session=session, user=user, number=number, settings=settings)
     except InvalidInput as exc:
         return _render(request, user, error=t(exc.key, **exc.params), number=number)
-    return access_download(export)
+    name, content = access_zip(export, hotline_letterhead(settings.letterheads_dir))
+    return Response(
+        content,
+        media_type="application/zip",
+        headers={
+            "Content-Disposition": f'attachment; filename="{name}"',
+            "Cache-Control": "no-store",
+        },
+    )
 
 
 def _render(request: Request, user: User, *, error: str | None = None, number: str = ""):

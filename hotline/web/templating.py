@@ -8,10 +8,34 @@ from fastapi.templating import Jinja2Templates
 from hotline.auth.deps import csrf_token
 from hotline.i18n import t
 from hotline.kit.dates import danish_date, danish_datetime
+from hotline.kit.numbers import (
+    amount,
+    danish_number,
+    decimal,
+    fee_kr,
+    kr,
+    pct,
+    rate_kr,
+    seconds,
+    signed,
+)
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 templates.env.globals.update(t=t, csrf_token=csrf_token)
-templates.env.filters.update(danish_date=danish_date, danish_datetime=danish_datetime)
+# Every number and date a page shows goes through these: "1.105,34 kr.", "7. december 2026".
+templates.env.filters.update(
+    danish_date=danish_date,
+    danish_datetime=danish_datetime,
+    number=danish_number,
+    decimal=decimal,
+    amount=amount,
+    kr=kr,
+    fee_kr=fee_kr,
+    rate_kr=rate_kr,
+    pct=pct,
+    seconds=seconds,
+    signed=signed,
+)
 
 
 def render(request: Request, name: str, status_code: int = 200, **context):

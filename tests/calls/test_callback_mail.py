@@ -60,13 +60,13 @@ def test_smtp_delivery_to_the_admins(session, booked, mail_settings, make_sessio
     assert deliver_due_callbacks(make_session=make_session, settings=settings) == 0
     [(recipients, message)] = smtp_inbox.messages
     assert sorted(recipients) == ["a1@aarhus.example", "a2@aarhus.example"]
-    assert message["Subject"] == "Ring borgeren op (DH-TEST22, Aarhus Kommune)"
+    assert message["Subject"] == "Ny opringning: ring borgeren op (DH-TEST22, Aarhus Kommune)"
     assert message["Message-ID"].strip() == booked.message_id
     assert message["From"].addresses[0].display_name == "Digital Hotline"
     body = message.get_content()
     assert "Telefon: +4520123456" in body and "Søren Østergård" in body
     assert "i morgen mellem 9 og 12" in body and "boligstøtte" in body
-    assert "Karen Ærbødig" in body and "Tilbageringninger" in body
+    assert "Karen Ærbødig" in body and "»Opringninger«" in body
     callback = _reload(session, booked)
     assert callback.mail_status == MailStatus.SENT and callback.mail_attempts == 1
 

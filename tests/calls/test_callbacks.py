@@ -73,7 +73,7 @@ def test_the_call_shows_the_button_and_the_form_is_prefilled(on_call, rules):
     client, call_id = on_call
     page = client.get("/console")
     assert f'hx-get="/console/calls/{call_id}/callback"' in page.text
-    assert "Book opkald fra Aarhus" in page.text
+    assert "Book opringning fra Aarhus" in page.text
     form = client.get(f"/console/calls/{call_id}/callback", headers=HTMX)
     assert form.status_code == 200
     assert ">Spørger om boligstøtte.</textarea>" in form.text
@@ -88,7 +88,7 @@ def test_booking_stores_the_callback_and_changes_nothing_else(on_call, rules, se
         f"/console/calls/{call_id}/callback", data={**BOOKING, "topics": ["pas"]}, headers=HTMX
     )
     assert booked.status_code == 200
-    assert "Opkaldet er booket hos Aarhus Kommune" in booked.text
+    assert "Opringningen er booket hos Aarhus Kommune" in booked.text
     assert "ingen e-mail (ingen modtager)" in booked.text
     callback = session.scalar(select(Callback))
     assert callback.municipality_code == "0751" and callback.call_id == call_id
@@ -133,7 +133,7 @@ def test_mistakes_come_back_in_the_form(on_call, session, change, message):
         f"/console/calls/{call_id}/callback", data={**BOOKING, **change}, headers=HTMX
     )
     assert response.status_code == 200 and message in response.text
-    assert "Opkaldet er ikke booket" in response.text or "Reglen" in response.text
+    assert "Opringningen er ikke booket" in response.text or "Reglen" in response.text
     assert session.scalar(select(Callback)) is None
 
 
@@ -143,7 +143,7 @@ def test_without_htmx_an_error_is_422_and_success_goes_back_to_the_console(on_ca
     assert bad.status_code == 422
     ok = client.post(f"/console/calls/{call_id}/callback", data=BOOKING, follow_redirects=False)
     assert ok.status_code == 303 and ok.headers["location"] == "/console"
-    assert "Opkaldet er booket hos Aarhus Kommune" in client.get("/console").text
+    assert "Opringningen er booket hos Aarhus Kommune" in client.get("/console").text
 
 
 def test_municipality_change_resets_the_callback_and_essentials_panels(on_call):
@@ -153,7 +153,7 @@ def test_municipality_change_resets_the_callback_and_essentials_panels(on_call):
     )
     assert 'id="callback-panel" class="hl-callback-panel"' in chosen.text
     assert chosen.text.count('hx-swap-oob="true"') >= 4  # rules, reply, essentials, callback
-    assert "Book opkald fra Aalborg" in chosen.text
+    assert "Book opringning fra Aalborg" in chosen.text
     assert 'hx-get="/console/essentials?municipality=0851"' in chosen.text
 
 

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from hotline.audit.models import AuditEntry
 from hotline.auth.models import Role
 from hotline.db import utcnow
-from hotline.kit.dates import COPENHAGEN
+from hotline.kit.dates import COPENHAGEN, danish_date
 from hotline.municipalities.essentials import load_schedule
 from hotline.municipalities.models import Municipality
 
@@ -46,7 +46,13 @@ def test_admin_saves_and_sees_the_form_again(login, make_user, session):
     assert entry.municipality_code == "0751" and entry.after["hours"]["torsdag"].startswith("10.00")
     again = client.get(saved.headers["location"])
     assert "Åbningstider og links er gemt." in again.text
-    assert f"{tomorrow.isoformat()} lukket personalemøde" in again.text
+    assert f"{danish_date(tomorrow)} lukket personalemøde" in again.text  # as Danes write it
+    # Read back as it is shown, and in the long form too.
+    form["exceptions"] = f"{danish_date(tomorrow)} 10.00-12.00 kort dag"
+    assert client.post("/admin/essentials/0751", data=form).status_code in (200, 303)
+    session.expire_all()
+    assert [str(p) for p in load_schedule(session=session, code="0751").exceptions[tomorrow]
+            .periods] == ["10.00–12.00"]  # fmt: skip
     assert "10.00–12.00, 13.00–17.30" in again.text
 
 

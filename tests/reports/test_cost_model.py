@@ -369,7 +369,7 @@ def test_the_page_lists_rates_with_danish_amounts_and_their_status(
     assert page.status_code == 200
     html = page.text
     assert "Gælder nu" in html and "Tidligere" in html and "Kommende" in html
-    assert "450,00" in html and "25000,00" in html and "0,1250" in html and "0,10" in html
+    assert "450,00" in html and "25.000,00" in html and "0,125" in html and "0,10" in html
     assert "Grundandel plus forbrug" in html
     # Only the future rate can be edited or deleted; the form is prefilled from the newest rate.
     assert html.count('action="/supervisor/cost-model/') == 1
