@@ -6,18 +6,15 @@ from contextlib import asynccontextmanager, suppress
 from datetime import timedelta
 from pathlib import Path
 
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
+from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy.exc import DataError, SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.middleware.sessions import SessionMiddleware
 
 from hotline.config import Settings
 from hotline.db import make_engine, make_sessionmaker
-from hotline.i18n import t
-from hotline.kit.errors import HotlineError, InvalidInput, NotAuthenticated
 from hotline.kit.security import BodySizeLimitMiddleware, SecurityHeadersMiddleware
+from hotline.web.error_pages import add_error_handlers
 
 log = logging.getLogger(__name__)
 STATIC_DIR = Path(__file__).parent / "web" / "static"
@@ -72,7 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(SecurityHeadersMiddleware)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    _add_error_handlers(app)
+    add_error_handlers(app)
     for router in _routers():
         app.include_router(router)
     return app
@@ -173,48 +170,3 @@ async def _background_workers(app: FastAPI):
         for task in tasks:
             with suppress(asyncio.CancelledError):
                 await task
-
-
-def _wants_html(request: Request) -> bool:
-    return not request.url.path.startswith("/api/") and "text/html" in request.headers.get(
-        "accept", ""
-    )
-
-
-def _add_error_handlers(app: FastAPI) -> None:
-    @app.exception_handler(HotlineError)
-    async def hotline_error(request: Request, exc: HotlineError) -> Response:
-        message = t(exc.key, **exc.params)
-        if request.headers.get("HX-Request"):
-            # htmx swaps nothing on an error; hotline.js shows this text, and follows HX-Redirect.
-            headers = {"HX-Redirect": "/login"} if isinstance(exc, NotAuthenticated) else {}
-            return PlainTextResponse(message, status_code=exc.status_code, headers=headers)
-        if isinstance(exc, NotAuthenticated) and _wants_html(request):
-            return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
-        if _wants_html(request):
-            from hotline.web.templating import render
-
-            return render(request, "error.html", status_code=exc.status_code, message=message)
-        return JSONResponse({"error": exc.key, "detail": message}, status_code=exc.status_code)
-
-    @app.exception_handler(OverflowError)
-    @app.exception_handler(DataError)
-    async def out_of_range(request: Request, exc: Exception) -> Response:
-        # A number or text the database cannot hold (an id beyond its integer range): bad input.
-        log.info("input out of the database's range: %s %s", request.method, request.url.path)
-        return await hotline_error(request, InvalidInput("error.out_of_range"))
-
-    @app.exception_handler(RequestValidationError)
-    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
-        errors = [
-            {"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in exc.errors()
-        ]
-        detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
-        return JSONResponse(
-            {
-                "error": "invalid_input",
-                "detail": t("error.invalid_input", detail=detail),
-                "errors": errors,
-            },
-            status_code=422,
-        )

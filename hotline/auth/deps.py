@@ -85,6 +85,14 @@ def _cookie_user(request: Request, session: Session) -> User:
     return user
 
 
+def signed_in_user(request: Request, session: Session) -> User | None:
+    """The cookie session's user, or None: for pages anyone may see, such as the error pages."""
+    try:
+        return _cookie_user(request, session)
+    except NotAuthenticated:
+        return None
+
+
 def _end_if_timed_out(request: Request) -> None:
     """End a session idle too long or older than the maximum, with a notice for the login page."""
     settings = request.app.state.settings

@@ -19,9 +19,10 @@ from hotline.kit.numbers import (
     seconds,
     signed,
 )
+from hotline.web.navigation import header_menu
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
-templates.env.globals.update(t=t, csrf_token=csrf_token)
+templates.env.globals.update(t=t, csrf_token=csrf_token, header_menu=header_menu)
 # Every number and date a page shows goes through these: "1.105,34 kr.", "7. december 2026".
 templates.env.filters.update(
     danish_date=danish_date,

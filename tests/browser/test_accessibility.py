@@ -24,14 +24,19 @@ def axe_page(chromium, live_server):
 
 def blocking_violations(page) -> list[str]:
     """The serious and critical WCAG 2.1 A/AA violations on the page as it is now."""
+    return violations(page, WCAG_TAGS, BLOCKING)
+
+
+def violations(page, tags: list[str], impacts: set[str] | None = None) -> list[str]:
+    """The violations of the rules with these tags, of these impacts (None: any)."""
     page.add_script_tag(path=str(AXE))
-    options = json.dumps({"runOnly": {"type": "tag", "values": WCAG_TAGS}})
+    options = json.dumps({"runOnly": {"type": "tag", "values": tags}})
     result = page.evaluate(f"async () => await axe.run(document, {options})")
     return [
         f"{v['id']} ({v['impact']}): {v['help']} -> "
         + "; ".join(node["target"][0] for node in v["nodes"][:5])
         for v in result["violations"]
-        if v["impact"] in BLOCKING
+        if impacts is None or v["impact"] in impacts
     ]
 
 
@@ -88,6 +93,25 @@ def test_the_admin_and_supervisor_pages(axe_page, username, path):
     assert response.status == 200
     axe_page.wait_for_load_state("networkidle")
     assert blocking_violations(axe_page) == []
+
+
+@pytest.mark.parametrize(
+    ("username", "path", "status"),
+    [
+        (None, "/findes-ikke", 404),
+        ("agent", "/findes-ikke", 404),
+        ("sysadmin", "/admin/rules/0751/findes-ikke", 404),
+        ("admin-aarhus", "/admin/users", 403),
+        ("agent", "/supervisor", 403),
+    ],
+)
+def test_the_error_pages_have_no_violation_at_all(axe_page, username, path, status):
+    # Best practice too (landmarks, headings), and every impact down to minor.
+    if username:
+        log_in(axe_page, username)
+    response = axe_page.goto(path)
+    assert response.status == status
+    assert violations(axe_page, [*WCAG_TAGS, "best-practice"]) == []
 
 
 def test_the_check_itself_catches_a_violation(axe_page):
