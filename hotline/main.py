@@ -41,12 +41,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.sessionmaker = make_sessionmaker(engine)
         await asyncio.to_thread(_prime_rule_cache, app)
         from hotline.calls.events import CallsFeed
+        from hotline.reports.jobs import ReportJobs
         from hotline.web.live_renders import LiveRenders
 
         app.state.calls_feed = CallsFeed(engine)  # wakes the live streams (console, board)
         app.state.live_renders = LiveRenders(app.state.sessionmaker)  # what the streams show
+        # The report's zips made in the background; a job lives as long as this process.
+        report_jobs = app.state.report_jobs = ReportJobs(settings.data_dir / "report-jobs")
         async with app.state.calls_feed.running(), _background_workers(app):
             yield
+        await asyncio.to_thread(report_jobs.shutdown)
         engine.dispose()
 
     from hotline.letters.mail import MailURLError, check_mail_url

@@ -115,6 +115,7 @@ class World:
     survey_code: str | None = None  # its code, the key to the public survey page
     survey_token: str | None = None  # the survey form's signed hidden field for that code
     synonym_id: int | None = None  # a line of Aarhus's own search synonyms
+    report_job_id: str | None = None  # the supervisor's finished bill-basis zip
 
 
 Body = dict[str, Any] | Callable[[World, str], dict[str, Any]]
@@ -519,6 +520,30 @@ def _survey_answer(world: World, actor: str) -> dict[str, str]:
 
 
 SURVEY_PAGE = {"path": {"code": "survey_code"}, "prepare": _an_open_survey}
+# A background download: only the user who started it (the supervisor) gets it; anyone else who
+# may read reports gets 404, as if it did not exist.
+REPORT_JOB_OWNER = expect(401, 403, OK, 404, 403, 403)
+
+
+def _a_finished_report_job(world: World, session, client) -> None:
+    """A zip the supervisor started, finished: made once."""
+    import time
+    import zipfile
+
+    if world.report_job_id is not None:
+        return
+    jobs, owner = client.app.state.report_jobs, world.users["supervisor"].id
+    job = jobs.start(
+        owner_id=owner, params=[("from", "2026-11-01")], label="", filename="afregning.zip",
+        total=1, work=lambda target, progress: zipfile.ZipFile(target, "w").close(),
+    )  # fmt: skip
+    deadline = time.monotonic() + 10
+    while not jobs.get(job.id, owner_id=owner).finished and time.monotonic() < deadline:
+        time.sleep(0.02)
+    world.report_job_id = job.id
+
+
+REPORT_JOB = {"path": {"job_id": "report_job_id"}, "prepare": _a_finished_report_job}
 SURVEY_ANSWER = {"path": {"invite_id": "survey_id"}, "prepare": _an_answered_survey}
 
 MATRIX: dict[tuple[str, str], Case] = {
@@ -630,6 +655,11 @@ MATRIX: dict[tuple[str, str], Case] = {
     ),
     ("POST", "/supervisor/cost-model/{rate_id}/delete"): Case(SUPERVISORS, **FUTURE_RATE),
     ("GET", "/api/reports/cost.xlsx"): Case(SUPERVISORS, params=_this_month),
+    # The bill bases zipped in the background: started with the report's filters, then followed
+    # and fetched by the one who started it.
+    ("POST", "/supervisor/report-jobs"): Case(SUPERVISORS, data=_this_month),
+    ("GET", "/supervisor/report-jobs/{job_id}"): Case(REPORT_JOB_OWNER, **REPORT_JOB),
+    ("GET", "/supervisor/report-jobs/{job_id}/download"): Case(REPORT_JOB_OWNER, **REPORT_JOB),
     # --- HTML: signing in and out ---
     ("GET", "/"): Case(SIGNED_IN),
     ("GET", "/favicon.ico"): Case(PUBLIC),

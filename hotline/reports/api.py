@@ -31,7 +31,7 @@ def cost_csv(
     return download_response(
         cost_report_csv(report, dialect),
         "text/csv; charset=utf-8",
-        cost_report_filename(report, "csv"),
+        cost_report_filename(report, "csv", dialect),
     )
 
 

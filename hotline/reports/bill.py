@@ -9,9 +9,11 @@ import io
 import re
 import unicodedata
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from typing import BinaryIO
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -170,19 +172,40 @@ def bill_bases_zip(
     generated_at: datetime | None = None,
 ) -> bytes:
     """A zip of each municipality's bill basis (of codes, default all) and the summary of them."""
+    buffer = io.BytesIO()
+    write_bill_bases_zip(
+        buffer, report, letterhead, rates=rates, codes=codes, generated_at=generated_at
+    )
+    return buffer.getvalue()
+
+
+def write_bill_bases_zip(
+    target: BinaryIO,
+    report: CostReport,
+    letterhead: Letterhead,
+    *,
+    rates: list[CostRate],
+    codes: set[str] | None = None,
+    generated_at: datetime | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> None:
+    """Write the zip of bill_bases_zip to target, calling progress(done, total) after each PDF."""
     generated_at = generated_at or utcnow()
     chosen = [r for r in report.rows if r.code and (codes is None or r.code in codes)]
     shown = report if codes is None else report.only(codes)
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for row in chosen:
+    total = len(chosen) + 1  # and the summary
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
+        for done, row in enumerate(chosen, start=1):
             pdf = bill_basis_pdf(
                 report, row.code, letterhead, rates=rates, generated_at=generated_at
             )
             archive.writestr(_entry(bill_filename(report, row.code, row.name), generated_at), pdf)
+            if progress:
+                progress(done, total)
         summary = summary_pdf(shown, letterhead, rates=rates, generated_at=generated_at)
         archive.writestr(_entry(summary_filename(report), generated_at), summary)
-    return buffer.getvalue()
+    if progress:
+        progress(total, total)
 
 
 def _entry(name: str, generated_at: datetime) -> zipfile.ZipInfo:

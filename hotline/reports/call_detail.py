@@ -27,11 +27,12 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql import ColumnElement, Select
 
-from hotline.calls.models import Call, CallState, seconds_between
+from hotline.calls.models import Call, CallState, ContactReason, Outcome, seconds_between
+from hotline.i18n import t
 from hotline.kit.cpr import MASK, POSTGRES_MASK_PATTERN, mask_cpr
 from hotline.kit.dates import COPENHAGEN
 from hotline.municipalities.models import Municipality
-from hotline.reports.export import EXCEL_DA, safe_text
+from hotline.reports.export import EXCEL_DA, FILE_SUFFIXES, safe_text
 from hotline.reports.filters import BILLED_CODE, ReportFilters, calls_of
 from hotline.reports.service import UNKNOWN_NAME
 
@@ -46,6 +47,7 @@ HEADER = (
     "ventetid_sek",
     "samtaletid_sek",
     "efterbehandling_sek",
+    "kontaktaarsag_kode",
     "kontaktaarsag",
     "udfald",
     "undgaaelig",
@@ -59,9 +61,20 @@ _ANSWERED = and_(Call.state != CallState.ABANDONED, Call.answered_at.is_not(None
 _AVOIDABLE = case((and_(_ANSWERED, Call.avoidable), literal("ja")), else_=literal("nej"))
 
 
-def call_detail_filename(filters: ReportFilters) -> str:
-    """The download's file name, with the period."""
-    return f"opkald_{filters.start.isoformat()}_{filters.end.isoformat()}.csv"
+def call_detail_filename(filters: ReportFilters, dialect: str = EXCEL_DA) -> str:
+    """The download's file name, with the period and the dialect."""
+    period = f"{filters.start.isoformat()}_{filters.end.isoformat()}"
+    return f"opkald_{period}{FILE_SUFFIXES[dialect]}.csv"
+
+
+def state_labels() -> dict[str, str]:
+    """Each call state's Danish label, as the pages show it."""
+    return {state.value: t(f"calls.state.{state.value}") for state in CallState}
+
+
+def outcome_labels() -> dict[str, str]:
+    """Each outcome's Danish label, as the pages show it."""
+    return {outcome.value: t(f"calls.outcome.{outcome.value}") for outcome in Outcome}
 
 
 def call_detail_csv(
@@ -84,7 +97,8 @@ def call_detail_csv(
 
 
 def _literal_sql(query: Select, connection: Connection) -> str:
-    # The only values are dates, and codes checked against ^\d{4}$ (filters.py): safe literals.
+    # The only values are dates, codes checked against ^\d{4}$ (filters.py) and the labels of
+    # our own text catalogue: safe literals.
     return str(query.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))
 
 
@@ -113,21 +127,34 @@ def _postgres_query(filters: ReportFilters) -> Select:
         select(
             Call.reference,
             func.to_char(func.timezone(COPENHAGEN.key, Call.offered_at), 'YYYY-MM-DD"T"HH24:MI:SS'),
-            Call.state,
+            _label(Call.state, state_labels()),
             func.coalesce(BILLED_CODE, ""),
             func.coalesce(Municipality.name, UNKNOWN_NAME),
             case((_ANSWERED, _whole_seconds(Call.offered_at, Call.answered_at))),
             case((_ANSWERED, _whole_seconds(Call.answered_at, Call.ended_at))),
             case((_ANSWERED, _whole_seconds(Call.ended_at, Call.wrapped_up_at))),
             Call.contact_reason_code,
-            Call.outcome,
+            _defused(ContactReason.label),
+            _label(Call.outcome, outcome_labels()),
             _AVOIDABLE,
-            case((func.left(url, 1).in_(_FORMULA_START), literal("'") + url), else_=url),
+            _defused(url),
         )
         .outerjoin(Municipality, Municipality.code == BILLED_CODE)
+        .outerjoin(ContactReason, ContactReason.code == Call.contact_reason_code)
         .where(calls_of(filters))
         .order_by(Call.offered_at, Call.id)
     )
+
+
+def _label(column, labels: dict[str, str]) -> ColumnElement[str]:
+    """A code column as its Danish label, in SQL (a code without a label as itself)."""
+    whens = [(column == code, literal(label)) for code, label in labels.items()]
+    return case(*whens, else_=cast(column, String))
+
+
+def _defused(text) -> ColumnElement[str]:
+    """Free text a spreadsheet shows as text, in SQL (as export.safe_text)."""
+    return case((func.left(text, 1).in_(_FORMULA_START), literal("'") + text), else_=text)
 
 
 def _whole_seconds(start, end) -> ColumnElement[int]:
@@ -164,7 +191,8 @@ def _encoded_batches(
     cursor = connection.connection.driver_connection.cursor()
     try:
         cursor.execute(_literal_sql(query, connection))  # SQLite steps as rows are fetched
-        encoder = _BatchEncoder(names, delimiter)
+        reasons = connection.execute(select(ContactReason.code, ContactReason.label)).all()
+        encoder = _BatchEncoder(names, dict(reasons), delimiter)
         while rows := cursor.fetchmany(BATCH_ROWS):
             yield encoder.encode(rows)
     finally:
@@ -174,8 +202,17 @@ def _encoded_batches(
 class _BatchEncoder:
     """Rows of the SQLite query to CSV lines; keeps the last hour's local time between batches."""
 
-    def __init__(self, names: dict[str, str], delimiter: str) -> None:
+    def __init__(self, names: dict[str, str], reasons: dict[str, str], delimiter: str) -> None:
         self.names, self.delimiter = names, delimiter
+        # Code columns as their cells: the reason's code and label, the Danish state and outcome.
+        self.reasons = {None: delimiter} | {
+            code: f"{code}{delimiter}{_text_cell(label, delimiter)}"
+            for code, label in reasons.items()
+        }
+        self.states = {code: _text_cell(label, delimiter) for code, label in state_labels().items()}
+        self.outcomes = {None: ""} | {
+            code: _text_cell(label, delimiter) for code, label in outcome_labels().items()
+        }
         self.utc_hour, self.local_hour = "", ""
         self.url_cells: dict[str, str] = {}  # the same few pages are named again and again
 
@@ -191,6 +228,7 @@ class _BatchEncoder:
     def encode(self, rows: list[tuple]) -> bytes:
         """One batch as UTF-8 CSV lines."""
         d, names, parse, abandoned = self.delimiter, self.names, datetime.fromisoformat, "abandoned"
+        states, reasons, outcomes = self.states, self.reasons, self.outcomes
         lines = []
         for (
             reference, offered, state, code, answered, ended, wrapped, reason, outcome,
@@ -208,9 +246,10 @@ class _BatchEncoder:
                     if wrapped is not None:
                         after_call = seconds_between(hung_up, parse(wrapped))
             lines.append(
-                f"{reference}{d}{self.local_hour}{offered[13:19]}{d}{state}{d}{code}{d}"
-                f"{names.get(code, '')}{d}{wait}{d}{talk}{d}{after_call}{d}{reason or ''}{d}"
-                f"{outcome or ''}{d}{avoidable}{d}{self.url_cell(url) if url else ''}\r\n"
+                f"{reference}{d}{self.local_hour}{offered[13:19]}{d}{states.get(state, state)}{d}"
+                f"{code}{d}{names.get(code, '')}{d}{wait}{d}{talk}{d}{after_call}{d}"
+                f"{reasons.get(reason) or f'{reason}{d}'}{d}{outcomes.get(outcome, outcome)}{d}"
+                f"{avoidable}{d}{self.url_cell(url) if url else ''}\r\n"
             )
         return "".join(lines).encode("utf-8")
 

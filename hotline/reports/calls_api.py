@@ -27,5 +27,5 @@ def calls_csv(
         raise InvalidInput("exports.bad_dialect", dialect=dialect[:20])
     chunks = call_detail_csv(request.app.state.sessionmaker, filters, dialect)
     return streaming_download(
-        chunks, call_detail_filename(filters), media_type="text/csv; charset=utf-8"
+        chunks, call_detail_filename(filters, dialect), media_type="text/csv; charset=utf-8"
     )

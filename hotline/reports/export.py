@@ -11,6 +11,9 @@ from hotline.reports.service import CostReport, CostRow
 EXCEL_DA = "excel-da"  # UTF-8 with BOM, semicolons, decimal comma: what Danish Excel opens
 RFC4180 = "rfc4180"  # commas, decimal point, no BOM
 DIALECTS = (EXCEL_DA, RFC4180)
+# The dialects download under different names: the two files of a period can sit side by side,
+# and the name says which one a program should read.
+FILE_SUFFIXES = {EXCEL_DA: "-excel", RFC4180: "-rfc4180"}
 # Excel number formats (the file's codes are locale-neutral; Danish Excel shows "1.234,50 kr.").
 COUNT = "#,##0"
 ONE_DECIMAL = "0.0"
@@ -82,10 +85,12 @@ def cost_report_csv(report: CostReport, dialect: str = EXCEL_DA) -> bytes:
     return (("\ufeff" + text) if danish else text).encode("utf-8")
 
 
-def cost_report_filename(report: CostReport, extension: str = "csv") -> str:
-    """The download's file name, with the period."""
+def cost_report_filename(
+    report: CostReport, extension: str = "csv", dialect: str | None = None
+) -> str:
+    """The download's file name, with the period (and a CSV's dialect)."""
     period = f"{report.start.isoformat()}_{report.end.isoformat()}"
-    return f"opkaldsomkostninger_{period}.{extension}"
+    return f"opkaldsomkostninger_{period}{FILE_SUFFIXES.get(dialect, '')}.{extension}"
 
 
 def safe_text(text: str) -> str:

@@ -52,6 +52,13 @@ def next_month(day: date) -> date:
     return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
 
 
+def last_whole_month(now: datetime | None = None) -> tuple[date, date]:
+    """The first and last day of the last complete month in Danish time (the month before now)."""
+    today = (now or datetime.now(UTC)).astimezone(COPENHAGEN).date()
+    last = today.replace(day=1) - timedelta(days=1)
+    return last.replace(day=1), last
+
+
 def month_end(day: date) -> date:
     """The last day of the day's month."""
     return day.replace(day=calendar.monthrange(day.year, day.month)[1])

@@ -17,9 +17,9 @@ from hotline.kit.errors import InvalidInput
 from hotline.municipalities.models import Municipality
 from hotline.reports.charts import cost_bars_svg, hour_of_week_svg
 from hotline.reports.drilldown import call_lines
-from hotline.reports.export import danish_decimal
+from hotline.reports.export import RFC4180, danish_decimal
 from hotline.reports.filters import MAX_CODES, checked_filters, filtered_report
-from hotline.reports.service import current_month
+from hotline.reports.period import last_whole_month
 from hotline.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -34,7 +34,7 @@ def report_context(
     region: str | None,
 ) -> tuple[dict, str | None]:
     """The report section's template values, and the error to show when the filters are bad."""
-    default_start, default_end = current_month()
+    default_start, default_end = last_whole_month()
     start, end = start or default_start.isoformat(), end or default_end.isoformat()
     report, filters, error = None, None, None
     try:
@@ -55,8 +55,9 @@ def report_context(
         "end": end,
         "chosen": set(municipalities),
         "region": region or "",
-        "municipality_choices": [(code, name) for code, name, _, _ in choices],
+        "region_groups": _region_groups(choices),
         "regions": sorted({(code, name) for _, _, code, name in choices}),
+        "filter_params": filters.params if filters else [],
         "query": query,
         "period_query": urlencode(filters.params[:2]) if filters else "",
         "downloads": _downloads(query) if report else [],
@@ -68,6 +69,14 @@ def report_context(
     return context, error
 
 
+def _region_groups(choices) -> list[tuple[str, str, list[tuple[str, str]]]]:
+    """The municipalities by region (in region code order), each region's by name."""
+    groups: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    for code, name, region_code, region_name in choices:
+        groups.setdefault((region_code, region_name), []).append((code, name))
+    return [(code, name, members) for (code, name), members in sorted(groups.items())]
+
+
 def danish_number(value: Decimal | int | None, places: int) -> str:
     """A number with a decimal comma and the given decimals; a dash when there is none."""
     if value is None:
@@ -76,13 +85,14 @@ def danish_number(value: Decimal | int | None, places: int) -> str:
 
 
 def _downloads(query: str) -> list[tuple[str, str]]:
+    rfc4180 = f"{query}&dialect={RFC4180}"
     return [
         (t("reports_page.csv_excel"), f"/api/reports/cost.csv?{query}"),
-        (t("reports_page.csv_rfc4180"), f"/api/reports/cost.csv?{query}&dialect=rfc4180"),
+        (t("reports_page.csv_rfc4180"), f"/api/reports/cost.csv?{rfc4180}"),
         (t("reports_page.xlsx"), f"/api/reports/cost.xlsx?{query}"),
         (t("reports_page.pdf"), f"/api/reports/cost.pdf?{query}"),
-        (t("reports_page.zip"), f"/api/reports/cost.pdf?{query}&format=zip"),
         (t("reports_page.calls_csv"), f"/api/reports/calls.csv?{query}"),
+        (t("reports_page.calls_csv_rfc4180"), f"/api/reports/calls.csv?{rfc4180}"),
     ]
 
 

@@ -11,6 +11,7 @@ from hotline.calls.queue import list_waiting_calls, waited_seconds
 from hotline.db import request_session, utcnow
 from hotline.kit.dates import COPENHAGEN
 from hotline.reports.filters import MAX_CODES
+from hotline.web.report_job_views import recent_jobs
 from hotline.web.report_views import report_context
 from hotline.web.templating import render
 
@@ -28,7 +29,7 @@ def supervisor_page(
     session: Session = request_session,
     user: User = Depends(supervisor_user),
 ):
-    """The live board and the cost report of a period (default: the current month)."""
+    """The live board and the cost report of a period (default: the last complete month)."""
     report, error = report_context(session, start, end, municipality, region)
     return render(
         request,
@@ -37,6 +38,7 @@ def supervisor_page(
         user=user,
         nav="reports",
         **report,
+        report_jobs=recent_jobs(request, user),
         **board_context(session),
     )
 

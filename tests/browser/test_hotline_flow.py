@@ -5,10 +5,14 @@ import io
 import re
 import time
 import uuid
+import zipfile
+from datetime import timedelta
 from email import message_from_bytes, policy
 
+from playwright.sync_api import expect
 from pypdf import PdfReader
 
+from hotline.reports.service import current_month
 from tests.browser.conftest import log_in
 
 AARHUS_LINE = "+4588000751"
@@ -178,14 +182,41 @@ def test_supervisor_downloads_the_cost_report_as_csv(chromium, live_server, tmp_
     page = chromium.new_context(base_url=live_server.url, accept_downloads=True).new_page()
     log_in(page, "supervisor")
     page.goto("/supervisor")
-    # Only Aarhus, in Region Midtjylland: its figures are those of the whole split.
-    page.select_option("#report-region", "1082")
-    page.select_option("#report-municipalities", "0751")
+    # The page opens on the last complete month; the call was wrapped up in this one.
+    first, last = current_month()
+    assert page.locator("#period-to").input_value() == (first - timedelta(days=1)).isoformat()
+    page.fill("#period-from", first.isoformat())
+    page.fill("#period-to", last.isoformat())
+    # Only Aarhus, in Region Midtjylland: its figures are those of the whole split. Aarhus is
+    # found by typing (å for aa), Enter ticks the one hit; a region's box ticks all of it.
+    page.locator(".hl-picker-summary").click()
+    search = page.get_by_label("Find kommune")
+    expect(search).to_be_focused()
+    search.fill("århus")
+    expect(page.locator("[data-picker-item]:visible")).to_have_count(1)
+    search.press("Enter")
+    assert page.locator("#municipality-0751").is_checked()
+    search.fill("")
+    page.get_by_role("group", name="Region Nordjylland").get_by_label("Vælg hele regionen").check()
+    expect(page.locator("[data-picker-count]")).to_have_text("12 kommuner valgt")
+    page.select_option("#report-region", "1082")  # leaves only Midtjylland's municipalities
+    expect(page.locator("[data-picker-count]")).to_have_text("1 kommune valgt")
+    expect(page.get_by_role("group", name="Region Nordjylland")).to_be_hidden()
     page.get_by_role("button", name="Vis", exact=True).click()
-    page.wait_for_url(re.compile(r"/supervisor\?.*region=1082.*municipality=0751"))
+    page.wait_for_url(re.compile(r"/supervisor\?.*region=1082&municipality=0751$"))
     assert page.locator("svg.hl-chart").count() == 2
+    # The bill bases as a zip, made in the background: progress, then the download.
+    page.get_by_role("button", name=re.compile("Lav afregningsgrundlag")).click()
+    expect(page.locator(".hl-report-job-label")).to_contain_text("1 kommune")
+    done = page.get_by_role("link", name=re.compile(r"Hent afregningsgrundlag_.*\.zip"))
+    done.wait_for(timeout=60_000)
+    with page.expect_download() as zip_info:
+        done.click()
+    names = zipfile.ZipFile(zip_info.value.path()).namelist()
+    assert sorted(names)[0].startswith("afregningsgrundlag_0751_aarhus_") and len(names) == 2
     with page.expect_download() as download_info:
         page.get_by_role("link", name="CSV (Excel)", exact=True).click()
+    assert download_info.value.suggested_filename.endswith("-excel.csv")
     path = tmp_path / "cost.csv"
     download_info.value.save_as(path)
     raw = path.read_bytes()

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from hotline.auth.models import Role
-from hotline.calls.models import Call, CallState, Outcome
+from hotline.calls.models import Call, CallState, ContactReason, Outcome
 from hotline.calls.reasons import seed_contact_reasons
 from hotline.db import make_sessionmaker
 from hotline.reports import call_detail
@@ -93,14 +93,15 @@ def test_one_row_per_call_of_the_period_in_danish_time(supervisor, calls):
     assert first == {
         "reference": "DH-D00001",
         "tidspunkt": "2026-11-10T19:01:00",
-        "status": "done",
+        "status": "Afsluttet",
         "kommunekode": "0751",
         "kommune": "Aarhus Kommune",
         "ventetid_sek": "12",
         "samtaletid_sek": "188",
         "efterbehandling_sek": "61",
-        "kontaktaarsag": "pas",
-        "udfald": "answered",
+        "kontaktaarsag_kode": "pas",
+        "kontaktaarsag": "Pas",
+        "udfald": "Besvaret",
         "undgaaelig": "nej",
         "undgaaelig_url": "",
     }
@@ -118,10 +119,14 @@ def test_one_row_per_call_of_the_period_in_danish_time(supervisor, calls):
     )
     for abandoned in ("DH-D00006", "DH-D00007"):
         row = by_ref[abandoned]
-        assert row["status"] == "abandoned"
+        assert row["status"] == "Opgivet"
         assert [row[c] for c in HEADER[5:8]] == ["", "", ""]
+    unanswered = by_ref["DH-D00006"]
+    assert unanswered["kontaktaarsag_kode"] == unanswered["kontaktaarsag"] == ""
+    assert unanswered["udfald"] == ""
     active = by_ref["DH-D00008"]
     assert (active["ventetid_sek"], active["samtaletid_sek"]) == ("20", "")
+    assert active["status"] == "I gang"
 
 
 def test_durations_are_the_call_models_and_sum_to_the_cost_report(supervisor, session, calls):
@@ -134,7 +139,7 @@ def test_durations_are_the_call_models_and_sum_to_the_cost_report(supervisor, se
 
     assert len(rows) == totals.offered
     assert sum(1 for r in rows if r["ventetid_sek"]) == totals.answered
-    assert sum(1 for r in rows if r["status"] == "abandoned") == totals.abandoned
+    assert sum(1 for r in rows if r["status"] == "Opgivet") == totals.abandoned
     assert total("ventetid_sek") == totals.tally.wait_seconds
     assert total("samtaletid_sek") == totals.tally.talk_seconds
     assert total("efterbehandling_sek") == totals.tally.after_call_seconds
@@ -259,3 +264,32 @@ def test_an_empty_period_is_just_the_header(supervisor, calls):
     header, rows = export(supervisor, **{"from": "2025-01-01", "to": "2025-01-31"})
     assert header == list(HEADER)
     assert rows == []
+
+
+def test_both_dialects_have_danish_labels_and_their_own_file_names(supervisor, session, calls):
+    """The labels are the pages'; the reason's code stays for programs that join on it."""
+    call = session.scalar(select(Call).where(Call.reference == "DH-D00002"))
+    call.outcome, call.contact_reason_code = Outcome.REFERRED, "flytning"
+    session.add(ContactReason(code="formel", label="=Flytning; mv.", sort_order=99))
+    add_call(session, 30, "0751", contact_reason_code="formel", outcome=Outcome.NOT_HELPED)
+    session.commit()
+    names = {}
+    for dialect in ("excel-da", "rfc4180"):
+        response = supervisor.get("/api/reports/calls.csv", params=NOVEMBER | {"dialect": dialect})
+        names[dialect] = response.headers["content-disposition"]
+        _, rows = export(supervisor, dialect=dialect)
+        by_ref = {r["reference"]: r for r in rows}
+        referred = by_ref["DH-D00002"]
+        assert (referred["status"], referred["udfald"]) == ("Afsluttet", "Henvist til kommunen")
+        assert (referred["kontaktaarsag_kode"], referred["kontaktaarsag"]) == (
+            "flytning",
+            "Flytning",
+        )
+        odd = by_ref["DH-D00030"]
+        assert (odd["kontaktaarsag_kode"], odd["kontaktaarsag"]) == ("formel", "'=Flytning; mv.")
+        assert odd["udfald"] == "Kunne ikke hjælpe"
+        assert {r["status"] for r in rows} == {"Afsluttet", "Opgivet", "I gang"}
+    assert names == {
+        "excel-da": 'attachment; filename="opkald_2026-11-01_2026-11-30-excel.csv"',
+        "rfc4180": 'attachment; filename="opkald_2026-11-01_2026-11-30-rfc4180.csv"',
+    }

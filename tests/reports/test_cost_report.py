@@ -243,10 +243,10 @@ def test_supervisor_page_shows_queue_and_report(login, make_user, calls):
     page = client.get("/supervisor?from=2026-11-01&to=2026-11-30")
     assert page.status_code == 200
     assert "Ventende opkald" in page.text and "Aarhus Kommune" in page.text
-    assert "9375,00" in page.text and "25000,00" in page.text
+    assert "9.375,00" in page.text and "25.000,00" in page.text
     assert "efter andel af besvarede opkald" in page.text
     assert "/api/reports/cost.csv?from=2026-11-01&amp;to=2026-11-30" in page.text
-    assert client.get("/supervisor").status_code == 200  # default period: this month
+    assert client.get("/supervisor").status_code == 200  # default: the last complete month
 
 
 def test_agent_cannot_open_the_supervisor_page(login, make_user):

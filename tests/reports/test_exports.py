@@ -138,7 +138,7 @@ def test_cost_csv_in_the_danish_excel_dialect(supervisor, calls):
     assert response.headers["content-type"] == "text/csv; charset=utf-8"
     assert response.headers["cache-control"] == "no-store"
     assert response.headers["content-disposition"] == (
-        'attachment; filename="opkaldsomkostninger_2026-11-01_2026-11-30.csv"'
+        'attachment; filename="opkaldsomkostninger_2026-11-01_2026-11-30-excel.csv"'
     )
     assert response.content.startswith(b"\xef\xbb\xbf")
     lines = response.content.decode("utf-8-sig").split("\r\n")
@@ -163,6 +163,9 @@ def test_cost_csv_in_the_danish_excel_dialect(supervisor, calls):
 def test_rfc4180_dialect_parses_to_the_same_numbers(supervisor, calls, session):
     danish = _rows(_csv(supervisor))
     response = _csv(supervisor, dialect="rfc4180")
+    assert response.headers["content-disposition"] == (
+        'attachment; filename="opkaldsomkostninger_2026-11-01_2026-11-30-rfc4180.csv"'
+    )  # not the Excel file's name: both can be downloaded side by side
     assert not response.content.startswith(b"\xef\xbb\xbf")
     text = response.content.decode("utf-8")
     assert text.count("\r\n") == len(danish) + 1 and "\n" not in text.replace("\r\n", "")

@@ -1,7 +1,8 @@
 """The report page: filters, the new columns, charts, downloads and the drill-down to calls."""
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -9,6 +10,7 @@ from hotline.auth.models import Role
 from hotline.calls.models import Call, CallState, Outcome
 from hotline.calls.service import seed_contact_reasons
 from hotline.reports.drilldown import PAGE_SIZE
+from hotline.reports.period import last_whole_month
 from hotline.reports.service import ensure_default_cost_rate
 
 PERIOD = {"from": "2026-11-01", "to": "2026-11-30"}
@@ -119,3 +121,67 @@ def test_only_supervisors_drill_down(role, login, make_user, november):
     user = make_user(role, "0751") if role == Role.MUNICIPALITY_ADMIN else make_user(role)
     response = login(user).get("/supervisor/calls", params=PERIOD, headers={"Accept": "text/html"})
     assert response.status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("now", "month"),
+    [
+        (datetime(2026, 12, 7, 12, 0, tzinfo=UTC), (date(2026, 11, 1), date(2026, 11, 30))),
+        (datetime(2027, 1, 1, 9, 0, tzinfo=UTC), (date(2026, 12, 1), date(2026, 12, 31))),
+        # 23:30 UTC on 31 January is 1 February in Copenhagen: January is complete.
+        (datetime(2028, 1, 31, 23, 30, tzinfo=UTC), (date(2028, 1, 1), date(2028, 1, 31))),
+        # 21:59 UTC on 31 March is still March in Copenhagen (summer time): February it is.
+        (datetime(2028, 3, 31, 21, 59, tzinfo=UTC), (date(2028, 2, 1), date(2028, 2, 29))),
+    ],
+)
+def test_the_last_complete_month_in_danish_time(now, month):
+    assert last_whole_month(now) == month
+
+
+def test_the_page_opens_on_the_last_complete_month(login, make_user, session):
+    today = datetime.now(ZoneInfo("Europe/Copenhagen")).date()
+    last_day = today.replace(day=1) - timedelta(days=1)
+    first_day = last_day.replace(day=1)
+    seed_contact_reasons(session=session)
+    ensure_default_cost_rate(session=session)
+    offered = datetime.combine(last_day, datetime.min.time(), UTC) + timedelta(hours=12)
+    session.add(Call(reference="DH-LAST", municipality_code="0751", state=CallState.ABANDONED,
+                     offered_at=offered))  # fmt: skip
+    session.commit()
+    page = login(make_user(Role.SUPERVISOR)).get("/supervisor")
+    assert f'name="from" value="{first_day.isoformat()}"' in page.text
+    assert f'name="to" value="{last_day.isoformat()}"' in page.text
+    assert "Aarhus Kommune</a>" in page.text  # the call of that month is in the report
+
+
+def test_the_municipality_filter_groups_by_region_and_works_without_script(
+    login, make_user, november
+):
+    client = login(make_user(Role.SUPERVISOR))
+    page = client.get("/supervisor", params={**PERIOD, "municipality": ["0751", "0851"]}).text
+    picker = page[page.index("<details") : page.index("</details>")]
+    boxes = re.findall(
+        r'<input class="form-checkbox" type="checkbox" id="municipality-(\d{4})"', picker
+    )
+    assert len(boxes) == len(set(boxes)) == 98
+    legends = re.findall(r'<legend class="hl-picker-legend">([^<]+)</legend>', picker)
+    assert legends == [
+        "Region Nordjylland", "Region Midtjylland", "Region Syddanmark", "Region Hovedstaden",
+        "Region Sjælland",
+    ]  # fmt: skip
+    checked = re.findall(r'name="municipality" value="(\d{4})" checked', picker)
+    assert sorted(checked) == ["0751", "0851"]
+    assert "2 kommuner valgt" in picker
+    # Aarhus is listed under its region; the script-only parts start hidden.
+    midt = picker[picker.index("Region Midtjylland") : picker.index("Region Syddanmark")]
+    assert 'value="0751"' in midt and 'value="0851"' not in midt
+    for hidden in re.findall(r"<[^>]*data-picker-script[^>]*>", picker):
+        assert " hidden" in hidden
+    assert picker.count("Vælg hele regionen") == 5
+    assert '<script src="/static/app/reports.js" defer></script>' in page
+    assert not re.search(r"<script(?![^>]*\bsrc=)", page)  # no inline script (the CSP)
+    # The chosen municipalities are the report's rows, and the start of the zip carries them.
+    table = page[page.index("<table") :]
+    assert "Aarhus Kommune</a>" in table and "Københavns Kommune</a>" not in table
+    form = page[page.index('action="/supervisor/report-jobs"') :]
+    assert '<input type="hidden" name="municipality" value="0751">' in form[: form.index("</form>")]
