@@ -222,6 +222,13 @@ def log_in_client(client: TestClient, user: User) -> TestClient:
     return client
 
 
+def ready(client: TestClient) -> TestClient:
+    """The logged-in call taker says "Klar" in the console, as at the start of a shift."""
+    response = client.post("/console/state", data={"state": "available"})
+    assert response.status_code == 200, response.text
+    return client
+
+
 def _csrf_from(html: str) -> str:
     marker = 'name="csrf_token" value="'
     start = html.index(marker) + len(marker)

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from hotline.auth.models import Role, User
 from hotline.auth.service import ensure_role
 from hotline.calls.agents import mark_on_call
-from hotline.calls.models import Call, CallState
+from hotline.calls.models import AgentState, AgentStatus, Call, CallState
 from hotline.db import utcnow
 from hotline.kit.errors import Conflict, NotFound
 
@@ -57,7 +57,19 @@ def waited_seconds(offered_at: datetime, now: datetime | None = None) -> int:
 def claim_call(*, session: Session, call_id: int, agent: User) -> Call:
     """Take a waiting call; exactly one of several agents claiming at once wins."""
     ensure_role(agent, *CLAIMING_ROLES)
+    ensure_not_away(session=session, agent=agent)
     return assign_call(session=session, call_id=call_id, agent=agent)
+
+
+def ensure_not_away(*, session: Session, agent: User) -> None:
+    """An agent who is away ("Ikke klar") takes no call from the queue.
+
+    Logging in makes a call taker away until they say they are ready; one who never had a console
+    (an integration with an API token) has no state and is not held back.
+    """
+    state = session.scalar(select(AgentStatus.state).where(AgentStatus.user_id == agent.id))
+    if state is not None and AgentState(state) == AgentState.AWAY:
+        raise Conflict("calls.agent_away")
 
 
 def assign_call(*, session: Session, call_id: int, agent: User) -> Call:
@@ -90,6 +102,7 @@ def assign_call(*, session: Session, call_id: int, agent: User) -> Call:
 def claim_next_call(*, session: Session, agent: User) -> Call:
     """Claim the oldest waiting call, trying the next one when another agent was faster."""
     ensure_role(agent, *CLAIMING_ROLES)
+    ensure_not_away(session=session, agent=agent)
     for _ in range(MAX_CLAIM_ATTEMPTS):
         call_id = session.scalar(
             select(Call.id)

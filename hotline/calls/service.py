@@ -13,7 +13,7 @@ from hotline.calls.reasons import list_active_reasons
 from hotline.calls.reasons import seed_contact_reasons as seed_contact_reasons
 from hotline.db import utcnow
 from hotline.kit.cpr import contains_cpr
-from hotline.kit.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from hotline.kit.errors import Conflict, InvalidFields, InvalidInput, NotFound, PermissionDenied
 from hotline.municipalities.models import Municipality
 from hotline.reports import rollup  # noqa: F401  (finished calls go into the monthly roll-up)
 
@@ -88,20 +88,30 @@ def wrap_up_call(
     avoidable: bool = False,
     avoidable_url: str | None = None,
 ) -> Call:
-    """Finish the call: a contact reason and an outcome are required; the agent is available."""
+    """Finish the call: a contact reason and an outcome are required; the agent is available.
+
+    Every wrong field is reported at once (InvalidFields, by form field name).
+    """
     _ensure_own_open(call, user)
+    errors: dict[str, InvalidInput] = {}
     reason = session.get(ContactReason, contact_reason_code) if contact_reason_code else None
     if reason is None or not reason.active:
-        raise InvalidInput("calls.reason_required")
+        errors["contact_reason_code"] = InvalidInput("calls.reason_required")
     if outcome not in {o.value for o in Outcome}:
-        raise InvalidInput("calls.outcome_required")
-    url = checked_avoidable_url(avoidable_url) if avoidable else None
+        errors["outcome"] = InvalidInput("calls.outcome_required")
+    url = None
+    if avoidable:
+        url = _field(errors, "avoidable_url", checked_avoidable_url, avoidable_url)
+    if notes is not None:
+        notes = _field(errors, "notes", _checked_notes, notes)
+    if errors:
+        raise InvalidFields(errors)
     now = utcnow()
     call.contact_reason_code = reason.code
     call.outcome = Outcome(outcome)
     call.avoidable, call.avoidable_url = avoidable, url
     if notes is not None:
-        call.notes = _checked_notes(notes)
+        call.notes = notes
     call.ended_at = call.ended_at or now
     call.wrapped_up_at = now
     call.state = CallState.DONE
@@ -147,6 +157,15 @@ def _ensure_own_open(call: Call, user: User) -> None:
         raise PermissionDenied("error.permission_denied")
     if call.state not in OPEN_STATES:
         raise Conflict("calls.not_open", reference=call.reference)
+
+
+def _field(errors: dict[str, InvalidInput], name: str, check, value):
+    """The checked value, or None with the field's error noted."""
+    try:
+        return check(value)
+    except InvalidInput as exc:
+        errors[name] = exc
+        return None
 
 
 def _checked_notes(notes: str) -> str:

@@ -48,3 +48,12 @@ class Gone(HotlineError):
     """The thing existed but was removed for good (e.g. by the retention period)."""
 
     status_code = 410
+
+
+class InvalidFields(InvalidInput):
+    """Several fields of one form are wrong; the first one's message is the error's own."""
+
+    def __init__(self, errors: dict[str, InvalidInput]) -> None:
+        first = next(iter(errors.values()))
+        super().__init__(first.key, **first.params)
+        self.errors = errors

@@ -27,6 +27,14 @@ from hotline.letters.render import (
 )
 from hotline.municipalities.models import Municipality
 
+# The longest text each field of the reply takes.
+FIELD_LIMITS = {
+    "recipient_name": 200,
+    "recipient_address": 1000,
+    "recipient_email": 254,
+    "subject": 300,
+    "body_md": MAX_BODY_CHARS,
+}
 _EMAIL = re.compile(r"^[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+$")
 ARCHIVE_ROLES = (Role.SUPERVISOR, Role.SYSTEM_ADMIN)
 
@@ -35,27 +43,30 @@ class ReplyIn(BaseModel):
     """What the agent filled in; checked by reply_form_errors, not by pydantic, for Danish text."""
 
     channel: Channel = Channel.EMAIL
-    recipient_name: str = Field(default="", max_length=200)
-    recipient_address: str = Field(default="", max_length=1000)
-    recipient_email: str = Field(default="", max_length=254)
-    subject: str = Field(default="", max_length=300)
-    body_md: str = Field(default="", max_length=100_000)
+    # Twice each field's limit: longer than the limit is an error at the field, with the text kept.
+    recipient_name: str = Field(default="", max_length=2 * 200)
+    recipient_address: str = Field(default="", max_length=2 * 1000)
+    recipient_email: str = Field(default="", max_length=2 * 254)
+    subject: str = Field(default="", max_length=2 * 300)
+    body_md: str = Field(default="", max_length=5 * MAX_BODY_CHARS)
     topics: list[str] = Field(default=[], max_length=100)
 
 
 def reply_form_errors(form: ReplyIn, *, for_preview: bool = False) -> dict[str, str]:
     """The locale keys of what is wrong with the form, by field name (empty when it is fine)."""
-    errors: dict[str, str] = {}
+    errors: dict[str, str] = {
+        name: "letters.field_too_long." + name
+        for name, limit in FIELD_LIMITS.items()
+        if len(getattr(form, name)) > limit
+    }
     if not form.subject.strip():
         errors["subject"] = "letters.subject_required"
     if not form.body_md.strip():
         errors["body_md"] = "letters.body_required"
-    elif len(form.body_md) > MAX_BODY_CHARS:
-        errors["body_md"] = "letters.too_long"
     if len(set(form.topics)) > MAX_CITED_RULES:
         errors["topics"] = "letters.too_many_rules"
     email = form.recipient_email.strip()
-    if email and not _EMAIL.match(email):
+    if email and not _EMAIL.match(email) and "recipient_email" not in errors:
         errors["recipient_email"] = "letters.email_invalid"
     # No CPR number in a reply: e-mail is no secure channel, and the archive keeps the text.
     for name in ("recipient_name", "recipient_address", "recipient_email", "subject", "body_md"):
@@ -72,10 +83,16 @@ def reply_form_errors(form: ReplyIn, *, for_preview: bool = False) -> dict[str, 
     return errors
 
 
-def _raise_first(errors: dict[str, str]) -> None:
-    if errors:
-        key = next(iter(errors.values()))
-        raise InvalidInput(key, max=MAX_BODY_CHARS if key.endswith("too_long") else MAX_CITED_RULES)
+def error_params(form: ReplyIn, name: str) -> dict[str, int]:
+    """The numbers a field's error message may name: its length and its limit."""
+    if name in FIELD_LIMITS:
+        return {"count": len(getattr(form, name)), "max": FIELD_LIMITS[name]}
+    return {"max": MAX_CITED_RULES}
+
+
+def _raise_first(form: ReplyIn, errors: dict[str, str]) -> None:
+    for name, key in errors.items():
+        raise InvalidInput(key, **error_params(form, name))
 
 
 def call_takes_replies(call: Call) -> bool:
@@ -112,7 +129,7 @@ def compose_letter(
     from hotline.rules.resolve import resolve_rule
 
     municipality = call_municipality(session=session, call=call)
-    _raise_first(reply_form_errors(form, for_preview=True))
+    _raise_first(form, reply_form_errors(form, for_preview=True))
     on = on or utcnow().astimezone(COPENHAGEN).date()
     cited = []
     for slug in dict.fromkeys(form.topics):
@@ -166,7 +183,7 @@ def create_reply(
 
     ensure_can_write_reply(call, author)
     municipality = call_municipality(session=session, call=call)
-    _raise_first(reply_form_errors(form))
+    _raise_first(form, reply_form_errors(form))
     letter = compose_letter(session=session, call=call, author=author, form=form, settings=settings)
     letterhead = load_letterhead(
         municipality=municipality, letterheads_dir=settings.letterheads_dir

@@ -10,22 +10,14 @@ from hotline.calls import agents, queue, service
 from hotline.calls.models import AgentState, Call, Outcome
 from hotline.db import request_session, utcnow
 from hotline.i18n import t
-from hotline.kit.errors import Conflict, InvalidInput
+from hotline.kit.errors import Conflict, InvalidFields, InvalidInput
+from hotline.kit.numbers import danish_number
 from hotline.municipalities.service import search_municipalities
 from hotline.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 console_user = require_roles(Role.AGENT, Role.SUPERVISOR)
 FLASH_KEY = "console_flash"
-# Which wrap-up field an error is about (the reason, unless listed).
-WRAP_UP_ERROR_FIELDS = {
-    "calls.outcome_required": "outcome",
-    "live.avoidable_url_required": "avoidable_url",
-    "live.avoidable_url_invalid": "avoidable_url",
-    "live.avoidable_url_too_long": "avoidable_url",
-    "cpr.in_notes": "notes",
-    "calls.notes_too_long": "notes",
-}
 
 
 @router.get("/console")
@@ -119,7 +111,7 @@ def choose_municipality(
 def save_notes(
     call_id: int,
     request: Request,
-    notes: str = Form("", max_length=service.MAX_NOTES_LENGTH),
+    notes: str = Form("", max_length=2 * service.MAX_NOTES_LENGTH),
     session: Session = request_session,
     user: User = Depends(console_user),
 ):
@@ -146,7 +138,7 @@ def wrap_up(
     request: Request,
     contact_reason_code: str = Form("", max_length=50),
     outcome: str = Form("", max_length=16),
-    notes: str = Form("", max_length=service.MAX_NOTES_LENGTH),
+    notes: str = Form("", max_length=2 * service.MAX_NOTES_LENGTH),
     avoidable: bool = Form(False),
     # Longer than the limit is refused by the service, with the form kept.
     avoidable_url: str = Form("", max_length=2 * service.MAX_AVOIDABLE_URL_LENGTH),
@@ -166,7 +158,7 @@ def wrap_up(
             avoidable=avoidable,
             avoidable_url=avoidable_url,
         )
-    except InvalidInput as exc:
+    except InvalidFields as exc:
         # Shown again, not saved: the notes may be what was refused (a CPR number).
         form = {
             "contact_reason_code": contact_reason_code,
@@ -174,19 +166,38 @@ def wrap_up(
             "avoidable": avoidable,
             "avoidable_url": avoidable_url,
         }
+        errors = {name: _message(error) for name, error in exc.errors.items()}
+        if request.headers.get("HX-Request"):
+            # Only the wrap-up and the notes come back, so the reply being written stays.
+            return render(
+                request,
+                "console/_wrap_up_failed.html",
+                call=call,
+                reasons=service.list_contact_reasons(session=session),
+                outcomes=list(Outcome),
+                max_notes_length=service.MAX_NOTES_LENGTH,
+                wrap_up_errors=errors,
+                form=form,
+                notes_draft=notes,
+            )
         return _console_page(
             request,
             session,
             user,
             status_code=422,
-            wrap_up_error=t(exc.key, **exc.params),
-            wrap_up_field=WRAP_UP_ERROR_FIELDS.get(exc.key, "contact_reason"),
+            wrap_up_errors=errors,
             form=form,
             notes_draft=notes,
         )
     durations = [call.wait_seconds, call.talk_seconds, call.after_call_seconds]
     message = t("console.wrapped_up", reference=call.reference)
     return _back_to_console(request, message, durations=durations)
+
+
+def _message(error: InvalidInput) -> str:
+    """The error's Danish text, its numbers in Danish form ("10.000")."""
+    params = {k: danish_number(v) if isinstance(v, int) else v for k, v in error.params.items()}
+    return t(error.key, **params)
 
 
 def _console_page(request: Request, session: Session, user: User, status_code: int = 200, **extra):
@@ -200,6 +211,7 @@ def _console_page(request: Request, session: Session, user: User, status_code: i
         call=call,
         reasons=service.list_contact_reasons(session=session) if call else [],
         outcomes=list(Outcome),
+        max_notes_length=service.MAX_NOTES_LENGTH,
         form=extra.pop("form", {}),
         **queue_context(session, user, call=call),
         **agent_state_context(session, user),
@@ -207,14 +219,28 @@ def _console_page(request: Request, session: Session, user: User, status_code: i
     )
 
 
+# The queue as a console shows it: with take buttons, for an agent with a call, for one away.
+QUEUE_VARIANTS = {
+    "free": {"agent_busy": False, "agent_away": False},
+    "busy": {"agent_busy": True, "agent_away": False},
+    "away": {"agent_busy": False, "agent_away": True},
+}
+
+
+def queue_variant(*, busy: bool, state: AgentState) -> str:
+    """Which form of the queue a console gets."""
+    return "busy" if busy else "away" if state == AgentState.AWAY else "free"
+
+
 def queue_context(session: Session, user: User, call: Call | None = None) -> dict:
     """What console/_queue.html shows: the waiting calls, and whether the user may take one."""
     waiting = queue.list_waiting_calls(session=session)
     busy = call is not None or service.get_active_call(session=session, agent=user) is not None
+    state = agents.agent_state(session=session, user=user).state
     now = utcnow()
     return {
         "waiting": [(c, queue.waited_seconds(c.offered_at, now)) for c in waiting],
-        "agent_busy": busy,
+        **QUEUE_VARIANTS[queue_variant(busy=busy, state=state)],
     }
 
 

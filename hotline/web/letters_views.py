@@ -11,12 +11,15 @@ from hotline.calls.service import get_call
 from hotline.db import request_session
 from hotline.i18n import t
 from hotline.kit.errors import Conflict, InvalidInput
+from hotline.kit.numbers import danish_number
 from hotline.letters.models import Channel, Reply
 from hotline.letters.render import signature
 from hotline.letters.service import (
+    FIELD_LIMITS,
     ReplyIn,
     call_takes_replies,
     create_reply,
+    error_params,
     list_replies,
     pdf_filename,
     preview_reply_pdf,
@@ -30,11 +33,11 @@ router = APIRouter(include_in_schema=False)
 
 def _form(
     channel: str = Form(default="email"),
-    recipient_name: str = Form(default="", max_length=200),
-    recipient_address: str = Form(default="", max_length=1000),
-    recipient_email: str = Form(default="", max_length=254),
-    subject: str = Form(default="", max_length=300),
-    body_md: str = Form(default="", max_length=100_000),
+    recipient_name: str = Form(default="", max_length=2 * FIELD_LIMITS["recipient_name"]),
+    recipient_address: str = Form(default="", max_length=2 * FIELD_LIMITS["recipient_address"]),
+    recipient_email: str = Form(default="", max_length=2 * FIELD_LIMITS["recipient_email"]),
+    subject: str = Form(default="", max_length=2 * FIELD_LIMITS["subject"]),
+    body_md: str = Form(default="", max_length=5 * FIELD_LIMITS["body_md"]),
     topics: list[str] = Form(default=[]),
 ) -> ReplyIn:
     return ReplyIn(
@@ -81,18 +84,17 @@ def _composer(
         form=form,
         closed=not call_takes_replies(call),
         errors=errors or {},
+        limits=FIELD_LIMITS,
         notice=notice,
         signature=closing,
         replies=list_replies(session=session, call_id=call.id, user=user),
     )
 
 
-def _messages(errors: dict[str, str]) -> dict[str, str]:
+def _messages(form: ReplyIn, errors: dict[str, str]) -> dict[str, str]:
     """The Danish messages of reply_form_errors' locale keys, by field name."""
-    from hotline.letters.render import MAX_BODY_CHARS, MAX_CITED_RULES
-
     return {
-        field: t(key, max=MAX_BODY_CHARS if key == "letters.too_long" else MAX_CITED_RULES)
+        field: t(key, **{k: danish_number(v) for k, v in error_params(form, field).items()})
         for field, key in errors.items()
     }
 
@@ -130,7 +132,7 @@ def preview(
 ):
     """The reply as a PDF, shown inline in a new tab; nothing is stored."""
     call = get_call(session=session, call_id=call_id, user=user)
-    errors = _messages(reply_form_errors(form, for_preview=True))
+    errors = _messages(form, reply_form_errors(form, for_preview=True))
     status_code = 422
     if call.municipality is not None and not errors:
         try:
@@ -166,7 +168,7 @@ def send_reply(
     """Create the reply: an e-mail goes to the outbox (htmx), a PDF letter downloads at once."""
     call = get_call(session=session, call_id=call_id, user=user)
     is_htmx = bool(request.headers.get("HX-Request"))
-    errors = _messages(reply_form_errors(form))
+    errors = _messages(form, reply_form_errors(form))
     status_code = 422
     reply: Reply | None = None
     if call.municipality is not None and not errors:

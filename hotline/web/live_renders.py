@@ -2,8 +2,8 @@
 
 With twenty consoles open, each stream reading the database and rendering on its own made one
 change cost twenty reads and renders, and the claims in between waited for them. Now the first
-stream to ask after a change builds a `Snapshot`: the queue in its two forms (with and without
-the take buttons), the agent-state badge per state, the board, and what the login checks read.
+stream to ask after a change builds a `Snapshot`: the queue in its three forms (to take from, with
+a call open, away), the agent-state badge per state, the board, and what the login checks read.
 Every stream then picks its own variant and puts in its own CSRF token.
 """
 
@@ -20,7 +20,7 @@ from hotline.auth.models import ApiToken, Role, User
 from hotline.calls.models import AgentState, AgentStatus, Call
 from hotline.calls.queue import BUSY_STATES, list_waiting_calls, waited_seconds
 from hotline.db import utcnow
-from hotline.web.console_views import agent_state_choices
+from hotline.web.console_views import QUEUE_VARIANTS, agent_state_choices, queue_variant
 from hotline.web.supervisor_views import board_context
 from hotline.web.templating import templates
 
@@ -45,7 +45,7 @@ class Signer:
 class Snapshot:
     """One change, rendered: every stream's fragments and what its login check needs."""
 
-    queue: dict[bool, str]  # by "the agent has a call open"
+    queue: dict[str, str]  # by queue_variant
     agent_state: dict[AgentState, str]
     board: str
     states: dict[int, AgentState]
@@ -55,8 +55,9 @@ class Snapshot:
 
     def console(self, user_id: int, csrf: str) -> list[tuple[str, str]]:
         """The console's events for this user."""
-        queue = self.queue[user_id in self.busy]
-        state = self.agent_state[self.states.get(user_id, AgentState.AWAY)]
+        state = self.states.get(user_id, AgentState.AWAY)
+        queue = self.queue[queue_variant(busy=user_id in self.busy, state=state)]
+        state = self.agent_state[state]
         return [("queue", fill(queue, csrf)), ("agent-state", fill(state, csrf))]
 
     def signed_in(
@@ -100,8 +101,8 @@ def build_snapshot(session: Session) -> Snapshot:
     )
     return Snapshot(
         queue={
-            busy: _render("console/_queue.html", waiting=waiting, agent_busy=busy)
-            for busy in (False, True)
+            variant: _render("console/_queue.html", waiting=waiting, **QUEUE_VARIANTS[variant])
+            for variant in QUEUE_VARIANTS
         },
         agent_state={
             state: _render("console/_agent_state.html", **agent_state_choices(state))

@@ -68,3 +68,13 @@ def log_in(page, username: str) -> None:
     page.fill("#password", DEMO_PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_load_state("networkidle")
+
+
+def make_ready(page) -> None:
+    """The logged-in agent says "Klar" on the console (only an agent who is ready takes calls)."""
+    from playwright.sync_api import expect
+
+    page.goto("/console")
+    if page.locator("#agent-state").inner_text() != "Klar":
+        page.locator("#agent-state-toggle").click()
+        expect(page.locator("#agent-state")).to_have_text("Klar")

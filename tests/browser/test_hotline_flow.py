@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 from pypdf import PdfReader
 
 from hotline.reports.service import current_month
-from tests.browser.conftest import log_in
+from tests.browser.conftest import log_in, make_ready
 
 AARHUS_LINE = "+4588000751"
 
@@ -48,6 +48,7 @@ def test_agent_takes_a_call_reads_rules_replies_and_wraps_up(page, live_server, 
 
     # 2. The agent sees it in the queue and picks it up; Aarhus is preselected from the line.
     log_in(page, "agent")
+    make_ready(page)
     row = page.locator("#queue tr", has_text="+4520123456").first
     row.wait_for()
     row.get_by_role("button").click()
@@ -254,6 +255,7 @@ def test_agent_flags_a_rule_and_the_aarhus_admin_closes_it(page, chromium, live_
     # 8. During a call on Aarhus's line, the agent flags the passport rule as unclear ...
     new_call_on(live_server, caller="+45 20 99 88 77")
     log_in(page, "agent")
+    make_ready(page)
     row = page.locator("#queue tr", has_text="+4520998877").first
     row.wait_for()
     row.get_by_role("button").click()

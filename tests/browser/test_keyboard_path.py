@@ -94,12 +94,12 @@ def test_an_agent_handles_a_whole_call_with_the_keyboard_alone(page, live_server
 
     # Tab on to the composer, write the reply and send it with Ctrl+Enter.
     expect(page.locator("#reply-send-hint")).to_have_text("Ctrl+Enter sender som e-mail")
+    tab_to(page, "#reply-body")
+    page.keyboard.type("Tak for din henvendelse om pas.")
     tab_to(page, "#reply-recipient-name")
     page.keyboard.type("Jens Tastesen")
     tab_to(page, "#reply-recipient-email")
     page.keyboard.type("jens.tastesen@example.dk")
-    tab_to(page, "#reply-body")
-    page.keyboard.type("Tak for din henvendelse om pas.")
     page.keyboard.press("Control+Enter")
     notice = page.locator("#reply-composer .alert-success")
     expect(notice).to_contain_text("Svaret er lagt i udbakken")

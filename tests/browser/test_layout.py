@@ -1,4 +1,4 @@
-"""No page scrolls sideways: every page each role can reach, at 1366×768 and 1920×1080.
+"""No page scrolls sideways or fails axe: every page each role can reach, at 1366×768 and 1920×1080.
 
 The pages come from the app's own routes (every GET route outside /api/ that answers the role
 with a whole HTML page), so a new page is covered without being listed here. Path parameters are
@@ -203,3 +203,29 @@ def test_the_supervisor_board_keeps_its_tables_apart(chromium, live_server, busy
     finally:
         board.close()
         agent.close()
+
+
+@pytest.mark.parametrize("username", list(ROLES))
+def test_axe_finds_no_violation_on_any_page(
+    chromium, live_server, busy_hotline, route_paths, username
+):
+    from tests.browser.test_accessibility import WCAG_TAGS, violations
+
+    values = {**busy_hotline, "code": MUNICIPALITY.get(username, "0751")}
+    # bypass_csp: the test injects axe-core, which the app's own CSP would refuse.
+    context = chromium.new_context(base_url=live_server.url, locale="da-DK", bypass_csp=True)
+    try:
+        page = context.new_page()
+        log_in(page, username)
+        cookies = {c["name"]: c["value"] for c in context.cookies()}
+        pages = reachable_pages(live_server.url, cookies, [fill(t, values) for t in route_paths])
+        assert {link.href for link in header_menu(User(role=ROLES[username])).links} <= set(pages)
+        found = {}
+        for path in [*pages, MISSING]:
+            page.goto(path, wait_until="load")
+            page.wait_for_function("() => !document.querySelector('.htmx-request')")
+            if problems := violations(page, WCAG_TAGS):
+                found[path] = problems
+        assert found == {}
+    finally:
+        context.close()

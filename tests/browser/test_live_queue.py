@@ -1,6 +1,6 @@
 """The live queue in Chromium: a new call appears on open consoles and boards without a reload."""
 
-from tests.browser.conftest import log_in
+from tests.browser.conftest import log_in, make_ready
 from tests.browser.test_hotline_flow import new_call_on
 
 
@@ -8,7 +8,7 @@ def test_a_new_call_appears_on_the_console_and_the_board_without_a_reload(
     page, chromium, live_server
 ):
     log_in(page, "agent")
-    page.goto("/console")
+    make_ready(page)
     board_context = chromium.new_context(base_url=live_server.url, locale="da-DK")
     board = board_context.new_page()
     try:

@@ -13,11 +13,12 @@ from hotline.calls.agents import (
     list_agents,
     note_console_open,
 )
-from hotline.calls.models import AgentState, AgentStatus, Call
-from hotline.calls.queue import claim_call
+from hotline.calls.models import AgentState, AgentStatus, Call, CallState
+from hotline.calls.queue import claim_call, claim_next_call
 from hotline.calls.service import wrap_up_call
 from hotline.db import utcnow
 from hotline.kit.errors import Conflict, InvalidInput
+from tests.conftest import ready
 
 
 def _state(session, user) -> tuple[AgentState, int | None]:
@@ -64,14 +65,25 @@ def test_a_cti_answer_puts_the_agent_on_the_call(session, make_user, new_call, c
     assert _state(session, agent) == (AgentState.ON_CALL, _call_id(session, reference))
 
 
-def test_an_away_agent_may_still_take_a_call(session, make_user, new_call):
+def test_an_away_agent_takes_no_call_from_the_queue_until_ready(session, make_user, new_call):
     agent = make_user(Role.AGENT)
     choose_agent_state(session=session, user=agent, state="away")
     session.commit()
     _, reference = new_call()
-    claim_call(session=session, call_id=_call_id(session, reference), agent=agent)
+    call_id = _call_id(session, reference)
+    for take in (
+        lambda: claim_call(session=session, call_id=call_id, agent=agent),
+        lambda: claim_next_call(session=session, agent=agent),
+    ):
+        with pytest.raises(Conflict) as refused:
+            take()
+        assert refused.value.key == "calls.agent_away"
+    session.rollback()
+    assert session.get(Call, call_id).state == CallState.WAITING
+    choose_agent_state(session=session, user=agent, state="available")
+    claim_next_call(session=session, agent=agent)
     session.commit()
-    assert _state(session, agent)[0] == AgentState.ON_CALL
+    assert _state(session, agent) == (AgentState.ON_CALL, call_id)
 
 
 def test_the_agent_chooses_available_or_away_but_not_during_a_call(session, make_user, new_call):
@@ -91,6 +103,7 @@ def test_the_agent_chooses_available_or_away_but_not_during_a_call(session, make
         with pytest.raises(InvalidInput):
             choose_agent_state(session=session, user=agent, state=chosen)
     _, reference = new_call()
+    choose_agent_state(session=session, user=agent, state="available")
     claim_call(session=session, call_id=_call_id(session, reference), agent=agent)
     with pytest.raises(Conflict) as refused:
         choose_agent_state(session=session, user=agent, state="away")
@@ -125,7 +138,7 @@ def test_logging_in_during_a_call_keeps_the_agent_on_it(login, make_user, new_ca
 
 def test_the_console_refuses_a_state_change_during_a_call(login, make_user, new_call):
     new_call()
-    browser = login(make_user(Role.AGENT))
+    browser = ready(login(make_user(Role.AGENT)))
     browser.post("/console/calls/next")
     page = browser.get("/console")
     assert "I samtale" in page.text and 'id="agent-state-toggle"' not in page.text

@@ -164,3 +164,30 @@ def test_an_abandoned_call_waited_until_the_caller_hung_up(
     detail = api_client(make_user(Role.SUPERVISOR)).get(f"/api/calls/{call.id}").json()
     assert detail["state"] == "abandoned" and detail["wait_seconds"] == 42
     assert detail["talk_seconds"] is None and detail["after_call_seconds"] is None
+
+
+def test_every_wrong_wrap_up_field_is_reported_at_once_at_its_field(claimed, login, session):
+    agent, call = claimed
+    page = login(agent).post(
+        f"/console/calls/{call.id}/wrap-up",
+        data={"avoidable": "true", "avoidable_url": "borger.dk", "notes": "n" * 10_001},
+    )
+    assert page.status_code == 422
+    html = page.text
+    expected = {
+        "contact-reason-error": "Vælg en henvendelsesårsag",
+        "outcome-error": "Vælg et resultat",
+        "avoidable-url-error": "Adressen skal være en hel webadresse",
+        "call-notes-error": "Noterne må højst være 10.000 tegn.",
+    }
+    for error_id, text in expected.items():
+        start = html.index(f'id="{error_id}"')
+        assert text in html[start : start + 300], error_id
+        # The field names its message and is marked invalid, for screen readers.
+        assert f'aria-describedby="{error_id}"' in html or f' {error_id}"' in html, error_id
+    assert html.count('aria-invalid="true"') == len(expected)
+    assert "data-has-errors" in html  # the browser moves the focus to the first of them
+    # The notes' tab is the one shown, since the first error is there.
+    assert 'id="tab-notes" aria-controls="work-notes"\n      aria-selected="true"' in html
+    session.expire_all()
+    assert session.get(Call, call.id).state == CallState.ACTIVE

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from hotline.audit.models import AuditEntry
 from hotline.auth.models import Role
 from hotline.calls.models import Call, Callback, CallbackStatus, CallState, MailStatus
+from tests.conftest import ready
 
 QUESTION = "Borgeren vil tale med en sagsbehandler om boligstøtte."
 BOOKING = {
@@ -53,7 +54,7 @@ def rules(session, tmp_path):
 def on_call(login, make_user, new_call, session):
     """An agent in the console with an Aarhus call and notes: (client, call_id)."""
     _, reference = new_call()
-    client = login(make_user(Role.AGENT, full_name="Karen Ærbødig"))
+    client = ready(login(make_user(Role.AGENT, full_name="Karen Ærbødig")))
     client.post("/console/calls/next")
     call_id = session.scalar(select(Call.id).where(Call.reference == reference))
     client.post(f"/console/calls/{call_id}/notes", data={"notes": "Spørger om boligstøtte."})

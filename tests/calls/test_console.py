@@ -4,6 +4,7 @@ from sqlalchemy import select
 
 from hotline.auth.models import Role
 from hotline.calls.models import Call, CallState
+from tests.conftest import ready
 
 
 def test_console_shows_the_queue_and_a_calm_empty_state(login, make_user, new_call):
@@ -19,7 +20,7 @@ def test_console_shows_the_queue_and_a_calm_empty_state(login, make_user, new_ca
 
 def test_claimed_call_page_has_reference_and_panel_urls(login, make_user, new_call, session):
     _, reference = new_call()
-    client = login(make_user(Role.AGENT))
+    client = ready(login(make_user(Role.AGENT)))
     claimed = client.post("/console/calls/next", follow_redirects=False)
     assert claimed.status_code == 303 and claimed.headers["location"] == "/console"
     page = client.get("/console")
@@ -34,7 +35,7 @@ def test_claimed_call_page_has_reference_and_panel_urls(login, make_user, new_ca
 
 def test_municipality_search_and_choice_rerenders_the_panels(login, make_user, new_call, session):
     _, reference = new_call()
-    client = login(make_user(Role.AGENT))
+    client = ready(login(make_user(Role.AGENT)))
     client.post("/console/calls/next")
     call_id = session.scalar(select(Call.id).where(Call.reference == reference))
     hits = client.get("/console/municipalities", params={"q": "4100", "call_id": call_id})
@@ -54,7 +55,7 @@ def test_wrap_up_without_reason_rerenders_with_error_then_succeeds(
     login, make_user, new_call, session
 ):
     _, reference = new_call()
-    client = login(make_user(Role.AGENT))
+    client = ready(login(make_user(Role.AGENT)))
     client.post("/console/calls/next")
     call_id = session.scalar(select(Call.id).where(Call.reference == reference))
     missing = client.post(
@@ -77,7 +78,7 @@ def test_wrap_up_without_reason_rerenders_with_error_then_succeeds(
 
 def test_notes_are_saved(login, make_user, new_call, session):
     _, reference = new_call()
-    client = login(make_user(Role.AGENT))
+    client = ready(login(make_user(Role.AGENT)))
     client.post("/console/calls/next")
     call_id = session.scalar(select(Call.id).where(Call.reference == reference))
     saved = client.post(

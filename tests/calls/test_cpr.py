@@ -9,6 +9,7 @@ from hotline.auth.models import Role
 from hotline.calls.models import Call
 from hotline.kit.cpr import contains_cpr, cpr_year, find_cpr_numbers, mask_cpr
 from hotline.kit.logging import CprMaskingFilter
+from tests.conftest import ready
 
 CPR = "010203-1234"  # 1 February 1903 (7th digit 1)
 
@@ -150,7 +151,7 @@ def test_console_refuses_notes_with_a_cpr_number_and_keeps_the_text(
     login, make_user, new_call, session
 ):
     _, reference = new_call()
-    client = login(make_user(Role.AGENT))
+    client = ready(login(make_user(Role.AGENT)))
     client.post("/console/calls/next")
     call_id = session.scalar(select(Call.id).where(Call.reference == reference))
     url = f"/console/calls/{call_id}/notes"
@@ -178,7 +179,7 @@ def test_console_refuses_notes_with_a_cpr_number_and_keeps_the_text(
 
 def test_the_console_page_loads_the_cpr_script(login, make_user, new_call):
     new_call()
-    client = login(make_user(Role.AGENT))
+    client = ready(login(make_user(Role.AGENT)))
     client.post("/console/calls/next")
     page = client.get("/console")
     assert '<script src="/static/app/callbacks.js" defer></script>' in page.text
@@ -199,7 +200,7 @@ def test_wrap_up_refuses_notes_with_a_cpr_number_and_saves_nothing(
 
     # In the console: the form comes back with the text to fix; nothing is stored.
     _, reference = new_call()
-    console = login(make_user(Role.AGENT))
+    console = ready(login(make_user(Role.AGENT)))
     console.post("/console/calls/next")
     console_call = session.scalar(select(Call.id).where(Call.reference == reference))
     form = {"contact_reason_code": "pas", "outcome": "answered", "notes": f"cpr {CPR}"}

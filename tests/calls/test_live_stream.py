@@ -107,19 +107,30 @@ def test_each_console_gets_its_own_variant_and_csrf_token(
     server, settings, make_user, aarhus_line, api_client_for
 ):
     make_user(Role.AGENT, username="mette")
+    make_user(Role.AGENT, username="anna")
     busy_agent = make_user(Role.AGENT, username="jonas")
     offer_call(server, settings, cti_id="variant-1")
     api_client_for(server, busy_agent).post("/api/calls/next").raise_for_status()
     reference = offer_call(server, settings, cti_id="variant-2")
     with (
         browser(server, "mette") as mette,
+        browser(server, "anna") as anna,
         browser(server, "jonas") as jonas,
-        mette.stream("GET", "/console/stream") as mette_stream,
-        jonas.stream("GET", "/console/stream") as jonas_stream,
     ):
-        free = EventReader(mette_stream).wait_for(named("queue", reference)).data
-        busy = EventReader(jonas_stream).wait_for(named("queue", reference)).data
-        assert "/claim" in free and "/claim" not in busy  # only the free agent may take it
+        ready = {"state": "available", "csrf_token": _page_csrf(mette)}
+        assert mette.post("/console/state", data=ready).status_code == 303
+        with (
+            mette.stream("GET", "/console/stream") as mette_stream,
+            anna.stream("GET", "/console/stream") as anna_stream,
+            jonas.stream("GET", "/console/stream") as jonas_stream,
+        ):
+            free = EventReader(mette_stream).wait_for(named("queue", reference)).data
+            away = EventReader(anna_stream).wait_for(named("queue", reference)).data
+            busy = EventReader(jonas_stream).wait_for(named("queue", reference)).data
+        # Only the ready agent may take it; the one who is not ready is told why.
+        assert "/claim" in free and "/claim" not in busy and "/claim" not in away
+        assert "Du er meldt ikke klar" in away and 'aria-disabled="true"' in away
+        assert "Du er meldt ikke klar" not in free + busy
         token = CSRF_FIELD.search(free).group(1)
         assert live_renders.CSRF_SLOT not in free and token == _page_csrf(mette)
         claim = re.search(r'action="(/console/calls/\d+/claim)"', free).group(1)

@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 from pypdf import PdfReader
 
 from hotline.kit.dates import COPENHAGEN, MONTHS
-from tests.browser.conftest import chromium, live_server, log_in, page  # noqa: F401
+from tests.browser.conftest import chromium, live_server, log_in, make_ready, page  # noqa: F401
 from tests.browser.test_accessibility import axe_page, blocking_violations  # noqa: F401
 from tests.browser.test_hotline_flow import new_call_on, wait_for
 from tests.browser.test_keyboard_path import tab_to
@@ -57,6 +57,7 @@ def test_the_citizen_experience_loop_from_reply_to_monthly_insight(
     # 1. A call on Aarhus's line: the agent takes it, replies by e-mail and wraps up.
     reference = new_call_on(live_server, caller=LOOP_CALLER)
     log_in(page, "agent")
+    make_ready(page)
     page.goto("/console")
     row = page.locator("#queue tr", has_text=LOOP_CALLER).first
     row.get_by_role("button").click()
@@ -181,11 +182,15 @@ CALLER = "+4520888001"
 
 def _survey_url_made_by_the_agent(agent_page) -> str:
     log_in(agent_page, "agent")
+    make_ready(agent_page)
     agent_page.goto("/console")
     row = agent_page.locator("#queue tr", has_text=CALLER).first
     row.wait_for()
     row.get_by_role("button").click()
     agent_page.wait_for_load_state("networkidle")
+    # The survey link has its own tab beside the reply: chosen with the keyboard.
+    agent_page.get_by_role("tab", name="Tilfredshed").focus()
+    agent_page.keyboard.press("Enter")
     button = agent_page.get_by_role("button", name="Vis link til tilfredshedsundersøgelse")
     button.focus()
     agent_page.keyboard.press("Enter")

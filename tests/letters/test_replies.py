@@ -54,7 +54,7 @@ def test_a_pdf_reply_counts_as_downloaded(session, call, agent, settings):
         ({"recipient_email": "ikke en adresse"}, "letters.email_invalid"),
         ({"subject": "  "}, "letters.subject_required"),
         ({"body_md": ""}, "letters.body_required"),
-        ({"body_md": "x" * 20_001}, "letters.too_long"),
+        ({"body_md": "x" * 20_001}, "letters.field_too_long.body_md"),
         ({"topics": ["findes-ikke"]}, "letters.unknown_topic"),
         ({"channel": Channel.PDF, "recipient_address": ""}, "letters.address_required"),
     ],

@@ -53,13 +53,19 @@
     if (event.target.dataset && event.target.dataset.cprWarning) warn(event.target);
   });
 
-  // Wrap-up sends the notes too: keep a CPR number from leaving the browser that way.
-  document.addEventListener("submit", function (event) {
-    var notes = event.target.id === "wrap-up-form" && document.getElementById("call-notes");
+  // Wrap-up sends the notes too: keep a CPR number from leaving the browser that way (sent by
+  // htmx, the request is cancelled before it starts; without htmx, the submit is).
+  function stopCprInNotes(form, event) {
+    var notes = form && form.id === "wrap-up-form" && document.getElementById("call-notes");
     if (notes && warn(notes)) {
       event.preventDefault();
+      notes.dispatchEvent(new CustomEvent("hl:reveal", { bubbles: true }));
       notes.focus();
     }
+  }
+  document.addEventListener("submit", function (event) { stopCprInNotes(event.target, event); });
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    stopCprInNotes(event.detail.elt, event);
   });
 
   // The topics the agent opened in the rules panel (or chose for the reply) in this call.

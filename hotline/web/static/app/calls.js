@@ -48,14 +48,17 @@
   document.addEventListener("input", function (event) {
     if (event.target === pendingSearch) pendingSearch = null;
   });
-  document.addEventListener("htmx:afterSettle", function (event) {
+  document.addEventListener("htmx:afterSettle", function () {
     if (pendingSearch && document.body.contains(pendingSearch)) openFirstHit(pendingSearch);
+  });
+  // Right as the new picker is in (before the agent can press Escape to leave it).
+  document.addEventListener("htmx:afterSwap", function (event) {
     if (event.target.id === "municipality-picker") keepKeyboardInPicker();
   });
 
   // A municipality chosen (by Enter in the search or on a hit) leaves the keyboard in the
-  // picker's search, whatever held the focus while the choice was on its way, unless the agent
-  // has meanwhile gone on typing elsewhere.
+  // picker's search, whatever held the focus while the choice was on its way (the hit itself
+  // is gone), unless the agent has meanwhile gone on typing elsewhere.
   function keepKeyboardInPicker() {
     var active = document.activeElement;
     if (typing(active) && active.id !== "municipality-q") return;
@@ -91,7 +94,7 @@
     var key = event.key.toLowerCase();
     if (key === "n") {
       var next = document.getElementById("next-call");
-      if (next && !next.disabled) { event.preventDefault(); next.click(); }
+      if (next && !next.disabled) { event.preventDefault(); takeNext(next); }
     } else if (key === "m" || key === "r") {
       var search = document.getElementById(key === "m" ? "municipality-q" : "rule-search");
       if (search) { event.preventDefault(); search.focus(); }
@@ -102,6 +105,16 @@
       var toggle = document.getElementById("agent-state-toggle");
       if (toggle) { event.preventDefault(); toggle.click(); }
     }
+  });
+
+  // "Ikke klar": the button takes no call; the keyboard lands on it, which reads out why.
+  function takeNext(button) {
+    if (button.getAttribute("aria-disabled") === "true") button.focus();
+    else button.click();
+  }
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("#next-call[aria-disabled=true]");
+    if (button) event.preventDefault();
   });
 
   // Live fragments: the page's one EventSource ([data-live-stream]) sends named events, each
@@ -134,6 +147,42 @@
     source.addEventListener("error", function () { if (status) status.hidden = false; });
     window.addEventListener("pagehide", function () { source.close(); });
   }
+
+  // The right column's tabs (WAI-ARIA tabs): click or arrow keys choose one; the others hide.
+  function selectTab(tab, focus) {
+    var list = tab.closest("[role=tablist]");
+    list.querySelectorAll("[role=tab]").forEach(function (other) {
+      var chosen = other === tab;
+      other.setAttribute("aria-selected", chosen ? "true" : "false");
+      other.tabIndex = chosen ? 0 : -1;
+      var panel = document.getElementById(other.getAttribute("aria-controls"));
+      if (panel) panel.hidden = !chosen;
+    });
+    if (focus) tab.focus();
+  }
+
+  document.addEventListener("click", function (event) {
+    var tab = event.target.closest && event.target.closest("[role=tab]");
+    if (tab) selectTab(tab, false);
+  });
+  document.addEventListener("keydown", function (event) {
+    var tab = event.target.closest && event.target.closest("[role=tab]");
+    if (!tab) return;
+    var tabs = Array.prototype.slice.call(tab.closest("[role=tablist]").querySelectorAll("[role=tab]"));
+    var at = tabs.indexOf(tab), to = null;
+    if (event.key === "ArrowRight") to = tabs[(at + 1) % tabs.length];
+    else if (event.key === "ArrowLeft") to = tabs[(at - 1 + tabs.length) % tabs.length];
+    else if (event.key === "Home") to = tabs[0];
+    else if (event.key === "End") to = tabs[tabs.length - 1];
+    if (to) { event.preventDefault(); event.stopPropagation(); selectTab(to, true); }
+  }, true);
+
+  // Something in a hidden tab is to be shown (a cited rule, a field with an error): its tab opens.
+  document.addEventListener("hl:reveal", function (event) {
+    var panel = event.target.closest && event.target.closest("[role=tabpanel]");
+    var tab = panel && panel.hidden && document.querySelector("[role=tab][aria-controls='" + panel.id + "']");
+    if (tab) selectTab(tab, false);
+  });
 
   // The wrap-up's URL field is shown when "avoidable contact" is ticked.
   function syncAvoidable(focus) {
