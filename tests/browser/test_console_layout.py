@@ -218,3 +218,25 @@ def test_an_agent_who_is_not_ready_takes_no_call(laptop, live_server):
     page.keyboard.press("n")
     expect(page.locator("#call-heading")).to_have_text(reference)
     wrap_up(page, reference)
+
+
+def test_enter_on_hits_that_just_arrived_chooses_without_reloading(laptop, live_server):
+    page = laptop
+    log_in(page, "agent")
+    make_ready(page)
+    reference = take_a_call(page, live_server, caller="+4520888004")
+    page.locator("#reply-body").fill("Et svar, der ikke må gå tabt.")
+    loads: list[int] = []
+    page.on("load", lambda _page: loads.append(1))
+    # Widen the moment between hits arriving and htmx wiring them up, as a busy machine does.
+    page.evaluate("() => { htmx.config.defaultSettleDelay = 800; }")
+    page.keyboard.press("Escape")
+    page.keyboard.press("m")
+    page.keyboard.type("Skagen")
+    expect(page.locator("#municipality-hits")).to_contain_text("Frederikshavn Kommune")
+    page.keyboard.press("Enter")
+    expect(page.locator(".hl-municipality-chosen")).to_contain_text("Frederikshavn Kommune")
+    expect(page.locator("#municipality-q")).to_be_focused()
+    assert loads == []  # chosen by htmx, not by reloading the console
+    expect(page.locator("#reply-body")).to_have_value("Et svar, der ikke må gå tabt.")
+    wrap_up(page, reference)

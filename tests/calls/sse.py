@@ -45,6 +45,16 @@ def log_in(client: httpx.Client, username: str, password: str) -> None:
     assert response.status_code == 303, response.text
 
 
+def make_ready(client: httpx.Client) -> None:
+    """The logged-in call taker says "Klar" in the console (only then do they take calls)."""
+    page = client.get("/console").text
+    marker = 'name="csrf_token" value="'
+    start = page.index(marker) + len(marker)
+    token = page[start : page.index('"', start)]
+    response = client.post("/console/state", data={"state": "available", "csrf_token": token})
+    assert response.status_code == 303, response.text
+
+
 @dataclass
 class Event:
     """One server-sent event (name "comment" for a comment line such as the heartbeat)."""

@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from hotline.calls.events import LISTENER_NAME
-from tests.calls.sse import EventReader, log_in, named
+from tests.calls.sse import EventReader, log_in, make_ready, named
 from tests.live import DEMO_PASSWORD, LiveServer, free_port, start_live_server, stop_live_server
 
 AARHUS_LINE = "+4588000751"
@@ -92,6 +92,9 @@ def test_a_claim_on_one_server_updates_the_board_on_the_other(servers):
         with browser.stream("GET", "/supervisor/stream") as response:
             events = EventReader(response)
             events.wait_for(named("board", reference))
+            with httpx.Client(base_url=second.url, timeout=10) as console:
+                log_in(console, "agent", DEMO_PASSWORD)
+                make_ready(console)
             with second.api("agent") as agent:
                 claimed = agent.post(f"/api/calls/{_call_id(agent, reference)}/claim")
                 assert claimed.status_code == 200, claimed.text

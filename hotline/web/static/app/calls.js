@@ -36,10 +36,14 @@
     return marker ? marker.getAttribute("data-q") : "";
   }
 
+  // Hits only just swapped in are not yet wired up by htmx (that happens as they settle): a
+  // click then would submit the choice as a plain form and reload the console, losing the
+  // reply being written. So the click waits for the settle, like a search still on its way.
   function openFirstHit(input) {
     var search = SEARCHES[input.id];
     var list = document.getElementById(search.list);
-    if (!list || shownQuery(list) !== input.value) { pendingSearch = input; return; }
+    var settled = list && !list.classList.contains("htmx-settling") && !list.querySelector(".htmx-added");
+    if (!settled || shownQuery(list) !== input.value) { pendingSearch = input; return; }
     pendingSearch = null;
     var first = list.querySelector(search.hit);
     if (first) first.click();
