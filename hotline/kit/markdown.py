@@ -31,7 +31,7 @@ ALLOWED_TAGS = {
 ALLOWED_ATTRIBUTES = {"a": {"href"}, "th": {"align"}, "td": {"align"}}
 ALLOWED_URL_SCHEMES = {"http", "https", "mailto"}
 
-_markdown = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
+PARSER = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
 # For text typed in a form (a reply): a single line break stays a line break.
 _markdown_breaks = MarkdownIt(
     "commonmark", {"html": False, "linkify": False, "breaks": True}
@@ -42,7 +42,7 @@ _markdown_breaks = MarkdownIt(
 @lru_cache(maxsize=4096)
 def render_markdown(text: str, *, breaks: bool = False) -> str:
     """Render Markdown to sanitised HTML (no raw HTML, no images, safe links only)."""
-    html = (_markdown_breaks if breaks else _markdown).render(text or "")
+    html = (_markdown_breaks if breaks else PARSER).render(text or "")
     return nh3.clean(
         html,
         tags=ALLOWED_TAGS,
@@ -61,7 +61,7 @@ _TEXT_BREAKS = {"paragraph_close", "heading_close", "th_close", "td_close", "lis
 def markdown_text(text: str) -> str:
     """The readable text of Markdown: no syntax, links as their text, blocks as sentences."""
     parts: list[str] = []
-    for token in _markdown.parse(text or ""):
+    for token in PARSER.parse(text or ""):
         if token.type == "inline":
             for child in token.children or ():
                 if child.type in ("text", "code_inline"):

@@ -5,22 +5,18 @@ plain lines; list items start with "- " or "1. "; a table row becomes one line o
 pairs; a link reads "text (url)"; quotes and code are indented.
 """
 
-from functools import lru_cache
-
-from markdown_it import MarkdownIt
 from markdown_it.tree import SyntaxTreeNode
+
+from hotline.kit.markdown import PARSER
 
 INDENT = "    "
 RULE_LINE = "-" * 24
 CELL_SEPARATOR = " · "
-# The syntax of kit.markdown.render_markdown, so the text and the HTML part say the same.
-_markdown = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
 
 
-@lru_cache(maxsize=1024)
 def markdown_plain(text: str) -> str:
     """Markdown as plain text: blank lines between blocks, typed line breaks kept, no syntax."""
-    root = SyntaxTreeNode(_markdown.parse(text or ""))
+    root = SyntaxTreeNode(PARSER.parse(text or ""))  # the HTML part's syntax
     return "\n".join(_blocks(root.children)).strip("\n")
 
 

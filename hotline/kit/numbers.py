@@ -13,6 +13,11 @@ def danish_number(value: Decimal | int | None, places: int = 0) -> str:
     return text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
 
 
+def danish_message(key: str, **params) -> str:
+    """A UI text whose whole-number parameters read the Danish way ("højst 10.000 tegn")."""
+    return t(key, **{k: danish_number(v) if type(v) is int else v for k, v in params.items()})
+
+
 def kr(value: Decimal | None, places: int = 2) -> str:
     """An amount in DKK: "1.234,50 kr."."""
     return t("numbers.none") if value is None else f"{danish_number(value, places)} kr."

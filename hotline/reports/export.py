@@ -67,11 +67,6 @@ COLUMNS = (
 CSV_HEADER = tuple(column.key for column in COLUMNS)
 
 
-def danish_decimal(value: Decimal) -> str:
-    """A decimal with a comma and two decimals, no thousands separator ("1234,50")."""
-    return f"{value:.2f}".replace(".", ",")
-
-
 def cost_report_csv(report: CostReport, dialect: str = EXCEL_DA) -> bytes:
     """The report and a totals row ("I alt"); no caller numbers or notes, only aggregates."""
     danish = dialect == EXCEL_DA

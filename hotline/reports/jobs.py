@@ -2,9 +2,11 @@
 
 A job runs in its server process's worker thread, one at a time (each PDF takes one of the two
 render slots, so agents' letters keep the other), and writes its state to <id>.json after every
-PDF, so any server process on the same data folder can show its progress and hand out the file.
-A job lives as long as the process that runs it: after a restart or a crash it reads as
-interrupted, and its owner starts it again. Files are deleted KEEP_FOR after their job ended.
+PDF, so any server process on the same machine and data folder can show its progress and hand out
+the file (whether the job still runs is told by its process id, which only means something on the
+machine that runs it). A job lives as long as the process that runs it: after a restart or a
+crash it reads as interrupted, and its owner starts it again. Files are deleted KEEP_FOR after
+their job ended.
 """
 
 import json

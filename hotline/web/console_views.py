@@ -11,7 +11,7 @@ from hotline.calls.models import AgentState, Call, Outcome
 from hotline.db import request_session, utcnow
 from hotline.i18n import t
 from hotline.kit.errors import Conflict, InvalidFields, InvalidInput
-from hotline.kit.numbers import danish_number
+from hotline.kit.numbers import danish_message
 from hotline.municipalities.service import search_municipalities
 from hotline.web.templating import render
 
@@ -166,16 +166,14 @@ def wrap_up(
             "avoidable": avoidable,
             "avoidable_url": avoidable_url,
         }
-        errors = {name: _message(error) for name, error in exc.errors.items()}
+        errors = {name: danish_message(e.key, **e.params) for name, e in exc.errors.items()}
         if request.headers.get("HX-Request"):
             # Only the wrap-up and the notes come back, so the reply being written stays.
             return render(
                 request,
                 "console/_wrap_up_failed.html",
                 call=call,
-                reasons=service.list_contact_reasons(session=session),
-                outcomes=list(Outcome),
-                max_notes_length=service.MAX_NOTES_LENGTH,
+                **_wrap_up_context(session),
                 wrap_up_errors=errors,
                 form=form,
                 notes_draft=notes,
@@ -194,14 +192,18 @@ def wrap_up(
     return _back_to_console(request, message, durations=durations)
 
 
-def _message(error: InvalidInput) -> str:
-    """The error's Danish text, its numbers in Danish form ("10.000")."""
-    params = {k: danish_number(v) if isinstance(v, int) else v for k, v in error.params.items()}
-    return t(error.key, **params)
+def _wrap_up_context(session: Session) -> dict:
+    """What the wrap-up form and the notes field need besides the call."""
+    return {
+        "reasons": service.list_contact_reasons(session=session),
+        "outcomes": list(Outcome),
+        "max_notes_length": service.MAX_NOTES_LENGTH,
+    }
 
 
 def _console_page(request: Request, session: Session, user: User, status_code: int = 200, **extra):
     call = service.get_active_call(session=session, agent=user)
+    state = agents.agent_state(session=session, user=user).state
     return render(
         request,
         "console/page.html",
@@ -209,12 +211,10 @@ def _console_page(request: Request, session: Session, user: User, status_code: i
         user=user,
         nav="console",
         call=call,
-        reasons=service.list_contact_reasons(session=session) if call else [],
-        outcomes=list(Outcome),
-        max_notes_length=service.MAX_NOTES_LENGTH,
+        **(_wrap_up_context(session) if call else {}),
         form=extra.pop("form", {}),
-        **queue_context(session, user, call=call),
-        **agent_state_context(session, user),
+        **queue_context(session, user, call=call, state=state),
+        **agent_state_choices(state),
         **extra,
     )
 
@@ -232,21 +232,18 @@ def queue_variant(*, busy: bool, state: AgentState) -> str:
     return "busy" if busy else "away" if state == AgentState.AWAY else "free"
 
 
-def queue_context(session: Session, user: User, call: Call | None = None) -> dict:
+def queue_context(
+    session: Session, user: User, call: Call | None = None, state: AgentState | None = None
+) -> dict:
     """What console/_queue.html shows: the waiting calls, and whether the user may take one."""
     waiting = queue.list_waiting_calls(session=session)
     busy = call is not None or service.get_active_call(session=session, agent=user) is not None
-    state = agents.agent_state(session=session, user=user).state
+    state = state or agents.agent_state(session=session, user=user).state
     now = utcnow()
     return {
         "waiting": [(c, queue.waited_seconds(c.offered_at, now)) for c in waiting],
         **QUEUE_VARIANTS[queue_variant(busy=busy, state=state)],
     }
-
-
-def agent_state_context(session: Session, user: User) -> dict:
-    """What console/_agent_state.html shows: the user's state and what they may switch to."""
-    return agent_state_choices(agents.agent_state(session=session, user=user).state)
 
 
 def agent_state_choices(state: AgentState) -> dict:

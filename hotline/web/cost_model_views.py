@@ -167,6 +167,5 @@ def _render(
         editing=editing,
         edit_form=edit_form,
         allocations=ALLOCATION_METHODS,
-        amount=danish_amount,
         earliest=_next_free_start([], today).isoformat(),
     )

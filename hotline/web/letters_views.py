@@ -11,7 +11,7 @@ from hotline.calls.service import get_call
 from hotline.db import request_session
 from hotline.i18n import t
 from hotline.kit.errors import Conflict, InvalidInput
-from hotline.kit.numbers import danish_number
+from hotline.kit.numbers import danish_message
 from hotline.letters.models import Channel, Reply
 from hotline.letters.render import signature
 from hotline.letters.service import (
@@ -94,8 +94,7 @@ def _composer(
 def _messages(form: ReplyIn, errors: dict[str, str]) -> dict[str, str]:
     """The Danish messages of reply_form_errors' locale keys, by field name."""
     return {
-        field: t(key, **{k: danish_number(v) for k, v in error_params(form, field).items()})
-        for field, key in errors.items()
+        field: danish_message(key, **error_params(form, field)) for field, key in errors.items()
     }
 
 

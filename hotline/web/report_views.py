@@ -1,7 +1,6 @@
 """HTML views of the call-cost report: filters, table, charts, downloads and the calls behind it."""
 
 from datetime import datetime
-from decimal import Decimal
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -12,12 +11,11 @@ from hotline.auth.deps import require_roles
 from hotline.auth.models import Role, User
 from hotline.db import request_session
 from hotline.i18n import t
-from hotline.kit.dates import COPENHAGEN
 from hotline.kit.errors import InvalidInput
 from hotline.municipalities.models import Municipality
 from hotline.reports.charts import cost_bars_svg, hour_of_week_svg
 from hotline.reports.drilldown import call_lines
-from hotline.reports.export import RFC4180, danish_decimal
+from hotline.reports.export import RFC4180
 from hotline.reports.filters import MAX_CODES, checked_filters, filtered_report
 from hotline.reports.period import last_whole_month
 from hotline.web.templating import render
@@ -63,8 +61,6 @@ def report_context(
         "downloads": _downloads(query) if report else [],
         "cost_chart": cost_bars_svg(report) if report and report.rows else None,
         "hours_chart": hour_of_week_svg(report.calls_by_hour_of_week()) if report else None,
-        "money": danish_decimal,
-        "number": danish_number,
     }
     return context, error
 
@@ -75,13 +71,6 @@ def _region_groups(choices) -> list[tuple[str, str, list[tuple[str, str]]]]:
     for code, name, region_code, region_name in choices:
         groups.setdefault((region_code, region_name), []).append((code, name))
     return [(code, name, members) for (code, name), members in sorted(groups.items())]
-
-
-def danish_number(value: Decimal | int | None, places: int) -> str:
-    """A number with a decimal comma and the given decimals; a dash when there is none."""
-    if value is None:
-        return "–"
-    return f"{Decimal(value):.{places}f}".replace(".", ",")
 
 
 def _downloads(query: str) -> list[tuple[str, str]]:
@@ -125,7 +114,6 @@ def report_calls(
         names=names,
         next_url=next_url,
         back_url="/supervisor?" + urlencode(filters.params),
-        local_time=lambda moment: f"{moment.astimezone(COPENHAGEN):%d.%m.%Y %H.%M}",
     )
 
 

@@ -32,7 +32,7 @@ document.addEventListener("htmx:afterSettle", function (event) {
   carriedReply.forEach(function (item) {
     form.querySelectorAll("[name='" + item[0] + "']").forEach(function (field) {
       if (field.type === "checkbox") { if (field.value === item[1]) field.checked = item[2]; }
-      else field.value = item[2];
+      else { field.value = item[2]; field.dispatchEvent(new Event("input", { bubbles: true })); }
     });
   });
   carriedReply = null;
