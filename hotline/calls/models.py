@@ -20,6 +20,12 @@ class CallState(enum.StrEnum):
     WRAP_UP = "wrap_up"
     DONE = "done"
     ABANDONED = "abandoned"
+    # Answered (or forwarded) by the phone system to someone outside Hotline: not missed, no agent.
+    ELSEWHERE = "elsewhere"
+    # Waited and then heard nothing from the phone system: closed as "forbindelse tabt".
+    LOST = "lost"
+    # An agent's call out to a citizen: never in the queue, counted apart from incoming calls.
+    OUTGOING = "outgoing"
 
 
 class Outcome(enum.StrEnum):
@@ -64,6 +70,14 @@ class Call(Base):
     from_number: Mapped[str | None] = mapped_column(String(32))
     to_number: Mapped[str | None] = mapped_column(String(32))
     direction: Mapped[str] = mapped_column(String(3), default="in")
+    # The platform's queue name, when it sends one (Zammad's "queue").
+    cti_queue: Mapped[str | None] = mapped_column(String(100))
+    # Why the call ended as the platform said (normalClearing, cancel, forwarded, ...), or "lost".
+    end_cause: Mapped[str | None] = mapped_column(String(20))
+    # An outgoing call: the agent's open call or the callback it belongs to (same number).
+    related_call_id: Mapped[int | None] = mapped_column(ForeignKey("calls.id"), index=True)
+    # No foreign key: callbacks already refer to calls, and the two tables must not form a cycle.
+    callback_id: Mapped[int | None] = mapped_column(index=True)
     # The municipality whose after-hours line forwarded the call (from the dialled number).
     line_municipality_code: Mapped[str | None] = mapped_column(
         ForeignKey("municipalities.code"), active_history=True
@@ -125,7 +139,11 @@ def seconds_between(start: datetime | None, end: datetime | None) -> int | None:
 
 
 class CtiEvent(Base):
-    """A telephony event as received; (callId, event) is unique so repeats are harmless."""
+    """A telephony event as received; (callId, event) is unique so repeats are harmless.
+
+    An answer or hangup that arrives before its newCall is kept with held=True and applied when
+    the newCall comes (or dropped after HOTLINE_CTI_HOLD_SECONDS).
+    """
 
     __tablename__ = "cti_events"
     __table_args__ = (UniqueConstraint("cti_call_id", "event"),)
@@ -135,6 +153,7 @@ class CtiEvent(Base):
     event: Mapped[str] = mapped_column(String(20))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    held: Mapped[bool] = mapped_column(default=False, index=True)
 
 
 class AgentState(enum.StrEnum):

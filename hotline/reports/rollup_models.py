@@ -22,6 +22,10 @@ class CallMonthStats(Base):
     talk_seconds: Mapped[int] = mapped_column(BigInteger, default=0)
     after_call_seconds: Mapped[int] = mapped_column(BigInteger, default=0)
     avoidable: Mapped[int] = mapped_column(BigInteger, default=0)
+    elsewhere: Mapped[int] = mapped_column(BigInteger, default=0)
+    lost: Mapped[int] = mapped_column(BigInteger, default=0)
+    outgoing: Mapped[int] = mapped_column(BigInteger, default=0)
+    outgoing_seconds: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 class CallMonthCount(Base):
