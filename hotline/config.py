@@ -28,6 +28,10 @@ class Settings(BaseSettings):
     cti_token: str = DEFAULT_CTI_TOKEN
     # After `hotline cti rotate`, the old token keeps working this long (the phone system switches).
     cti_rotation_grace_hours: float = Field(default=24.0, ge=0, allow_inf_nan=False)
+    # An answer or hangup that arrives before its newCall is kept this long for it.
+    cti_hold_seconds: int = Field(default=300, ge=1)
+    # A waiting call the phone system says nothing more about for this long is closed as lost.
+    cti_silent_call_minutes: int = Field(default=60, ge=1)
     # None: Secure cookies unless served on loopback; set true behind a TLS-terminating proxy.
     secure_cookies: bool | None = None
     mail_from: str = "noreply@digitalhotline.example"
@@ -69,6 +73,15 @@ class Settings(BaseSettings):
     public_url: str = ""
     # A satisfaction survey link works this many days after it was made.
     survey_days: int = Field(default=14, ge=1)
+    # `hotline cti asterisk`: Asterisk's manager interface (AMI) and the queues it reports.
+    asterisk_host: str = "127.0.0.1"
+    asterisk_port: int = Field(default=5038, ge=1, le=65535)
+    asterisk_username: str = ""
+    asterisk_secret: str = ""
+    # A comma list of queue names; empty: every queue.
+    asterisk_queues: str = ""
+    # The channel variable (manager.conf channelvars) holding the dialled number; empty: Exten.
+    asterisk_dialled_variable: str = ""
 
     @field_validator("outbox_lease_s")
     @classmethod

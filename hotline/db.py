@@ -1,12 +1,13 @@
 """Database base class, engine and the one-transaction-per-request session."""
 
+import hashlib
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import anyio
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
-from sqlalchemy import DateTime, MetaData, TypeDecorator, create_engine, event
+from sqlalchemy import DateTime, MetaData, TypeDecorator, create_engine, event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
@@ -55,6 +56,22 @@ def bound_engine(session: Session) -> Engine:
     """The engine a session works on (per-database caches are keyed by it)."""
     bind = session.get_bind()
     return getattr(bind, "engine", bind)
+
+
+def lock_for_write(session: Session, key: str) -> None:
+    """Make writers on the same key wait for each other until this transaction ends.
+
+    PostgreSQL takes a transaction-level advisory lock on the key; SQLite has one writer at a time,
+    so taking its write lock now (BEGIN IMMEDIATE) serialises everything, this key included. After
+    the lock, every read sees what the writer before committed.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        number = int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big", signed=True)
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": number})
+        return
+    dbapi_connection = session.connection().connection.driver_connection
+    if not dbapi_connection.in_transaction:
+        dbapi_connection.execute("BEGIN IMMEDIATE")
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

@@ -140,7 +140,7 @@ def _routers():
 
 @asynccontextmanager
 async def _background_workers(app: FastAPI):
-    """Run the outbox, the daily purge (each unless disabled) and the presence check."""
+    """Run the outbox, the daily purge (each unless disabled), the presence check, the CTI sweep."""
     from hotline.letters.outbox import run_outbox_worker
     from hotline.letters.retention import run_purge_worker
 
@@ -162,9 +162,12 @@ async def _background_workers(app: FastAPI):
         # The bill bases and the insight reports, made on the 1st and sent to the municipalities.
         workers.append(run_monthly_mail_worker(app.state.sessionmaker, settings))
     from hotline.calls.agents import run_presence_worker
+    from hotline.calls.cti_sweep import run_cti_sweep_worker
 
     gone_after = timedelta(seconds=settings.console_gone_after_s)
     workers.append(run_presence_worker(app.state.sessionmaker, gone_after))
+    # Waiting calls the phone system went silent about: no ghost stays at the head of the queue.
+    workers.append(run_cti_sweep_worker(app.state.sessionmaker, settings))
     tasks = [asyncio.create_task(worker) for worker in workers]
     try:
         yield

@@ -15,6 +15,7 @@ class AuditAction(StrEnum):
     API_TOKEN_CREATE = "api_token.create"
     API_TOKEN_REVOKE = "api_token.revoke"
     ARCHIVE_PURGE = "archive.purge"
+    CALL_LOST = "call.lost"
     CALLBACK_CREATE = "callback.create"
     CALLBACK_DONE = "callback.done"
     CALLBACKS_PURGE = "callbacks.purge"
@@ -58,6 +59,7 @@ class AuditSubject(StrEnum):
     """What kind of thing it was done to (the entry's entity_type)."""
 
     API_TOKEN = "api_token"
+    CALL = "call"
     CALLBACK = "callback"
     CALLBACKS = "callbacks"
     CALLER_NUMBER = "caller_number"

@@ -4,6 +4,7 @@ import json
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -16,7 +17,7 @@ from hotline.calls.cti import record_cti_event
 from hotline.calls.integrations import accept_token, legacy_token_matches
 from hotline.calls.models import Call, CallState
 from hotline.db import request_session
-from hotline.kit.errors import InvalidInput
+from hotline.kit.errors import HotlineError, InvalidInput
 
 router = APIRouter(prefix="/api", tags=["calls"])
 
@@ -50,7 +51,10 @@ class WrapUpIn(BaseModel):
 
 @router.post("/cti/{token}")
 async def cti_event(token: str, request: Request, session: Session = request_session):
-    """Receive one event from the telephony platform (Zammad's generic CTI shape)."""
+    """Receive one event from the telephony platform (Zammad's generic CTI shape).
+
+    200 when applied (or a repeat); 202 when held for its newCall; 4xx for what is refused.
+    """
     if not legacy_token_matches(token, settings=request.app.state.settings):
         # An integration's token, looked up by its SHA-256; unknown or revoked is a 404.
         source = request.client.host if request.client else None
@@ -60,15 +64,21 @@ async def cti_event(token: str, request: Request, session: Session = request_ses
     return await run_in_threadpool(_record_cti_event, session=session, payload=payload)
 
 
-def _record_cti_event(*, session: Session, payload: dict[str, Any]) -> dict[str, Any]:
+def _record_cti_event(*, session: Session, payload: dict[str, Any]) -> JSONResponse:
     """Record the event; the answer the telephony platform gets."""
     try:
         call = record_cti_event(session=session, payload=payload)
     except IntegrityError:
         # The same event arrived twice at once and the other request recorded it.
         session.rollback()
-        return {"status": "ok", "reference": None}
-    return {"status": "ok", "reference": call.reference}
+        return JSONResponse({"status": "ok", "reference": None})
+    if call is None:
+        return JSONResponse({"status": "held", "reference": None}, status_code=202)
+    return JSONResponse({"status": "ok", "reference": call.reference})
+
+
+class BadBody(HotlineError):
+    """The body cannot be read as JSON or a form at all (400, as FastAPI's own routes answer)."""
 
 
 async def _cti_payload(request: Request) -> dict[str, Any]:
@@ -76,17 +86,20 @@ async def _cti_payload(request: Request) -> dict[str, Any]:
     if request.headers.get("content-type", "").startswith("application/json"):
         try:
             payload = await request.json()
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise InvalidInput("calls.cti_bad_json") from exc
+        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
+            raise BadBody("calls.cti_bad_json") from exc
         if not isinstance(payload, dict):
             raise InvalidInput("calls.cti_bad_json")
         return payload
-    form = await request.form()
+    try:
+        form = await request.form()
+    except Exception as exc:  # Starlette's parsers raise several kinds for a broken body
+        raise BadBody("calls.cti_bad_form") from exc
     payload: dict[str, Any] = {}
     users: list[str] = []
     for key, value in form.multi_items():
         if not isinstance(value, str):
-            continue
+            raise InvalidInput("calls.cti_bad_field", field=key[:40])
         if key in ("user", "user[]"):
             users.append(value)
         else:
@@ -175,6 +188,10 @@ def queue_entry(call: Call) -> dict[str, Any]:
     return {
         "id": call.id,
         "reference": call.reference,
+        # The telephony platform's own id of the call (its callId), to correlate with its logs.
+        "call_id": call.cti_call_id,
+        "direction": call.direction,
+        "queue": call.cti_queue,
         "from": call.from_number,
         "to": call.to_number,
         "line_municipality_code": call.line_municipality_code,
@@ -206,6 +223,9 @@ def call_detail(call: Call) -> dict[str, Any]:
         "avoidable": call.avoidable,
         "avoidable_url": call.avoidable_url,
         "notes": call.notes,
+        "end_cause": call.end_cause,
+        "related_call_id": call.related_call_id,
+        "callback_id": call.callback_id,
     }
 
 

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from hotline.audit.service import record_change
 from hotline.auth.models import Role, User, user_municipalities
 from hotline.auth.service import ensure_can_admin_municipality
-from hotline.calls.cti import normalise_number
+from hotline.calls.cti_input import normalise_number
 from hotline.calls.models import Call, Callback, CallbackStatus, MailStatus
 from hotline.calls.service import get_own_open_call
 from hotline.db import utcnow

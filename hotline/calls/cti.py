@@ -1,47 +1,42 @@
-"""CTI intake: the telephony platform's newCall / answer / hangup events (Zammad's generic CTI)."""
+"""CTI intake: the telephony platform's newCall / answer / hangup events (Zammad's generic CTI).
+
+Events are applied as Zammad applies them: an incoming call waits in the queue until answered,
+hung up (missed, unless forwarded) or closed as lost; an answer by someone Hotline doesn't know
+takes it out of the queue as answered elsewhere; an outgoing call never waits. Events on one
+callId are applied one at a time, even from several server processes (db.lock_for_write), and a
+repeated (callId, event) changes nothing. An answer or hangup that comes before its newCall is
+held and applied when the newCall arrives. The functions flush and signal; the caller commits.
+"""
 
 import logging
 import secrets
 from collections.abc import Mapping
+from datetime import datetime, timedelta
 from typing import Any
 
-import phonenumbers
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from hotline.auth.models import Role, User
 from hotline.calls.agents import mark_wrap_up
+from hotline.calls.cti_input import FORWARDED, CtiEventIn, parse_cti_event
 from hotline.calls.events import mark_calls_changed
-from hotline.calls.models import Call, CallState, CtiEvent
-from hotline.calls.queue import assign_call
-from hotline.db import utcnow
-from hotline.kit.errors import Conflict, InvalidInput, NotFound
+from hotline.calls.models import Call, Callback, CallbackStatus, CallState, CtiEvent
+from hotline.calls.queue import BUSY_STATES, assign_call
+from hotline.db import lock_for_write, utcnow
+from hotline.kit.errors import Conflict
 from hotline.municipalities.service import municipality_for_dialled_number
 
 log = logging.getLogger(__name__)
 
-CTI_EVENTS = ("newCall", "answer", "hangup")
+__all__ = ["new_reference", "record_cti_event"]
 # No 0/O, 1/I/L: a reference is read aloud and typed by hand.
 REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 REFERENCE_PREFIX = "DH-"
-MAX_FIELD_LENGTH = 100
-
-
-def normalise_number(raw: str | None) -> str | None:
-    """A phone number in E.164 (Danish numbers without +45 too); the raw value if unparseable."""
-    if raw is None:
-        return None
-    raw = raw.strip()[:32]
-    if not raw:
-        return None
-    for candidate in (raw, "+" + raw.lstrip("+")):
-        try:
-            number = phonenumbers.parse(candidate, "DK")
-        except phonenumbers.NumberParseException:
-            continue
-        if phonenumbers.is_possible_number(number):
-            return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-    return raw
+# Held events are applied in this order when their newCall arrives.
+HELD_ORDER = ("answer", "hangup")
+# Out of the queue before the line went quiet: the hangup only says when the call ended.
+ENDING_LATER = (CallState.ELSEWHERE, CallState.OUTGOING, CallState.ABANDONED)
 
 
 def new_reference(*, session: Session) -> str:
@@ -52,110 +47,213 @@ def new_reference(*, session: Session) -> str:
             return reference
 
 
-def record_cti_event(*, session: Session, payload: Mapping[str, Any]) -> Call:
-    """Apply one CTI event; a repeated (callId, event) changes nothing and returns the call."""
-    event, cti_call_id = _validated(payload)
-    call = session.scalar(select(Call).where(Call.cti_call_id == cti_call_id))
-    if event != "newCall" and call is None:
-        log.warning("CTI %s for unknown callId %r", event, cti_call_id)
-        raise NotFound("calls.cti_unknown_call", call_id=cti_call_id)
+def record_cti_event(*, session: Session, payload: Mapping[str, Any]) -> Call | None:
+    """Apply one CTI event and return its call; None while it is held for its newCall.
+
+    A repeated (callId, event) changes nothing.
+    """
+    event = parse_cti_event(payload)
+    lock_for_write(session, f"cti:{event.call_id}")
+    call = session.scalar(select(Call).where(Call.cti_call_id == event.call_id))
     repeated = session.scalar(
-        select(CtiEvent.id).where(CtiEvent.cti_call_id == cti_call_id, CtiEvent.event == event)
+        select(CtiEvent.id).where(
+            CtiEvent.cti_call_id == event.call_id, CtiEvent.event == event.event
+        )
     )
     if repeated is not None:
         return call
-    session.add(CtiEvent(cti_call_id=cti_call_id, event=event, payload=_jsonable(payload)))
+    now = utcnow()
+    held = event.event != "newCall" and call is None
+    session.add(
+        CtiEvent(
+            cti_call_id=event.call_id,
+            event=event.event,
+            payload=_jsonable(payload),
+            received_at=now,
+            held=held,
+        )
+    )
     session.flush()
-    if event == "newCall":
-        call = call or _offer_call(session=session, cti_call_id=cti_call_id, payload=payload)
-    elif event == "answer":
-        _answer_call(session=session, call=call, payload=payload)
+    if held:
+        log.info("CTI %s for callId %r held until its newCall", event.event, event.call_id)
+        return None
+    if event.event == "newCall":
+        call = call or _new_call(session=session, event=event, now=now)
     else:
-        _hang_up_call(session=session, call=call)
+        _apply(session=session, call=call, event=event, at=now)
     session.flush()
     mark_calls_changed(session)
     return call
 
 
-def _validated(payload: Mapping[str, Any]) -> tuple[str, str]:
-    event = payload.get("event")
-    cti_call_id = payload.get("callId")
-    if not isinstance(event, str) or not event:
-        raise InvalidInput("calls.cti_missing_field", field="event")
-    if not isinstance(cti_call_id, str | int) or not str(cti_call_id).strip():
-        raise InvalidInput("calls.cti_missing_field", field="callId")
-    if event not in CTI_EVENTS:
-        raise InvalidInput("calls.cti_unknown_event", event=event[:40])
-    cti_call_id = str(cti_call_id).strip()
-    if len(cti_call_id) > MAX_FIELD_LENGTH:
-        raise InvalidInput("calls.cti_field_too_long", field="callId")
-    return event, cti_call_id
+def _new_call(*, session: Session, event: CtiEventIn, now: datetime) -> Call:
+    """The call, with any answer or hangup that arrived before it applied at their own times."""
+    held = list(
+        session.scalars(
+            select(CtiEvent).where(CtiEvent.cti_call_id == event.call_id, CtiEvent.held.is_(True))
+        )
+    )
+    held.sort(key=lambda e: HELD_ORDER.index(e.event))
+    # If they overtook each other too, the answer takes the earlier moment, the hangup the later.
+    moments = sorted(e.received_at for e in held)
+    offered_at = min([now, *moments])
+    if event.direction == "out":
+        call = _outgoing_call(session=session, event=event, at=offered_at)
+    else:
+        call = _incoming_call(session=session, event=event, at=offered_at)
+    for early, at in zip(held, moments, strict=True):
+        early.held = False
+        _apply(session=session, call=call, event=parse_cti_event(early.payload), at=at)
+    return call
 
 
-def _offer_call(*, session: Session, cti_call_id: str, payload: Mapping[str, Any]) -> Call:
-    to_number = normalise_number(_text(payload.get("to")))
-    line = municipality_for_dialled_number(session=session, number=to_number)
-    direction = _text(payload.get("direction")) or "in"
+def _incoming_call(*, session: Session, event: CtiEventIn, at: datetime) -> Call:
+    line = municipality_for_dialled_number(session=session, number=event.to_number)
     call = Call(
         reference=new_reference(session=session),
-        cti_call_id=cti_call_id,
-        from_number=normalise_number(_text(payload.get("from"))),
-        to_number=to_number,
-        direction=direction if direction in ("in", "out") else "in",
+        cti_call_id=event.call_id,
+        from_number=event.from_number,
+        to_number=event.to_number,
+        direction="in",
+        cti_queue=event.queue,
         line_municipality_code=line.code if line else None,
         municipality_code=line.code if line else None,
         state=CallState.WAITING,
-        offered_at=utcnow(),
+        offered_at=at,
     )
     session.add(call)
     session.flush()
     return call
 
 
-def _answer_call(*, session: Session, call: Call, payload: Mapping[str, Any]) -> None:
-    """Assign the call to the answering agent; without one it stays waiting and unanswered."""
-    agent = _answering_agent(session=session, payload=payload)
-    if agent is None or call.state != CallState.WAITING:
+def _outgoing_call(*, session: Session, event: CtiEventIn, at: datetime) -> Call:
+    """An agent's call out: tied to their open call or an open callback to the same number."""
+    agent = _hotline_user(session=session, event=event)
+    related = _open_call_to(session=session, agent=agent, number=event.to_number)
+    callback = None if related else _open_callback_to(session=session, number=event.to_number)
+    line = municipality_for_dialled_number(session=session, number=event.from_number)
+    line_code = line.code if line else None
+    call = Call(
+        reference=new_reference(session=session),
+        cti_call_id=event.call_id,
+        from_number=event.from_number,
+        to_number=event.to_number,
+        direction="out",
+        cti_queue=event.queue,
+        line_municipality_code=line_code,
+        municipality_code=(related or callback).municipality_code
+        if related or callback
+        else line_code,
+        state=CallState.OUTGOING,
+        agent_id=agent.id if agent else None,
+        related_call_id=related.id if related else None,
+        callback_id=callback.id if callback else None,
+        offered_at=at,
+    )
+    session.add(call)
+    session.flush()
+    return call
+
+
+def _apply(*, session: Session, call: Call, event: CtiEventIn, at: datetime) -> None:
+    if event.event == "answer":
+        _answer(session=session, call=call, event=event, at=at)
+    elif event.event == "hangup":
+        _hang_up(session=session, call=call, event=event, at=at)
+
+
+def _answer(*, session: Session, call: Call, event: CtiEventIn, at: datetime) -> None:
+    """A Hotline agent takes the call; voicemail misses it; anyone else answered it elsewhere."""
+    answered_at = _after(call.offered_at, event.hold_seconds, at)
+    if call.state == CallState.OUTGOING:
+        call.answered_at = call.answered_at or answered_at
         return
-    try:
-        assign_call(session=session, call_id=call.id, agent=agent)
-    except Conflict as exc:
-        log.warning(
-            "CTI answer of %s by %s not applied: %s", call.reference, agent.username, exc.key
-        )
+    if call.state != CallState.WAITING:
+        return  # answered in the console already, or over: Zammad ignores an answer after hangup
+    if event.by_voicemail:
+        call.state, call.end_cause = CallState.ABANDONED, "voicemail"
+        return
+    agent = _hotline_user(session=session, event=event)
+    if agent is not None:
+        try:
+            call = assign_call(session=session, call_id=call.id, agent=agent)
+            call.answered_at = answered_at
+            return
+        except Conflict as exc:
+            log.warning("CTI answer of %s by %s: %s", call.reference, agent.username, exc.key)
+    # The platform put the caller through to someone: whoever it was, nobody may take it again.
+    call.state, call.answered_at = CallState.ELSEWHERE, answered_at
 
 
-def _hang_up_call(*, session: Session, call: Call) -> None:
-    now = utcnow()
+def _hang_up(*, session: Session, call: Call, event: CtiEventIn, at: datetime) -> None:
     if call.state == CallState.WAITING:
-        call.state = CallState.ABANDONED
-        call.ended_at = now
-    elif call.state in (CallState.ACTIVE, CallState.WRAP_UP):
-        call.ended_at = call.ended_at or now
+        forwarded = event.cause == FORWARDED
+        call.state = CallState.ELSEWHERE if forwarded else CallState.ABANDONED
+        call.ended_at, call.end_cause = _after(call.offered_at, event.hold_seconds, at), event.cause
+    elif call.state in BUSY_STATES:
+        call.ended_at = call.ended_at or _after(call.answered_at, event.talk_seconds, at)
+        call.end_cause = event.cause
         call.state = CallState.WRAP_UP
         mark_wrap_up(session=session, agent_id=call.agent_id, call_id=call.id)
+    elif call.state in ENDING_LATER and call.ended_at is None:
+        call.ended_at = _after(call.answered_at, event.talk_seconds, at)
+        call.end_cause = call.end_cause or event.cause
 
 
-def _answering_agent(*, session: Session, payload: Mapping[str, Any]) -> User | None:
-    names = payload.get("user") or []
-    if isinstance(names, str):
-        names = [names]
-    candidates = [str(n) for n in names if n] + [_text(payload.get("answeringNumber")) or ""]
-    for name in filter(None, candidates):
-        user = session.scalar(select(User).where(User.username == name[:64]))
-        if user is not None and user.is_active and user.role in (Role.AGENT, Role.SUPERVISOR):
+def _after(start: datetime | None, seconds: int | None, at: datetime) -> datetime:
+    """The moment the platform's seconds put after start, never later than the event itself."""
+    if start is None or seconds is None:
+        return at
+    return min(at, start + timedelta(seconds=seconds))
+
+
+def _hotline_user(*, session: Session, event: CtiEventIn) -> User | None:
+    """The agent the platform names: answeringNumber, then each user, by login or e-mail."""
+    for name in filter(None, (event.answering, *event.users)):
+        name = name.lower()[:254]
+        user = session.scalar(
+            select(User)
+            .where(or_(func.lower(User.username) == name, func.lower(User.email) == name))
+            .where(User.is_active.is_(True), User.role.in_((Role.AGENT, Role.SUPERVISOR)))
+            .order_by(User.id)
+            .limit(1)
+        )
+        if user is not None:
             return user
     return None
 
 
-def _text(value: Any) -> str | None:
-    if value is None:
+def _open_call_to(*, session: Session, agent: User | None, number: str | None) -> Call | None:
+    if agent is None or number is None:
         return None
-    return str(value)[:MAX_FIELD_LENGTH]
+    return session.scalar(
+        select(Call).where(
+            Call.agent_id == agent.id, Call.state.in_(BUSY_STATES), Call.from_number == number
+        )
+    )
+
+
+def _open_callback_to(*, session: Session, number: str | None) -> Callback | None:
+    if number is None:
+        return None
+    return session.scalar(
+        select(Callback)
+        .where(Callback.status == CallbackStatus.OPEN, Callback.caller_phone == number)
+        .order_by(Callback.created_at.desc(), Callback.id.desc())
+        .limit(1)
+    )
 
 
 def _jsonable(payload: Mapping[str, Any]) -> dict[str, Any]:
-    return {
-        str(k)[:50]: (v if isinstance(v, str | int | float | bool | list) or v is None else str(v))
-        for k, v in payload.items()
-    }
+    """The fields as received, cut to size (nested values become their text)."""
+    return {str(k)[:50]: _cut(v) for k, v in list(payload.items())[:50]}
+
+
+def _cut(value: Any) -> Any:
+    if isinstance(value, str):
+        return value[:1000]
+    if isinstance(value, int | float | bool) or value is None:
+        return value
+    if isinstance(value, list):
+        return [str(item)[:100] for item in value[:20]]
+    return str(value)[:200]

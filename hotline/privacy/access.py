@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, defer
 
 from hotline.audit.service import record_change
 from hotline.auth.models import Role, User
-from hotline.calls.cti import normalise_number
+from hotline.calls.cti_input import normalise_number
 from hotline.calls.models import Call, Callback, CtiEvent
 from hotline.config import Settings
 from hotline.db import utcnow

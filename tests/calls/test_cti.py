@@ -96,18 +96,22 @@ def test_answer_by_known_user_assigns_the_call(new_call, cti, session, make_user
     assert call.ended_at is not None and call.state == CallState.WRAP_UP
 
 
-def test_answer_by_unknown_user_leaves_the_call_waiting_and_unanswered(new_call, cti, session):
+def test_answer_by_unknown_user_takes_the_call_out_of_the_queue_as_answered_elsewhere(
+    new_call, cti, session, api_client, make_user
+):
     call_id, _ = new_call()
     assert cti(event="answer", callId=call_id, user="nobody").status_code == 200
     call = session.scalar(select(Call).where(Call.cti_call_id == call_id))
-    assert call.state == CallState.WAITING and call.answered_at is None
+    assert call.state == CallState.ELSEWHERE and call.agent_id is None
+    assert call.answered_at is not None
+    assert api_client(make_user(Role.AGENT)).get("/api/calls").json() == []
 
-    assert cti(event="hangup", callId=call_id).status_code == 200
+    assert cti(event="hangup", callId=call_id, cause="normalClearing").status_code == 200
     session.refresh(call)
-    assert call.state == CallState.ABANDONED and call.answered_at is None
+    assert call.state == CallState.ELSEWHERE and call.ended_at is not None
 
 
-def test_answer_by_an_agent_with_an_open_call_leaves_the_call_waiting(
+def test_answer_by_an_agent_with_an_open_call_still_takes_the_call_out_of_the_queue(
     new_call, cti, session, make_user
 ):
     make_user(Role.AGENT, username="mette")
@@ -116,8 +120,8 @@ def test_answer_by_an_agent_with_an_open_call_leaves_the_call_waiting(
     assert cti(event="answer", callId=first, user="mette").status_code == 200
     assert cti(event="answer", callId=second, user="mette").status_code == 200
     call = session.scalar(select(Call).where(Call.cti_call_id == second))
-    assert call.state == CallState.WAITING and call.agent_id is None
-    assert call.answered_at is None
+    assert call.state == CallState.ELSEWHERE and call.agent_id is None
+    assert call.answered_at is not None
 
 
 def test_cti_event_runs_the_database_work_off_the_event_loop(new_call, cti, monkeypatch):
@@ -138,10 +142,11 @@ def test_cti_event_runs_the_database_work_off_the_event_loop(new_call, cti, monk
     assert loops == [False, False]
 
 
-def test_event_for_unknown_call_id_is_404(cti):
+def test_event_for_an_unknown_call_id_is_held_not_refused(cti, session):
     response = cti(event="hangup", callId="never-offered")
-    assert response.status_code == 404
-    assert "never-offered" in response.json()["detail"]
+    assert response.status_code == 202
+    assert response.json() == {"status": "held", "reference": None}
+    assert session.scalar(select(func.count(Call.id))) == 0
 
 
 def test_malformed_events_are_422(cti):
