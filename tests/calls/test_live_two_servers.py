@@ -7,6 +7,7 @@ one process serves the database, and the change feed is in-process by design.
 import os
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from dataclasses import replace
@@ -131,3 +132,57 @@ def test_an_open_stream_survives_its_server_losing_the_listening_connection(serv
 def _call_id(api: httpx.Client, reference: str) -> int:
     waiting = api.get("/api/calls", params={"state": "waiting"}).json()
     return next(c["id"] for c in waiting if c["reference"] == reference)
+
+
+def _at_once(posts) -> list[httpx.Response]:
+    """Send the requests together: each thread waits at the barrier, then posts."""
+    barrier = threading.Barrier(len(posts))
+    results: list[httpx.Response | None] = [None] * len(posts)
+
+    def send(i, server, event):
+        barrier.wait()
+        results[i] = server.post_cti(**event)
+
+    threads = [
+        threading.Thread(target=send, args=(i, server, event))
+        for i, (server, event) in enumerate(posts)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+def test_one_event_posted_to_both_servers_at_once_makes_one_call_and_one_transition(servers):
+    first, second = servers
+    ids = [uuid.uuid4().hex for _ in range(12)]
+    for cti_id in ids:
+        new = dict(event="newCall", callId=cti_id, to=AARHUS_LINE, direction="in")
+        responses = _at_once([(first, new), (second, new)])
+        assert [r.status_code for r in responses] == [200, 200], [r.text for r in responses]
+        assert len({r.json()["reference"] for r in responses} - {None}) == 1
+        hangup = dict(event="hangup", callId=cti_id, cause="cancel")
+        assert [r.status_code for r in _at_once([(first, hangup), (second, hangup)])] == [200, 200]
+    # A newCall on one server and its hangup on the other at the same moment: never a ghost.
+    racing = [uuid.uuid4().hex for _ in range(12)]
+    for cti_id in racing:
+        new = dict(event="newCall", callId=cti_id, to=AARHUS_LINE, direction="in")
+        hangup = dict(event="hangup", callId=cti_id, cause="cancel")
+        statuses = sorted(r.status_code for r in _at_once([(first, new), (second, hangup)]))
+        assert statuses in ([200, 200], [200, 202])
+
+    engine = create_engine(first.env["HOTLINE_DATABASE_URL"])
+    with engine.connect() as connection:
+        rows = connection.execute(
+            text(
+                "SELECT c.cti_call_id, c.state, "
+                "(SELECT count(*) FROM cti_events e WHERE e.cti_call_id = c.cti_call_id) "
+                "FROM calls c WHERE c.cti_call_id = ANY(:ids)"
+            ),
+            {"ids": ids + racing},
+        ).all()
+    engine.dispose()
+    assert sorted(row[0] for row in rows) == sorted(ids + racing)  # exactly one call each
+    assert {row[1] for row in rows} == {"abandoned"}
+    assert {row[2] for row in rows} == {2}  # one newCall and one hangup each
