@@ -16,6 +16,14 @@ MAX_SECONDS = 86_400
 # A call the platform says was forwarded left the queue for another party: not missed (Zammad).
 FORWARDED = "forwarded"
 VOICEMAIL = "voicemail"
+# Placetel's webhook names the same events its own way (as Zammad's Placetel driver maps them).
+PLACETEL_EVENTS = {
+    "IncomingCall": ("newCall", "in"),
+    "OutgoingCall": ("newCall", "out"),
+    "CallAccepted": ("answer", None),
+    "HungUp": ("hangup", None),
+}
+PLACETEL_CAUSES = {"missed": "cancel", "voicemail": VOICEMAIL, "accepted": "normalClearing"}
 
 
 @dataclass(frozen=True)
@@ -45,6 +53,8 @@ def parse_cti_event(payload: Mapping[str, Any]) -> CtiEventIn:
     event = _scalar(payload, "event")
     if not event:
         raise InvalidInput("calls.cti_missing_field", field="event")
+    if event in PLACETEL_EVENTS:
+        return parse_cti_event(_from_placetel(payload, *PLACETEL_EVENTS[event]))
     if event not in CTI_EVENTS:
         raise InvalidInput("calls.cti_unknown_event", event=event[:40])
     # Zammad reads callId and, from platforms that write it so, call_id.
@@ -69,6 +79,20 @@ def parse_cti_event(payload: Mapping[str, Any]) -> CtiEventIn:
         hold_seconds=_seconds(payload, "holdTime"),
         talk_seconds=_seconds(payload, "talkTime"),
     )
+
+
+def _from_placetel(payload: Mapping[str, Any], event: str, direction: str | None) -> dict:
+    """A Placetel notification in the generic shape: type gives the cause, peer who answered."""
+    fields = {**payload, "event": event}
+    if direction:
+        fields["direction"] = direction
+    kind = _scalar(payload, "type")
+    if kind:
+        fields.setdefault("cause", PLACETEL_CAUSES.get(kind, kind))
+    peer = _scalar(payload, "peer")
+    if peer:
+        fields.setdefault("answeringNumber", peer)
+    return fields
 
 
 def normalise_number(raw: str | None) -> str | None:

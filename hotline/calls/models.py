@@ -11,6 +11,9 @@ from hotline.auth.models import User
 from hotline.db import Base, UTCDateTime, utcnow
 from hotline.municipalities.models import Municipality
 
+# What platforms send as the number of a caller who hides it (Zammad's "anonymous").
+HIDDEN_NUMBERS = frozenset({"anonymous", "unknown", "private", "restricted", "withheld"})
+
 
 class CallState(enum.StrEnum):
     """Where a call is in its life."""
@@ -114,6 +117,13 @@ class Call(Base):
     )
     agent: Mapped[User | None] = relationship(lazy="joined")
     contact_reason: Mapped[ContactReason | None] = relationship(lazy="joined")
+
+    @property
+    def caller_number(self) -> str | None:
+        """The caller's number to show or call back; None when hidden ("anonymous") or unknown."""
+        if self.from_number is None or self.from_number.lower() in HIDDEN_NUMBERS:
+            return None
+        return self.from_number
 
     @property
     def wait_seconds(self) -> int | None:

@@ -55,7 +55,7 @@ def callback_form(
     """The callback form, pre-filled from the call (form=0: only the button and what is booked)."""
     call = get_own_open_call(session=session, call_id=call_id, user=user)
     prefilled = callbacks.CallbackIn(
-        caller_phone=call.from_number or "",
+        caller_phone=call.caller_number or "",
         question=call.notes or "",
         topics=_cited_topics(session, call),
     )

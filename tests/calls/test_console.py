@@ -18,6 +18,21 @@ def test_console_shows_the_queue_and_a_calm_empty_state(login, make_user, new_ca
     assert "Aarhus" in queue.text and "+4520123456" in queue.text
 
 
+def test_a_hidden_number_is_shown_as_such_and_never_offered_for_a_callback(
+    login, make_user, new_call, session
+):
+    new_call(from_number="anonymous")
+    client = ready(login(make_user(Role.AGENT)))
+    queue = client.get("/console/queue")
+    assert "Skjult nummer" in queue.text and "anonymous" not in queue.text
+    client.post("/console/calls/next")
+    page = client.get("/console")
+    assert "Skjult nummer" in page.text and "anonymous" not in page.text
+    call_id = session.scalar(select(Call.id).where(Call.from_number == "anonymous"))
+    form = client.get(f"/console/calls/{call_id}/callback", headers={"HX-Request": "true"})
+    assert form.status_code == 200 and "anonymous" not in form.text
+
+
 def test_claimed_call_page_has_reference_and_panel_urls(login, make_user, new_call, session):
     _, reference = new_call()
     client = ready(login(make_user(Role.AGENT)))

@@ -171,3 +171,20 @@ def test_an_invalid_direction_is_refused_like_zammad_and_creates_nothing(cti, se
     assert response.status_code == 422
     assert "retning" in response.json()["detail"].lower()
     assert session.scalar(select(Call).where(Call.cti_call_id == "bad-direction")) is None
+
+
+def test_placetel_notifications_are_read_as_zammad_maps_them(cti, session, make_user):
+    agent = make_user(Role.AGENT, username="anna")
+    new = dict(event="IncomingCall", call_id="pt-1", to=LINE, **{"from": CALLER})
+    assert cti(**new).status_code == 200
+    assert cti(event="CallAccepted", call_id="pt-1", peer="Anna").status_code == 200
+    assert cti(event="HungUp", call_id="pt-1", type="accepted").status_code == 200
+    answered = session.scalar(select(Call).where(Call.cti_call_id == "pt-1"))
+    assert answered.state == CallState.WRAP_UP and answered.agent_id == agent.id
+    assert answered.end_cause == "normalClearing"
+
+    assert cti(event="IncomingCall", call_id="pt-2", to=LINE).status_code == 200
+    assert cti(event="HungUp", call_id="pt-2", type="missed").status_code == 200
+    assert cti(event="OutgoingCall", call_id="pt-3", to=CALLER, **{"from": LINE}).status_code == 200
+    states = dict(session.execute(select(Call.cti_call_id, Call.state)).all())
+    assert states["pt-2"] == CallState.ABANDONED and states["pt-3"] == CallState.OUTGOING
