@@ -1,4 +1,4 @@
-"""`hotline calls`: simulate the telephony platform; `hotline cti`: its integrations' tokens."""
+"""`hotline calls`: simulate the telephony platform; `hotline cti`: its integrations, Asterisk."""
 
 import random
 import time
@@ -181,3 +181,34 @@ def _cti_change(function: str, **kwargs):
 
 def _local(value: datetime | None) -> str:
     return value.astimezone(COPENHAGEN).strftime("%Y-%m-%d %H:%M") if value else "-"
+
+
+@cti.command("asterisk")
+def cti_asterisk() -> None:
+    """Record Asterisk's queue events (AMI) as CTI events until SIGTERM or Ctrl-C.
+
+    Connects to HOTLINE_ASTERISK_HOST:HOTLINE_ASTERISK_PORT as HOTLINE_ASTERISK_USERNAME, and
+    connects again after any loss; a login refused at the start ends it with an error.
+    """
+    import asyncio
+    import logging
+
+    from hotline.calls.asterisk import AsteriskAdapter, AsteriskLoginError, run_until_signalled
+    from hotline.db import make_engine, make_sessionmaker
+
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    settings = Settings()
+    if not settings.asterisk_username or not settings.asterisk_secret:
+        raise click.ClickException(
+            "set HOTLINE_ASTERISK_USERNAME and HOTLINE_ASTERISK_SECRET (a manager.conf user)"
+        )
+    make_session = make_sessionmaker(make_engine(settings.resolved_database_url))
+    adapter = AsteriskAdapter(make_session, settings)
+    click.echo(f"recording Asterisk's queue events from {adapter.address}; Ctrl-C stops")
+    try:
+        asyncio.run(run_until_signalled(adapter))
+    except AsteriskLoginError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo("stopped")
