@@ -62,6 +62,8 @@ def cti_payloads(event: Mapping[str, Any], mapping: AmiMapping) -> list[dict[str
         return [new_call | ({"holdTime": wait} if wait is not None else {})]
     hold = _seconds(headers, "holdtime")
     timing = {"holdTime": hold} if hold is not None else {}
+    # A call first heard of here came in that long ago (ignored when its newCall came before).
+    new_call |= timing
     if name == "QueueCallerAbandon":
         return [new_call, {"event": "hangup", **call, "cause": "cancel", **timing}]
     answer = {"event": "answer", **call, **_agent_fields(headers), **timing}
@@ -70,6 +72,8 @@ def cti_payloads(event: Mapping[str, Any], mapping: AmiMapping) -> list[dict[str
     talk = _seconds(headers, "talktime")
     if talk is not None:
         timing["talkTime"] = talk
+        if hold is not None:
+            new_call["holdTime"] = hold + talk
     return [new_call, answer, {"event": "hangup", **call, "cause": "normalClearing", **timing}]
 
 

@@ -96,7 +96,9 @@ def _new_call(*, session: Session, event: CtiEventIn, now: datetime) -> Call:
     held.sort(key=lambda e: HELD_ORDER.index(e.event))
     # If they overtook each other too, the answer takes the earlier moment, the hangup the later.
     moments = sorted(e.received_at for e in held)
-    offered_at = min([now, *moments])
+    # A call first heard of while already waiting (an adapter's resync) says how long it has waited.
+    came_in = now - timedelta(seconds=event.hold_seconds or 0)
+    offered_at = min([came_in, *moments])
     if event.direction == "out":
         call = _outgoing_call(session=session, event=event, at=offered_at)
     else:

@@ -34,15 +34,11 @@ def upgrade() -> None:
         batch.create_index("ix_calls_related_call_id", ["related_call_id"])
         batch.create_index("ix_calls_callback_id", ["callback_id"])
     with op.batch_alter_table("cti_events") as batch:
-        batch.add_column(
-            sa.Column("held", sa.Boolean(), nullable=False, server_default=sa.false())
-        )
+        batch.add_column(sa.Column("held", sa.Boolean(), nullable=False, server_default=sa.false()))
         batch.create_index("ix_cti_events_held", ["held"])
     with op.batch_alter_table("call_month_stats") as batch:
         for name in ROLLUP_COLUMNS:
-            batch.add_column(
-                sa.Column(name, sa.BigInteger(), nullable=False, server_default="0")
-            )
+            batch.add_column(sa.Column(name, sa.BigInteger(), nullable=False, server_default="0"))
 
 
 def downgrade() -> None:

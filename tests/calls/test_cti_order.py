@@ -99,3 +99,13 @@ def test_the_platform_call_id_and_queue_are_in_the_api(cti, aarhus_line, api_cli
     assert entry["direction"] == "in"
     detail = supervisor.get(f"/api/calls/{entry['id']}").json()
     assert detail["call_id"] == "platform-42" and detail["end_cause"] is None
+
+
+def test_a_new_call_first_heard_of_late_is_dated_back_by_its_hold_time(cti, aarhus_line, session):
+    before = utcnow()
+    assert cti(event="newCall", callId="late-1", to=aarhus_line, holdTime="40").status_code == 200
+    call = _call(session, "late-1")
+    assert before - timedelta(seconds=41) < call.offered_at <= utcnow() - timedelta(seconds=40)
+    # A repeat of the newCall with another hold time changes nothing.
+    cti(event="newCall", callId="late-1", to=aarhus_line, holdTime="5")
+    assert _call(session, "late-1").offered_at == call.offered_at
