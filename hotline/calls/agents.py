@@ -1,6 +1,5 @@
 """Agent states: available, on call, wrap-up, away; changed as agents take and finish calls."""
 
-import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -15,6 +14,7 @@ from hotline.calls.events import mark_calls_changed
 from hotline.calls.models import AgentState, AgentStatus, Call, CallState
 from hotline.db import utcnow
 from hotline.kit.errors import Conflict, InvalidInput
+from hotline.kit.periodic import run_every
 
 # The states an agent chooses; the others follow their calls.
 CHOSEN_STATES = (AgentState.AVAILABLE, AgentState.AWAY)
@@ -113,14 +113,7 @@ async def run_presence_worker(make_session: sessionmaker[Session], gone_after: t
                 log.info("%d agents made away: their consoles had gone", count)
             session.commit()
 
-    while True:
-        try:
-            await asyncio.to_thread(check)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("the presence check failed; trying again later")
-        await asyncio.sleep(PRESENCE_CHECK_S)
+    await run_every(PRESENCE_CHECK_S, check, what="the presence check")
 
 
 def list_agents(*, session: Session) -> list[AgentView]:

@@ -111,21 +111,8 @@ def _new_call(*, session: Session, event: CtiEventIn, now: datetime) -> Call:
 
 def _incoming_call(*, session: Session, event: CtiEventIn, at: datetime) -> Call:
     line = municipality_for_dialled_number(session=session, number=event.to_number)
-    call = Call(
-        reference=new_reference(session=session),
-        cti_call_id=event.call_id,
-        from_number=event.from_number,
-        to_number=event.to_number,
-        direction="in",
-        cti_queue=event.queue,
-        line_municipality_code=line.code if line else None,
-        municipality_code=line.code if line else None,
-        state=CallState.WAITING,
-        offered_at=at,
-    )
-    session.add(call)
-    session.flush()
-    return call
+    code = line.code if line else None
+    return _add_call(session, event, at, direction="in", state=CallState.WAITING, line=code)
 
 
 def _outgoing_call(*, session: Session, event: CtiEventIn, at: datetime) -> Call:
@@ -134,23 +121,35 @@ def _outgoing_call(*, session: Session, event: CtiEventIn, at: datetime) -> Call
     related = _open_call_to(session=session, agent=agent, number=event.to_number)
     callback = None if related else _open_callback_to(session=session, number=event.to_number)
     line = municipality_for_dialled_number(session=session, number=event.from_number)
-    line_code = line.code if line else None
+    belongs_to = related or callback
+    return _add_call(
+        session,
+        event,
+        at,
+        direction="out",
+        state=CallState.OUTGOING,
+        line=line.code if line else None,
+        municipality_code=belongs_to.municipality_code if belongs_to else None,
+        agent_id=agent.id if agent else None,
+        related_call_id=related.id if related else None,
+        callback_id=callback.id if callback else None,
+    )
+
+
+def _add_call(
+    session: Session, event: CtiEventIn, at: datetime, *, line: str | None, **fields: Any
+) -> Call:
+    """A new call from the event; its municipality is the line's unless given."""
+    fields["municipality_code"] = fields.get("municipality_code") or line
     call = Call(
         reference=new_reference(session=session),
         cti_call_id=event.call_id,
         from_number=event.from_number,
         to_number=event.to_number,
-        direction="out",
         cti_queue=event.queue,
-        line_municipality_code=line_code,
-        municipality_code=(related or callback).municipality_code
-        if related or callback
-        else line_code,
-        state=CallState.OUTGOING,
-        agent_id=agent.id if agent else None,
-        related_call_id=related.id if related else None,
-        callback_id=callback.id if callback else None,
+        line_municipality_code=line,
         offered_at=at,
+        **fields,
     )
     session.add(call)
     session.flush()

@@ -1,6 +1,5 @@
 """Closing what the phone system went silent about: lost calls and held events never claimed."""
 
-import asyncio
 import logging
 from datetime import datetime, timedelta
 
@@ -12,6 +11,7 @@ from hotline.calls.events import mark_calls_changed
 from hotline.calls.models import Call, CallState, CtiEvent
 from hotline.config import Settings
 from hotline.db import lock_for_write, utcnow
+from hotline.kit.periodic import run_every
 
 log = logging.getLogger(__name__)
 
@@ -88,14 +88,7 @@ async def run_cti_sweep_worker(make_session: sessionmaker[Session], settings: Se
                 dropped,
             )
 
-    while True:
-        try:
-            await asyncio.to_thread(once)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("the CTI sweep failed; trying again later")
-        await asyncio.sleep(SWEEP_INTERVAL_S)
+    await run_every(SWEEP_INTERVAL_S, once, what="the CTI sweep")
 
 
 def _minutes(delta: timedelta) -> int:
