@@ -27,7 +27,7 @@ from hotline.reports.rollup import rebuild_rollup
 from hotline.reports.synthetic_calls import calls_per_day_for, insert_calls, synthetic_calls
 
 # Bump when the generated data changes: the cached database is keyed by it.
-DATA_VERSION = "reports-v3"
+DATA_VERSION = "reports-v4"
 CACHE_DIR = Path(__file__).resolve().parent / ".cache"
 SEED = 20261204
 CALLS = 1_000_000

@@ -2,7 +2,8 @@
 
 Uses about 1,000,000 synthetic calls over three years for 50 municipalities (bench/_reports_data:
 the demo's generator, with evening and weekend peaks, waits, talk, after-call work, ~5 %
-abandoned, some avoidable, and caller numbers and notes that must never reach the export).
+abandoned, a few answered outside Hotline or lost, ~4 % outgoing, some avoidable, and caller
+numbers and notes that must never reach the export).
 Measures cost_report over the whole period (warm, median) and one month, then the call-detail
 CSV export through the real HTTP route (uvicorn subprocess, one worker): rows/s and the server's
 peak memory (VmHWM), beside the database's own bulk export of the same rows (sqlite3 `.mode csv`;

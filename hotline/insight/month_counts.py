@@ -14,10 +14,11 @@ from urllib.parse import unquote, urlsplit
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from hotline.calls.models import Call, CallState
+from hotline.calls.models import Call
 from hotline.i18n import t
 from hotline.insight.models import COMMENT_CLASSES, RuleConsultation, SurveyInvite
 from hotline.kit.cpr import mask_cpr
+from hotline.reports.facts import UNANSWERED_STATES
 from hotline.rules.models import Rule, RuleFlag, RuleVersion
 
 TOP = 5
@@ -82,7 +83,7 @@ def avoidable_pages(session, code, bounds, labels) -> tuple[Counter, Counter, li
         _billed(code),
         Call.avoidable.is_(True),
         Call.answered_at.is_not(None),
-        Call.state != CallState.ABANDONED,
+        Call.state.not_in(UNANSWERED_STATES),
     )
     pages, previous, pairs = Counter(), Counter(), Counter()
     for offered_at, url, reason in session.execute(query):

@@ -37,6 +37,10 @@ class Figures:
 
     offered: int = 0
     answered: int = 0
+    abandoned: int = 0
+    elsewhere: int = 0
+    lost: int = 0
+    outgoing: int = 0
     avoidable: int = 0
     answers: int = 0  # survey answers with a score
     score_total: int = 0
@@ -149,6 +153,10 @@ def _figures(tally: Tally, scores: Counter, consultations: int, flags: int) -> F
     return Figures(
         offered=tally.offered,
         answered=tally.answered,
+        abandoned=tally.abandoned,
+        elsewhere=tally.elsewhere,
+        lost=tally.lost,
+        outgoing=tally.outgoing,
         avoidable=tally.avoidable,
         answers=sum(scores.values()),
         score_total=sum(score * n for score, n in scores.items()),

@@ -58,7 +58,8 @@ def change_lines(insight: InsightMonth) -> list[ChangeLine]:
     """What changed since last month: the key figures side by side with their difference."""
     now, before = insight.figures, insight.previous
     lines = []
-    for key in ("offered", "answered", "avoidable", "answers", "consultations", "flags"):
+    keys = ("offered", "answered", "abandoned", "elsewhere", "lost", "outgoing", "avoidable")
+    for key in (*keys, "answers", "consultations", "flags"):
         a, b = getattr(now, key), getattr(before, key)
         lines.append(
             ChangeLine(t(f"insight.key.{key}"), danish_number(a), danish_number(b), signed(a - b))

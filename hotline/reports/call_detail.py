@@ -20,6 +20,7 @@ from sqlalchemy import (
     cast,
     func,
     literal,
+    or_,
     select,
     type_coerce,
 )
@@ -33,6 +34,7 @@ from hotline.kit.cpr import MASK, POSTGRES_MASK_PATTERN, mask_cpr
 from hotline.kit.dates import COPENHAGEN
 from hotline.municipalities.models import Municipality
 from hotline.reports.export import EXCEL_DA, FILE_SUFFIXES, safe_text
+from hotline.reports.facts import UNANSWERED_STATES
 from hotline.reports.filters import BILLED_CODE, ReportFilters, calls_of
 from hotline.reports.service import UNKNOWN_NAME
 
@@ -56,8 +58,12 @@ HEADER = (
 BOM = "\ufeff"
 _NEEDS_QUOTES = ('"', "\r", "\n")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # as export.safe_text
-# Counted as the report counts it: an abandoned call is never answered, nor avoidable.
-_ANSWERED = and_(Call.state != CallState.ABANDONED, Call.answered_at.is_not(None))
+# Counted as the report counts it: a call no agent answered (abandoned, answered elsewhere, lost,
+# outgoing) has no wait or after-call work and is never avoidable; an outgoing call's talk time is
+# its own (the report's outgoing minutes).
+_ANSWERED = and_(Call.state.not_in(UNANSWERED_STATES), Call.answered_at.is_not(None))
+_TALKED = or_(_ANSWERED, Call.state == CallState.OUTGOING)
+_UNANSWERED = frozenset(state.value for state in UNANSWERED_STATES)
 _AVOIDABLE = case((and_(_ANSWERED, Call.avoidable), literal("ja")), else_=literal("nej"))
 
 
@@ -131,7 +137,7 @@ def _postgres_query(filters: ReportFilters) -> Select:
             func.coalesce(BILLED_CODE, ""),
             func.coalesce(Municipality.name, UNKNOWN_NAME),
             case((_ANSWERED, _whole_seconds(Call.offered_at, Call.answered_at))),
-            case((_ANSWERED, _whole_seconds(Call.answered_at, Call.ended_at))),
+            case((_TALKED, _whole_seconds(Call.answered_at, Call.ended_at))),
             case((_ANSWERED, _whole_seconds(Call.ended_at, Call.wrapped_up_at))),
             Call.contact_reason_code,
             _defused(ContactReason.label),
@@ -227,7 +233,8 @@ class _BatchEncoder:
 
     def encode(self, rows: list[tuple]) -> bytes:
         """One batch as UTF-8 CSV lines."""
-        d, names, parse, abandoned = self.delimiter, self.names, datetime.fromisoformat, "abandoned"
+        d, names, parse = self.delimiter, self.names, datetime.fromisoformat
+        unanswered, outgoing = _UNANSWERED, CallState.OUTGOING.value
         states, reasons, outcomes = self.states, self.reasons, self.outcomes
         lines = []
         for (
@@ -237,7 +244,7 @@ class _BatchEncoder:
             if offered[:13] != self.utc_hour:  # rows come in time order: a new hour
                 self.utc_hour, self.local_hour = offered[:13], _local_hour(offered[:13])
             wait = talk = after_call = ""
-            if answered is not None and state != abandoned:
+            if answered is not None and state not in unanswered:
                 start, picked_up = parse(offered), parse(answered)
                 wait = seconds_between(start, picked_up)
                 if ended is not None:
@@ -245,6 +252,8 @@ class _BatchEncoder:
                     talk = seconds_between(picked_up, hung_up)
                     if wrapped is not None:
                         after_call = seconds_between(hung_up, parse(wrapped))
+            elif state == outgoing and answered is not None and ended is not None:
+                talk = seconds_between(parse(answered), parse(ended))
             lines.append(
                 f"{reference}{d}{self.local_hour}{offered[13:19]}{d}{states.get(state, state)}{d}"
                 f"{code}{d}{names.get(code, '')}{d}{wait}{d}{talk}{d}{after_call}{d}"

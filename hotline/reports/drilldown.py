@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from hotline.calls.models import Call, CallState, ContactReason, seconds_between
 from hotline.kit.cpr import mask_cpr
+from hotline.reports.facts import UNANSWERED_STATES
 from hotline.reports.filters import BILLED_CODE, ReportFilters, calls_of
 
 PAGE_SIZE = 100
@@ -64,10 +65,15 @@ def call_lines(
 
 
 def _line(call_id, reference, offered, state, code, answered, ended, wrapped, *rest) -> CallLine:
-    # As the report counts it: an abandoned call has no talk time, even with an early answer.
-    if state == CallState.ABANDONED:
+    # As the report counts it: only a call an agent answered has a wait, after-call work and an
+    # avoidable page; an outgoing call keeps its talk time, the other unanswered states have none.
+    talk = seconds_between(answered, ended) if state == CallState.OUTGOING else None
+    if state in UNANSWERED_STATES:
         answered = ended = wrapped = None
+    else:
+        talk = seconds_between(answered, ended)
     reason, outcome, avoidable, avoidable_url = rest
+    avoidable = bool(avoidable) and answered is not None
     return CallLine(
         id=call_id,
         reference=reference,
@@ -75,11 +81,11 @@ def _line(call_id, reference, offered, state, code, answered, ended, wrapped, *r
         state=state,
         code=code,
         wait=seconds_between(offered, answered),
-        talk=seconds_between(answered, ended),
+        talk=talk,
         after_call=seconds_between(ended, wrapped),
         reason=reason,
         outcome=outcome,
-        avoidable=bool(avoidable) and answered is not None,
+        avoidable=avoidable,
         # The URL is free text: a CPR number in it is never shown.
-        avoidable_url=mask_cpr(avoidable_url) if avoidable_url and avoidable and answered else None,
+        avoidable_url=mask_cpr(avoidable_url) if avoidable_url and avoidable else None,
     )

@@ -8,7 +8,23 @@ from datetime import date, datetime
 from hotline.calls.models import CallState, seconds_between
 from hotline.kit.dates import COPENHAGEN
 
-FINISHED_STATES = (CallState.DONE, CallState.ABANDONED)
+# Each of these is final for the queue; a change to one later (an outgoing call's answer or hang-up,
+# a correction) moves it in the roll-up by its old and new values.
+FINISHED_STATES = (
+    CallState.DONE,
+    CallState.ABANDONED,
+    CallState.ELSEWHERE,
+    CallState.LOST,
+    CallState.OUTGOING,
+)
+# No Hotline agent answered a call in these states, whatever answered_at says (an early CTI answer
+# on an abandoned call, the platform's answer of a call taken elsewhere, an outgoing call).
+UNANSWERED_STATES = (
+    CallState.ABANDONED,
+    CallState.ELSEWHERE,
+    CallState.LOST,
+    CallState.OUTGOING,
+)
 # Upper bounds of the wait buckets in seconds: the 90th-percentile wait is given as the upper
 # bound of its bucket (5 s steps to 2 min, 30 s to 10 min, 5 min to 1 h, then 2, 4 and 24 h).
 WAIT_BUCKETS = (
@@ -39,17 +55,24 @@ class CallFacts:
 
     month: date
     code: str
+    offered: bool  # an incoming call: every state but OUTGOING
     answered: bool
     abandoned: bool
+    elsewhere: bool
+    lost: bool
+    outgoing: bool
     wait: int
     talk: int
     after_call: int
+    outgoing_talk: int
     avoidable: bool
     reason: str | None
     hour_of_week: int
 
     def count_keys(self) -> list[tuple[str, str]]:
         """The (kind, key) counters this call adds one to, in a fixed order."""
+        if not self.offered:
+            return []
         keys = [("hour", str(self.hour_of_week))]
         if self.answered:
             keys.append(("wait", str(wait_bucket(self.wait))))
@@ -71,17 +94,21 @@ def call_facts(
 ) -> CallFacts:
     """The facts of a call from its columns (the bill follows the chosen, else the line's code)."""
     local = offered_at.astimezone(COPENHAGEN)
-    abandoned = state == CallState.ABANDONED
-    # An abandoned call is never billed, even when an early CTI answer set answered_at.
-    answered = not abandoned and answered_at is not None
+    outgoing = state == CallState.OUTGOING
+    answered = state not in UNANSWERED_STATES and answered_at is not None
     return CallFacts(
         month=local.date().replace(day=1),
         code=municipality_code or line_municipality_code or "",
+        offered=not outgoing,
         answered=answered,
-        abandoned=abandoned,
+        abandoned=state == CallState.ABANDONED,
+        elsewhere=state == CallState.ELSEWHERE,
+        lost=state == CallState.LOST,
+        outgoing=outgoing,
         wait=(seconds_between(offered_at, answered_at) or 0) if answered else 0,
         talk=(seconds_between(answered_at, ended_at) or 0) if answered else 0,
         after_call=(seconds_between(ended_at, wrapped_up_at) or 0) if answered else 0,
+        outgoing_talk=(seconds_between(answered_at, ended_at) or 0) if outgoing else 0,
         avoidable=bool(avoidable) and answered,
         reason=contact_reason_code if answered else None,
         hour_of_week=local.weekday() * 24 + local.hour,
@@ -104,17 +131,25 @@ class Tally:
     talk_seconds: int = 0
     after_call_seconds: int = 0
     avoidable: int = 0
+    elsewhere: int = 0
+    lost: int = 0
+    outgoing: int = 0
+    outgoing_seconds: int = 0
     counts: Counter = field(default_factory=Counter)
 
     def add_call(self, facts: CallFacts, sign: int = 1) -> None:
         """Add (or with sign -1 take away) one call."""
-        self.offered += sign
+        self.offered += sign * facts.offered
         self.answered += sign * facts.answered
         self.abandoned += sign * facts.abandoned
         self.wait_seconds += sign * facts.wait
         self.talk_seconds += sign * facts.talk
         self.after_call_seconds += sign * facts.after_call
         self.avoidable += sign * facts.avoidable
+        self.elsewhere += sign * facts.elsewhere
+        self.lost += sign * facts.lost
+        self.outgoing += sign * facts.outgoing
+        self.outgoing_seconds += sign * facts.outgoing_talk
         for key in facts.count_keys():
             self.counts[key] += sign
 
@@ -156,4 +191,8 @@ SUM_FIELDS = (
     "talk_seconds",
     "after_call_seconds",
     "avoidable",
+    "elsewhere",
+    "lost",
+    "outgoing",
+    "outgoing_seconds",
 )

@@ -42,6 +42,9 @@ class CostRow:
     offered = property(lambda self: self.tally.offered, doc="Calls offered.")
     answered = property(lambda self: self.tally.answered, doc="Calls answered.")
     abandoned = property(lambda self: self.tally.abandoned, doc="Calls given up in the queue.")
+    elsewhere = property(lambda self: self.tally.elsewhere, doc="Answered outside Hotline.")
+    lost = property(lambda self: self.tally.lost, doc="Closed as the connection was lost.")
+    outgoing = property(lambda self: self.tally.outgoing, doc="Agents' calls out to citizens.")
     handled_seconds = property(lambda self: self.tally.handled_seconds, doc="Talk + after-call.")
 
     @property
@@ -63,6 +66,11 @@ class CostRow:
     def after_call_minutes(self) -> Decimal:
         """After-call work in minutes."""
         return minutes(self.tally.after_call_seconds)
+
+    @property
+    def outgoing_minutes(self) -> Decimal:
+        """Talk time of the outgoing calls in minutes (not billed)."""
+        return minutes(self.tally.outgoing_seconds)
 
     @property
     def average_wait(self) -> Decimal | None:
@@ -119,6 +127,16 @@ class CostReport:
     def total_cost(self) -> Decimal:
         """The total of the rows."""
         return self.fixed_cost + self.variable_cost
+
+    @property
+    def sharing_rows(self) -> int:
+        """The rows that share the fixed cost: those with incoming calls."""
+        return sum(1 for row in self.rows if row.offered)
+
+    @property
+    def has_outgoing(self) -> bool:
+        """Whether any row has outgoing calls."""
+        return any(row.outgoing for row in self.rows)
 
     @property
     def totals(self) -> CostRow:
@@ -196,7 +214,7 @@ def cost_report(*, session: Session, start: date, end: date) -> CostReport:
     variable_exact: Counter = Counter()
     baseline_exact: Counter = Counter()
     for (month, code), tally in sorted(by_month.items()):
-        if not tally.offered:  # a month emptied by corrections
+        if not tally.offered and not tally.outgoing:  # a month emptied by corrections
             continue
         municipality = municipalities.get(code)
         row = rows.get(code) or rows.setdefault(
@@ -229,16 +247,18 @@ def cost_report(*, session: Session, start: date, end: date) -> CostReport:
     # day, but the whole period's fixed cost is split by one method: the rate in force on the
     # period's last day decides it (the supervisor page says so).
     closing = rate_on(rates, end)
+    # A municipality with only outgoing calls in the period shares none of the fixed cost.
+    sharing = [r for r in ordered if r.offered]
     weights = allocation_weights(
         closing.fixed_allocation,
-        answered=[r.answered for r in ordered],
-        handled_seconds=[r.handled_seconds for r in ordered],
-        offered=[r.offered for r in ordered],
+        answered=[r.answered for r in sharing],
+        handled_seconds=[r.handled_seconds for r in sharing],
+        offered=[r.offered for r in sharing],
         base_share=closing.base_share_pct / 100,
     )
     # Nobody to bill: the fixed cost stays unallocated rather than vanish from the total.
-    fixed_total = round_ore(_fixed_cost(rates, start, end)) if ordered else Decimal("0.00")
-    for row, amount in zip(ordered, split(fixed_total, weights), strict=True):
+    fixed_total = round_ore(_fixed_cost(rates, start, end)) if sharing else Decimal("0.00")
+    for row, amount in zip(sharing, split(fixed_total, weights), strict=True):
         row.fixed_cost = amount
     for row in ordered:
         row.grand_total = fixed_total + variable_total

@@ -20,6 +20,12 @@ HOUR_WEIGHTS = (2, 1, 1, 1, 1, 1, 2, 3, 4, 4, 4, 4, 4, 4, 5, 7, 10, 12, 12, 10, 
 WEEKEND_FACTOR = 1.6
 AVOIDABLE_SHARE = 0.22
 ABANDONED_SHARE = 0.05
+# Taken outside Hotline by the phone system (a third of them forwarded before an answer), lost
+# while waiting, and agents' calls out to citizens (a quarter of which nobody picks up).
+ANSWERED_ELSEWHERE_SHARE = 0.03
+LOST_SHARE = 0.005
+OUTGOING_SHARE = 0.04
+OUTGOING_UNANSWERED_SHARE = 0.25
 OUTCOMES = [o.value for o in Outcome]
 # Fictitious notes an agent might write, some with the caller's number or a CPR number.
 NOTES = (
@@ -101,8 +107,11 @@ def _call_row(rng, reference, code, offered, reasons, reason_weights) -> dict:
         "avoidable": False,
     }
     wait = timedelta(seconds=int(rng.expovariate(1 / 45)))
-    if rng.random() < ABANDONED_SHARE:
+    draw = rng.random()
+    if draw < ABANDONED_SHARE:
         return {**row, "state": CallState.ABANDONED.value, "ended_at": offered + wait}
+    if draw < ABANDONED_SHARE + ANSWERED_ELSEWHERE_SHARE + LOST_SHARE + OUTGOING_SHARE:
+        return row | _unanswered(rng, draw - ABANDONED_SHARE, offered, wait)
     answered = offered + wait
     ended = answered + timedelta(seconds=int(rng.lognormvariate(5.3, 0.6)))
     avoidable = rng.random() < AVOIDABLE_SHARE
@@ -119,13 +128,43 @@ def _call_row(rng, reference, code, offered, reasons, reason_weights) -> dict:
     }
 
 
+def _unanswered(rng: random.Random, draw: float, offered: datetime, wait: timedelta) -> dict:
+    """A call no agent answered: taken elsewhere, lost, or (draw highest) an outgoing call."""
+    if draw < ANSWERED_ELSEWHERE_SHARE:
+        if draw < ANSWERED_ELSEWHERE_SHARE / 3:
+            return {
+                "state": CallState.ELSEWHERE.value,
+                "end_cause": "forwarded",
+                "ended_at": offered + wait,
+            }
+        answered = offered + wait
+        talk = timedelta(seconds=int(rng.lognormvariate(5.0, 0.6)))
+        return {
+            "state": CallState.ELSEWHERE.value,
+            "answered_at": answered,
+            "ended_at": answered + talk,
+        }
+    if draw < ANSWERED_ELSEWHERE_SHARE + LOST_SHARE:
+        # Closed by the sweep some minutes after the phone system went silent.
+        silent = timedelta(minutes=rng.randint(5, 30))
+        return {"state": CallState.LOST.value, "end_cause": "lost", "ended_at": offered + silent}
+    ring = timedelta(seconds=rng.randint(5, 30))
+    row = {"state": CallState.OUTGOING.value, "direction": "out"}
+    if rng.random() < OUTGOING_UNANSWERED_SHARE:
+        return row | {"end_cause": "noAnswer", "ended_at": offered + ring}
+    talk = timedelta(seconds=int(rng.lognormvariate(5.0, 0.5)))
+    return row | {"answered_at": offered + ring, "ended_at": offered + ring + talk}
+
+
 def _personal_fields(rng: random.Random, row: dict) -> dict:
     phone = f"+45{rng.randrange(20_000_000, 100_000_000)}"
     answered = row["state"] == CallState.DONE.value
     note = rng.choice(NOTES) if answered and rng.random() < NOTE_SHARE else ""
+    line = demo_dialled_number(row["line_municipality_code"])
+    outgoing = row["direction"] == "out"  # an agent called the citizen from the hotline's line
     return {
-        "from_number": phone,
-        "to_number": demo_dialled_number(row["line_municipality_code"]),
+        "from_number": line if outgoing else phone,
+        "to_number": phone if outgoing else line,
         "notes": note.format(phone=phone, cpr=FICTITIOUS_CPR),
     }
 
@@ -134,6 +173,7 @@ def insert_calls(session: Session, rows: Iterator[dict], batch: int = 5000) -> i
     """Insert rows in batches with plain INSERTs; the roll-up must be rebuilt afterwards."""
     # The ORM's flush listener does not see Core inserts, hence rebuild_rollup() after.
     columns = ("answered_at", "wrapped_up_at", "contact_reason_code", "outcome", "avoidable_url")
+    columns += ("end_cause",)
     total, chunk = 0, []
     for row in rows:
         chunk.append({name: None for name in columns} | row)

@@ -101,7 +101,8 @@ def _write_period(
         (t("exports.allocation"), allocation[:1].upper() + allocation[1:]),
         (t("exports.generated"), danish_datetime(generated_at)),
     ]
-    notes = [t("exports.rounding_note"), t("exports.personal_data_note")]
+    notes = [t("exports.rounding_note"), t("exports.counting_note")]
+    notes.append(t("exports.personal_data_note"))
     if report.filtered:
         notes.insert(1, t("exports.filtered_note"))
     for line, (name, value) in enumerate(lines):

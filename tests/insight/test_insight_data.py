@@ -241,7 +241,7 @@ def test_what_changed_since_last_month(two_months):
     changes = {
         line.label: (line.now, line.before, line.change) for line in change_lines(two_months)
     }
-    assert changes["Opkald i alt"] == ("6", "2", "+4")
+    assert changes["Indgående opkald i alt"] == ("6", "2", "+4")
     assert changes["Andel undgåelige (af besvarede)"] == ("60,0 %", "50,0 %", "+10,0 pct.-point")
     assert changes["Gennemsnitlig tilfredshed (1–5)"] == ("3,7", "3,0", "+0,7")
     assert changes["Markeringer af regler"] == ("2", "1", "+1")
@@ -390,3 +390,26 @@ def test_two_clicks_at_once_record_one_consultation(engine, make_session, make_u
     assert results == {"first": True, "second": False}
     with make_session() as session:
         assert consultations(session) == [(None, agent.id, AARHUS, "pas")]
+
+
+def test_calls_answered_elsewhere_lost_and_outgoing_are_counted_apart(session, make_user):
+    add_two_months(session, make_user)
+    for state in (CallState.ELSEWHERE, CallState.ELSEWHERE, CallState.LOST, CallState.OUTGOING):
+        call = add_call(session, NOVEMBER, url="https://www.aarhus.dk/borger/pas")
+        # As the phone system leaves them: answered by someone else (or the citizen, called).
+        call.state, call.wrapped_up_at, call.contact_reason_code = state, None, None
+        call.answered_at = None if state == CallState.LOST else call.answered_at
+        call.direction = "out" if state == CallState.OUTGOING else "in"
+    session.commit()
+    insight = insight_month(session, session.get(Municipality, AARHUS), NOVEMBER)
+    figures = insight.figures
+    # Offered: the 6 incoming calls and the 3 answered elsewhere or lost; none of them answered.
+    assert (figures.offered, figures.answered, figures.abandoned) == (9, 5, 1)
+    assert (figures.elsewhere, figures.lost, figures.outgoing) == (2, 1, 1)
+    assert figures.avoidable == 3 and figures.avoidable_pct == Decimal("60.0")
+    # Their avoidable page was never an agent's finding: the page's count is as before.
+    assert [(p.label, p.count) for p in insight.pages][0] == ("aarhus.dk/borger/pas", 2)
+    changes = {line.label: (line.now, line.change) for line in change_lines(insight)}
+    assert changes["Besvaret uden for Hotline"] == ("2", "+2")
+    assert changes["Forbindelse tabt"] == ("1", "+1")
+    assert changes["Udgående opkald (til borgere)"] == ("1", "+1")

@@ -293,3 +293,36 @@ def test_both_dialects_have_danish_labels_and_their_own_file_names(supervisor, s
         "excel-da": 'attachment; filename="opkald_2026-11-01_2026-11-30-excel.csv"',
         "rfc4180": 'attachment; filename="opkald_2026-11-01_2026-11-30-rfc4180.csv"',
     }
+
+
+def test_calls_no_agent_answered_have_their_state_and_only_an_outgoing_talk(supervisor, session):
+    seed_contact_reasons(session=session)
+    ensure_default_cost_rate(session=session)
+    add_call(session, 1, "0751", wait=20, talk=300, acw=None, state=CallState.ELSEWHERE)
+    add_call(session, 2, "0751", wait=None, state=CallState.ELSEWHERE, end_cause="forwarded")
+    add_call(session, 3, "0851", wait=None, state=CallState.LOST, end_cause="lost")
+    out = {"state": CallState.OUTGOING, "direction": "out", "avoidable": True}
+    add_call(session, 4, "0751", wait=12, talk=150.5, acw=None, **out)
+    add_call(session, 5, "0751", wait=None, **out)  # nobody picked up
+    add_call(session, 6, "0751", wait=5, talk=61, acw=30)  # an agent's call, for comparison
+    session.commit()
+    _, rows = export(supervisor)
+    by_ref = {r["reference"]: r for r in rows}
+    states = [by_ref[f"DH-D{n:05d}"]["status"] for n in range(1, 6)]
+    assert states == ["Besvaret uden for Hotline"] * 2 + ["Forbindelse tabt"] + ["Udgående"] * 2
+    durations = {ref: tuple(row[c] for c in HEADER[5:8]) for ref, row in by_ref.items()}
+    assert durations == {
+        "DH-D00001": ("", "", ""),
+        "DH-D00002": ("", "", ""),
+        "DH-D00003": ("", "", ""),
+        "DH-D00004": ("", "150", ""),  # its own talk time: the report's outgoing minutes
+        "DH-D00005": ("", "", ""),
+        "DH-D00006": ("5", "61", "30"),
+    }
+    assert by_ref["DH-D00004"]["undgaaelig"] == "nej"
+    report = cost_report(session=session, start=date(2026, 11, 1), end=date(2026, 11, 30))
+    totals = report.totals
+    assert len(rows) == totals.offered + totals.outgoing
+    assert (totals.offered, totals.answered, totals.abandoned) == (4, 1, 0)
+    assert (totals.elsewhere, totals.lost, totals.outgoing) == (2, 1, 2)
+    assert (totals.tally.talk_seconds, totals.tally.outgoing_seconds) == (61, 150)

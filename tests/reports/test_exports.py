@@ -21,11 +21,15 @@ HEADER = [
     "opkald",
     "besvarede",
     "opgivne",
+    "besvaret_uden_for_hotline",
+    "forbindelse_tabt",
     "gns_ventetid_sek",
     "ventetid_p90_sek",
     "samtaleminutter",
     "efterbehandlingsminutter",
     "minutter",
+    "udgaaende_opkald",
+    "udgaaende_taleminutter",
     "variabel_omkostning_kr",
     "fast_omkostning_kr",
     "omkostning_kr",
@@ -38,12 +42,20 @@ HEADER = [
     "top_aarsager",
 ]
 # Minutes: the total is of the summed seconds, so it may differ from the rounded rows' sum.
-MINUTE_COLUMNS = ["samtaleminutter", "efterbehandlingsminutter", "minutter"]
+MINUTE_COLUMNS = [
+    "samtaleminutter",
+    "efterbehandlingsminutter",
+    "minutter",
+    "udgaaende_taleminutter",
+]
 TEXT_COLUMNS = {"kommunekode", "kommune", "top_aarsager"}
 SUMMED = [  # the columns whose total is exactly the sum of the rows
     "opkald",
     "besvarede",
     "opgivne",
+    "besvaret_uden_for_hotline",
+    "forbindelse_tabt",
+    "udgaaende_opkald",
     "variabel_omkostning_kr",
     "fast_omkostning_kr",
     "omkostning_kr",
@@ -147,7 +159,7 @@ def test_cost_csv_in_the_danish_excel_dialect(supervisor, calls):
     aarhus = next(line for line in lines if line.startswith("0751;"))
     # Calls 4/3/1; waits 12, 40, 95 s (p90 95); talk 667 s, after-call 101 s; 768 s handled
     # at 450 kr./h plus 667 s of telephony at 0.10 kr./min.
-    assert aarhus.startswith("0751;Aarhus Kommune;4;3;1;49,0;95;11,12;1,68;12,80;97,11;")
+    assert aarhus.startswith("0751;Aarhus Kommune;4;3;1;0;0;49,0;95;11,12;1,68;12,80;0;0,00;97,11;")
     assert aarhus.endswith(";33,3;Pas (2), MitID (1)")
     assert lines[-1].startswith(";I alt;9;7;2;")
     rows = _rows(response)
@@ -238,7 +250,7 @@ def test_xlsx_has_typed_numbers_formats_frozen_header_and_totals(supervisor, cal
     assert [c.value for c in header][:3] == ["Kommunekode", "Kommune", "Opkald"]
     assert header[-1].value == "Hyppigste årsager" and len(header) == len(HEADER)
     assert sheet.freeze_panes == "C2"
-    assert sheet.auto_filter.ref == f"A1:T{len(rows)}"  # the totals row stays out of sorting
+    assert sheet.auto_filter.ref == f"A1:X{len(rows)}"  # the totals row stays out of sorting
     columns = {key: i for i, key in enumerate(HEADER)}
     aarhus = next(r for r in rows if r[0].value == "0751")
     assert aarhus[columns["kommune"]].value == "Aarhus Kommune"
@@ -316,3 +328,66 @@ def test_no_export_carries_personal_data(supervisor, calls):
     for text in contents:
         for secret in PERSONAL + ["aarhus.dk/pas", "borger=soren"]:
             assert secret not in text
+
+
+def add_unanswered(session, code, state, *, answered_after=None, talk=0):
+    """A November call no agent answered, with the phone system's answer when it had one."""
+    n = next(_numbers)
+    offered = datetime(2026, 11, 12, 18, 0, tzinfo=UTC) + timedelta(minutes=n)
+    answered = None if answered_after is None else offered + timedelta(seconds=answered_after)
+    session.add(
+        Call(
+            reference=f"DH-X{n:05d}",
+            direction="out" if state == CallState.OUTGOING else "in",
+            municipality_code=code,
+            state=state,
+            offered_at=offered,
+            answered_at=answered,
+            ended_at=(answered or offered) + timedelta(seconds=talk),
+            # Marks an agent would set; the report ignores them on a call no agent answered.
+            contact_reason_code="pas",
+            avoidable=True,
+        )
+    )
+
+
+def test_calls_answered_elsewhere_lost_and_outgoing_have_columns_and_cost_nothing(
+    supervisor, calls, session
+):
+    *before_rows, before_totals = _rows(_csv(supervisor, dialect="rfc4180"), "rfc4180")
+    before = {r["kommunekode"]: r for r in before_rows}
+    add_unanswered(session, "0751", CallState.ELSEWHERE, answered_after=20, talk=300)
+    add_unanswered(session, "0751", CallState.ELSEWHERE)  # forwarded while it waited
+    add_unanswered(session, "0751", CallState.LOST, talk=900)
+    add_unanswered(session, "0751", CallState.OUTGOING, answered_after=10, talk=150)
+    add_unanswered(session, "0751", CallState.OUTGOING, answered_after=8, talk=141)
+    add_unanswered(session, "0751", CallState.OUTGOING, talk=30)  # nobody picked up
+    add_unanswered(session, "0147", CallState.OUTGOING, answered_after=5, talk=60)
+    session.commit()
+    *rows, totals = _rows(_csv(supervisor, dialect="rfc4180"), "rfc4180")
+    after = {r["kommunekode"]: r for r in rows}
+    aarhus = after["0751"]
+    assert (aarhus["opkald"], aarhus["besvarede"], aarhus["opgivne"]) == ("7", "3", "1")
+    assert (aarhus["besvaret_uden_for_hotline"], aarhus["forbindelse_tabt"]) == ("2", "1")
+    assert (aarhus["udgaaende_opkald"], aarhus["udgaaende_taleminutter"]) == ("3", "4.85")
+    # No wait, minutes, reason or avoidable contact of theirs; nothing billed for them.
+    unchanged = ["besvarede", "gns_ventetid_sek", "ventetid_p90_sek", "minutter", "top_aarsager"]
+    unchanged += ["variabel_omkostning_kr", "fast_omkostning_kr", "baseline_kr", "undgaaelige_pct"]
+    for code, row in before.items():
+        for column in unchanged:
+            assert after[code][column] == row[column], (code, column)
+    # A municipality with only outgoing calls: a row of its own, no share of any cost.
+    frederiksberg = after["0147"]
+    assert (frederiksberg["opkald"], frederiksberg["udgaaende_opkald"]) == ("0", "1")
+    assert frederiksberg["udgaaende_taleminutter"] == "1.00"
+    assert frederiksberg["omkostning_kr"] == "0.00" and frederiksberg["andel_pct"] == "0.0"
+    assert (totals["opkald"], totals["besvaret_uden_for_hotline"]) == ("12", "2")
+    assert (totals["forbindelse_tabt"], totals["udgaaende_opkald"]) == ("1", "4")
+    for column in unchanged[1:]:
+        assert totals[column] == before_totals[column], column
+    assert totals["omkostning_kr"] == before_totals["omkostning_kr"]
+    _, workbook = _workbook(supervisor)
+    header = [c.value for c in next(workbook["Omkostninger"].iter_rows())]
+    for label in ("Besvaret uden for Hotline", "Forbindelse tabt", "Udgående opkald"):
+        assert label in header
+    assert "Udgående taletid (min.)" in header

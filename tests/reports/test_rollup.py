@@ -12,7 +12,7 @@ from hotline.calls.models import Call, CallState, Outcome
 from hotline.calls.service import seed_contact_reasons, set_call_municipality, wrap_up_call
 from hotline.kit.dates import COPENHAGEN
 from hotline.municipalities.models import Municipality
-from hotline.reports.facts import FACT_COLUMNS, Tally, call_facts, wait_bucket
+from hotline.reports.facts import FACT_COLUMNS, SUM_FIELDS, Tally, call_facts, wait_bucket
 from hotline.reports.rollup import ROWS_PER_STATEMENT, rebuild_rollup, rebuild_rollup_if_empty
 from hotline.reports.rollup_models import CallMonthCount, CallMonthStats
 from hotline.reports.service import cost_report, ensure_default_cost_rate
@@ -23,17 +23,9 @@ LINE = "+4588000751"
 def rollup_contents(session) -> tuple[dict, dict]:
     """The roll-up tables as plain dicts, without rows that sum to nothing."""
     stats = {
-        (s.month, s.municipality_code): (
-            s.offered,
-            s.answered,
-            s.abandoned,
-            s.wait_seconds,
-            s.talk_seconds,
-            s.after_call_seconds,
-            s.avoidable,
-        )
+        (s.month, s.municipality_code): tuple(getattr(s, name) for name in SUM_FIELDS)
         for s in session.scalars(select(CallMonthStats))
-        if s.offered
+        if any(getattr(s, name) for name in SUM_FIELDS)
     }
     counts = {
         (c.month, c.municipality_code, c.kind, c.key): c.n
@@ -116,7 +108,7 @@ def test_a_finished_call_changed_later_moves_in_the_rollup(session, line):
     session.commit()
     stats, _ = rollup_contents(session)
     assert list(stats) == [(date(2026, 11, 1), "0751")]
-    assert stats[(date(2026, 11, 1), "0751")] == (1, 1, 0, 40, 360, 60, 0)
+    assert stats[(date(2026, 11, 1), "0751")] == (1, 1, 0, 40, 360, 60, 0, 0, 0, 0, 0)
     # Corrected afterwards (in a later transaction, so the old values must be loaded).
     call = session.scalar(select(Call).where(Call.reference == "DH-R1"))
     session.expire_all()
@@ -143,27 +135,56 @@ def test_rebuild_if_empty_fills_only_an_empty_rollup(session, line):
     assert len(rollup_contents(session)[0]) == 1
 
 
+# Every state a call can be in, the unfinished ones too (a report reads those from the calls).
+MIXED_STATES = (
+    CallState.DONE,
+    CallState.DONE,
+    CallState.ABANDONED,
+    CallState.ELSEWHERE,
+    CallState.DONE,
+    CallState.LOST,
+    CallState.OUTGOING,
+    CallState.DONE,
+    CallState.WAITING,
+    CallState.ACTIVE,
+    CallState.WRAP_UP,
+)
+
+
+def mixed_call(n: int, start: datetime) -> Call:
+    """Call n of a mix of every state, lengths and municipalities (about 617 minutes apart)."""
+    state = MIXED_STATES[n % len(MIXED_STATES)]
+    offered = start + timedelta(minutes=617 * n)  # about 4 months, all hours of the week
+    answered = offered + timedelta(seconds=(n * 37) % 900)
+    if state in (CallState.WAITING, CallState.LOST) or (
+        state in (CallState.ABANDONED, CallState.ELSEWHERE, CallState.OUTGOING) and n % 3 == 0
+    ):
+        answered = None  # (an abandoned call otherwise had an early CTI answer)
+    ended = (answered or offered) + timedelta(seconds=30 + (n * 53) % 700)
+    if state in (CallState.WAITING, CallState.ACTIVE) or (
+        state == CallState.OUTGOING and n % 4 == 1
+    ):
+        ended = None  # still going
+    wrapped_up = state in (CallState.DONE, CallState.ABANDONED)
+    return Call(
+        reference=f"DH-S{n:04d}",
+        direction="out" if state == CallState.OUTGOING else "in",
+        municipality_code=("0751", "0851", None)[n % 3],
+        line_municipality_code="0751" if n % 6 == 2 else None,
+        state=state,
+        offered_at=offered,
+        answered_at=answered,
+        ended_at=ended,
+        wrapped_up_at=ended + timedelta(seconds=n % 90) if wrapped_up and ended else None,
+        contact_reason_code=("pas", "mitid", None)[n % 3] if answered else None,
+        avoidable=n % 5 == 0,
+    )
+
+
 def test_a_report_of_whole_months_equals_the_calls_summed_one_by_one(session, line):
     """The roll-up path (whole months) and the calls path (days around them) agree."""
     start = datetime(2026, 9, 1, 6, 0, tzinfo=UTC)
-    for n in range(300):
-        offered = start + timedelta(minutes=617 * n)  # about 4 months, all hours of the week
-        answered = None if n % 7 == 0 else offered + timedelta(seconds=(n * 37) % 900)
-        ended = (answered or offered) + timedelta(seconds=30 + (n * 53) % 700)
-        session.add(
-            Call(
-                reference=f"DH-S{n:04d}",
-                municipality_code=("0751", "0851", None)[n % 3],
-                line_municipality_code="0751" if n % 6 == 2 else None,
-                state=CallState.ABANDONED if answered is None else CallState.DONE,
-                offered_at=offered,
-                answered_at=answered,
-                ended_at=ended,
-                wrapped_up_at=ended + timedelta(seconds=n % 90) if answered else None,
-                contact_reason_code=("pas", "mitid", None)[n % 3] if answered else None,
-                avoidable=n % 5 == 0,
-            )
-        )
+    session.add_all(mixed_call(n, start) for n in range(330))
     session.commit()
     # 15 September to 20 December: two whole months read from the roll-up, the rest from calls.
     first, last = date(2026, 9, 15), date(2026, 12, 20)
@@ -178,10 +199,12 @@ def test_a_report_of_whole_months_equals_the_calls_summed_one_by_one(session, li
     assert {r.code for r in report.rows} == set(expected)
     for row in report.rows:
         want = expected[row.code]
-        assert row.tally.offered == want.offered and row.tally.answered == want.answered
-        assert row.tally.wait_seconds == want.wait_seconds
-        assert row.tally.handled_seconds == want.handled_seconds
+        for name in SUM_FIELDS:
+            assert getattr(row.tally, name) == getattr(want, name), (row.code, name)
         assert Counter(row.tally.counts) + Counter() == Counter(want.counts) + Counter()
+    totals = report.totals
+    assert min(totals.elsewhere, totals.lost, totals.outgoing, totals.abandoned) > 0
+    assert totals.tally.outgoing_seconds > 0
     # Hundreds of counters: the rebuild writes them in several statements, to the same result.
     assert len(rollup_contents(session)[1]) > 3 * ROWS_PER_STATEMENT
     assert_rollup_matches_a_rebuild(session)
