@@ -34,7 +34,7 @@ def close_silent_calls(
             select(Call)
             .where(Call.state == CallState.WAITING, Call.offered_at < now - silent_after)
             .order_by(Call.id)
-            .with_for_update()
+            .with_for_update(of=Call)
         )
     )
     for call in calls:
