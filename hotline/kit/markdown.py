@@ -33,7 +33,7 @@ ALLOWED_URL_SCHEMES = {"http", "https", "mailto"}
 
 PARSER = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
 # For text typed in a form (a reply): a single line break stays a line break.
-_markdown_breaks = MarkdownIt(
+BREAKS_PARSER = MarkdownIt(
     "commonmark", {"html": False, "linkify": False, "breaks": True}
 ).enable("table")
 
@@ -42,7 +42,7 @@ _markdown_breaks = MarkdownIt(
 @lru_cache(maxsize=4096)
 def render_markdown(text: str, *, breaks: bool = False) -> str:
     """Render Markdown to sanitised HTML (no raw HTML, no images, safe links only)."""
-    html = (_markdown_breaks if breaks else PARSER).render(text or "")
+    html = (BREAKS_PARSER if breaks else PARSER).render(text or "")
     return nh3.clean(
         html,
         tags=ALLOWED_TAGS,

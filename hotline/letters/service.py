@@ -16,6 +16,7 @@ from hotline.db import utcnow
 from hotline.kit.cpr import contains_cpr
 from hotline.kit.dates import COPENHAGEN
 from hotline.kit.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from hotline.letters.layout_budget import layout_problem
 from hotline.letters.letterheads import load_letterhead
 from hotline.letters.models import Channel, Reply, ReplyStatus
 from hotline.letters.render import (
@@ -63,6 +64,8 @@ def reply_form_errors(form: ReplyIn, *, for_preview: bool = False) -> dict[str, 
         errors["subject"] = "letters.subject_required"
     if not form.body_md.strip():
         errors["body_md"] = "letters.body_required"
+    if "body_md" not in errors and (problem := layout_problem(form.body_md)):
+        errors["body_md"] = problem.key
     if len(set(form.topics)) > MAX_CITED_RULES:
         errors["topics"] = "letters.too_many_rules"
     email = form.recipient_email.strip()
@@ -85,6 +88,9 @@ def reply_form_errors(form: ReplyIn, *, for_preview: bool = False) -> dict[str, 
 
 def error_params(form: ReplyIn, name: str) -> dict[str, int]:
     """The numbers a field's error message may name: its length and its limit."""
+    too_long = name in FIELD_LIMITS and len(getattr(form, name)) > FIELD_LIMITS[name]
+    if name == "body_md" and not too_long and (problem := layout_problem(form.body_md)):
+        return {"count": problem.count, "max": problem.max}
     if name in FIELD_LIMITS:
         return {"count": len(getattr(form, name)), "max": FIELD_LIMITS[name]}
     return {"max": MAX_CITED_RULES}
