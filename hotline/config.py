@@ -68,6 +68,8 @@ class Settings(BaseSettings):
     # An available agent whose consoles have all been closed this long is made away.
     console_gone_after_s: int = 90
     max_body_bytes: int = 2 * 1024 * 1024
+    # Worker processes that render PDFs for the server (None: one per core; 0: in its threads).
+    render_processes: int | None = Field(default=None, ge=0)
     # Where citizens reach this installation (https://hotline.example.dk), for links in e-mail
     # such as the satisfaction survey's; empty: e-mails carry no link.
     public_url: str = ""

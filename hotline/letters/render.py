@@ -18,6 +18,7 @@ from markupsafe import Markup
 from pydantic import BaseModel, Field
 
 from hotline.i18n import t
+from hotline.letters import render_pool
 from hotline.letters.documents import document_templates
 from hotline.letters.letterheads import Letterhead
 from hotline.letters.stylesheets import (
@@ -183,7 +184,19 @@ def render_letter_pdf(letter: LetterContent, letterhead: Letterhead) -> bytes:
 def html_to_pdf(
     html: str, *, letterhead: Letterhead, identifier: str = "letter", fetcher=None
 ) -> bytes:
-    """Render HTML with the letter's stylesheets and the letterhead's (or the given) URL fetcher."""
+    """Render HTML with the letter's stylesheets and the letterhead's (or the given) URL fetcher.
+
+    In a worker process when the server has a render pool (render_pool.py), else in this thread.
+    """
+    if fetcher is None and render_pool.active():
+        return render_pool.render(html, letterhead=letterhead, identifier=identifier)
+    return render_here(html, letterhead=letterhead, identifier=identifier, fetcher=fetcher)
+
+
+def render_here(
+    html: str, *, letterhead: Letterhead, identifier: str = "letter", fetcher=None
+) -> bytes:
+    """html_to_pdf in the calling thread, in one of this process's render slots."""
     from weasyprint import HTML
 
     fetcher = fetcher or make_url_fetcher(letterhead)

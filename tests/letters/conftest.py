@@ -9,8 +9,10 @@ import pytest
 from hotline.auth.models import Role
 from hotline.calls.models import Call, CallState
 from hotline.config import Settings
+from hotline.letters.letterheads import load_letterhead
 from hotline.letters.models import Channel
 from hotline.letters.service import ReplyIn
+from hotline.municipalities.models import Municipality
 
 _references = itertools.count(1)
 RULE_FILES = {
@@ -138,3 +140,27 @@ def settings_with_mail(database_url, tmp_path):
         )
 
     return factory
+
+
+LETTERHEAD_TOML = """\
+name = "Aarhus Kommune"
+sender = ["BORGERSERVICE", "Aarhus Kommune"]
+address = ["Rådhuspladsen 2", "8000 Aarhus C"]
+primary_color = "{primary}"
+accent_color = "#3aa7d9"
+"""
+LOGO = (
+    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 9 9"><rect width="9" height="9"/></svg>'
+)
+
+
+@pytest.fixture
+def own_letterhead(tmp_path):
+    """A letterhead folder of the test's own (toml, logo, style.css); returns it and a loader."""
+    folder = tmp_path / "letterheads" / "0751"
+    folder.mkdir(parents=True)
+    (folder / "letterhead.toml").write_text(LETTERHEAD_TOML.format(primary="#00385f"), "utf-8")
+    (folder / "logo.svg").write_text(LOGO, encoding="utf-8")
+    (folder / "style.css").write_text(".sender-line-first { letter-spacing: 0.06em; }", "utf-8")
+    aarhus = Municipality(code="0751", name="Aarhus Kommune")
+    return folder, lambda: load_letterhead(municipality=aarhus, letterheads_dir=folder.parent)

@@ -5,37 +5,12 @@ import logging
 import os
 from concurrent.futures import ThreadPoolExecutor
 
-import pytest
 from pypdf import PdfReader
 
-from hotline.letters import stylesheets
-from hotline.letters.letterheads import load_letterhead
+from hotline.letters import render_pool, stylesheets
 from hotline.letters.render import letter_html, render_letter_html, render_letter_pdf
-from hotline.municipalities.models import Municipality
+from tests.letters.conftest import LETTERHEAD_TOML
 from tests.letters.test_render import letter
-
-LETTERHEAD_TOML = """\
-name = "Aarhus Kommune"
-sender = ["BORGERSERVICE", "Aarhus Kommune"]
-address = ["Rådhuspladsen 2", "8000 Aarhus C"]
-primary_color = "{primary}"
-accent_color = "#3aa7d9"
-"""
-LOGO = (
-    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 9 9"><rect width="9" height="9"/></svg>'
-)
-
-
-@pytest.fixture
-def own_letterhead(tmp_path):
-    """A letterhead folder of the test's own (toml, logo, style.css); returns it and a loader."""
-    folder = tmp_path / "letterheads" / "0751"
-    folder.mkdir(parents=True)
-    (folder / "letterhead.toml").write_text(LETTERHEAD_TOML.format(primary="#00385f"), "utf-8")
-    (folder / "logo.svg").write_text(LOGO, encoding="utf-8")
-    (folder / "style.css").write_text(".sender-line-first { letter-spacing: 0.06em; }", "utf-8")
-    aarhus = Municipality(code="0751", name="Aarhus Kommune")
-    return folder, lambda: load_letterhead(municipality=aarhus, letterheads_dir=folder.parent)
 
 
 def _text(pdf: bytes) -> str:
@@ -96,6 +71,8 @@ def test_changed_colours_are_picked_up(own_letterhead):
 
 
 def test_stylesheets_are_parsed_once_per_slot(own_letterhead, monkeypatch):
+    """A slot is this process's: render here, not in the server's worker processes."""
+    monkeypatch.setattr(render_pool, "active", lambda: False)
     _, load = own_letterhead
     parsed = []
     real = stylesheets.parse_stylesheet

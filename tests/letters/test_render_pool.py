@@ -1,0 +1,66 @@
+"""PDFs rendered in the server's worker processes: the same PDF, its warnings logged here."""
+
+import logging
+import os
+import signal
+
+import pytest
+
+from hotline.letters import render_pool
+from hotline.letters.render import letter_html, render_here, render_letter_pdf
+from tests.letters.test_render import letter
+from tests.letters.test_render_cache import _text, _write_css
+
+
+@pytest.fixture
+def workers():
+    """A pool of two worker processes, as the server runs with on two cores."""
+    render_pool.configure(2)
+    return render_pool
+
+
+def _worker_pids(pool) -> set[int]:
+    return {process.pid for process in (pool._pool._processes or {}).values()}
+
+
+def test_a_pdf_is_rendered_in_a_worker_process_and_is_the_same_pdf(workers, own_letterhead):
+    _, load = own_letterhead
+    letterhead = load()
+    pooled = render_letter_pdf(letter(), letterhead)
+    pids = _worker_pids(workers)
+    assert pids and os.getpid() not in pids
+
+    here = render_here(
+        letter_html(letter(), letterhead),
+        letterhead=letterhead,
+        identifier=f"{letterhead.code}-{letter().reference}",
+    )
+    assert pooled == here
+
+
+def test_the_renderers_warnings_are_logged_in_the_calling_process(workers, own_letterhead, caplog):
+    folder, load = own_letterhead
+    _write_css(folder / "style.css", '@import url("file:///etc/passwd");')
+    with caplog.at_level(logging.WARNING, logger="weasyprint"):
+        pdf = render_letter_pdf(letter(), load())
+    assert "Side 1 af 1" in _text(pdf)
+    assert any("/etc/passwd" in record.getMessage() for record in caplog.records)
+
+
+def test_a_dead_worker_costs_a_retry_not_the_letter(workers, own_letterhead):
+    _, load = own_letterhead
+    first = render_letter_pdf(letter(), load())
+    for pid in _worker_pids(workers):
+        os.kill(pid, signal.SIGKILL)
+    assert render_letter_pdf(letter(), load()) == first
+    assert _worker_pids(workers)  # a new pool, with live workers
+
+
+def test_no_pool_renders_in_the_calling_process(own_letterhead):
+    render_pool.configure(0)
+    try:
+        _, load = own_letterhead
+        assert not render_pool.active()
+        assert "Side 1 af 1" in _text(render_letter_pdf(letter(), load()))
+    finally:
+        render_pool.configure(None)
