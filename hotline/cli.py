@@ -24,7 +24,13 @@ def serve(reload: bool) -> None:
     """Serve the web app on HOTLINE_HOST:HOTLINE_PORT."""
     import uvicorn
 
+    from hotline.single_server import AnotherServerRunning, lock_sqlite_database
+
     settings = Settings()
+    try:
+        lock = lock_sqlite_database(settings.resolved_database_url)  # noqa: F841 (held till exit)
+    except AnotherServerRunning as exc:
+        raise click.ClickException(str(exc)) from None
     uvicorn.run(
         "hotline.main:create_app",
         factory=True,
