@@ -3,7 +3,9 @@
 `python -m bench._support serve <kind> <port> <arg>` is how a server subprocess starts:
 kind "real" serves hotline.main.create_app on the database URL in <arg> (SQLite: data dir next to
 the file; a PostgreSQL URL: a temporary data dir),
-kind "bare-sync" / "bare-async" serve one JSON endpoint returning the dict in the JSON file <arg>.
+kind "bare-sync" / "bare-async" serve one JSON endpoint returning the dict in the JSON file <arg>,
+kind "bare-post" serves POST /api/calls/{id}/replies answering 201 with that dict, pre-encoded
+(a Starlette route: the load generator's check for bench/letters.py).
 """
 
 import json
@@ -158,6 +160,22 @@ def _bare_app(payload: dict, *, sync: bool):
     return app
 
 
+def _bare_post_app(payload: dict):
+    """A Starlette route that reads the request's body and answers 201 with fixed JSON bytes."""
+    from starlette.applications import Starlette
+    from starlette.responses import Response
+    from starlette.routing import Route
+
+    body = json.dumps(payload).encode()
+
+    async def create_reply(request) -> Response:
+        await request.body()
+        return Response(body, status_code=201, media_type="application/json")
+
+    route = Route("/api/calls/{call_id:int}/replies", create_reply, methods=["POST"])
+    return Starlette(routes=[route])
+
+
 def _real_app(url: str, data_dir: Path):
     from hotline.config import Settings
     from hotline.main import create_app
@@ -175,12 +193,21 @@ def _real_app(url: str, data_dir: Path):
 
 
 def _serve(kind: str, port: int, arg: str) -> None:
+    import logging
+
     import uvicorn
     from sqlalchemy.engine import make_url
 
+    # The renderer warns once per glyph no font has: thousands of lines for an adversarial reply.
+    logging.getLogger("weasyprint").setLevel(logging.ERROR)
+
     if kind != "real":
         payload = json.loads(Path(arg).read_text(encoding="utf-8"))
-        uvicorn.run(_bare_app(payload, sync=kind == "bare-sync"), port=port, **UVICORN_OPTIONS)
+        if kind == "bare-post":
+            app = _bare_post_app(payload)
+        else:
+            app = _bare_app(payload, sync=kind == "bare-sync")
+        uvicorn.run(app, port=port, **UVICORN_OPTIONS)
     elif make_url(arg).get_backend_name() == "sqlite":
         data_dir = Path(make_url(arg).database).parent
         uvicorn.run(_real_app(arg, data_dir), port=port, **UVICORN_OPTIONS)
@@ -193,4 +220,5 @@ if __name__ == "__main__":
     if len(sys.argv) == 5 and sys.argv[1] == "serve":
         _serve(sys.argv[2], int(sys.argv[3]), sys.argv[4])
     else:
-        sys.exit("usage: python -m bench._support serve <real|bare-sync|bare-async> <port> <arg>")
+        kinds = "real|bare-sync|bare-async|bare-post"
+        sys.exit(f"usage: python -m bench._support serve <{kinds}> <port> <arg>")

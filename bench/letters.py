@@ -1,238 +1,286 @@
-"""Benchmark: the letter pipeline beside WeasyPrint best practice; prints a table (not a test).
+"""Benchmark: letters through the real reply API beside a WeasyPrint floor; prints a table.
 
-The pipeline is render_letter_pdf as the app calls it: the HTML built from the agent's text and the
-cited rules on the letterhead, the stylesheets, the locked-down URL fetcher, PDF/A-3u. Beside it,
-WeasyPrint renders the same final HTML (letter_html) with best practice: the same stylesheets as
-weasyprint.CSS objects created once, one shared FontConfiguration, one fetcher, the same PDF
-options. Every sample is a different letter (no Markdown cache helps the body), and the two
-alternate so the machine's noise falls on both. Then letters per second: one process, and a process
-pool with a worker per core, each warmed once. The last line holds the headline figures.
+Product: POST /api/calls/{id}/replies on the real server (a uvicorn subprocess, one process, its
+PDF render pool at the default of one worker per core), each client an agent with an API token
+and an open Aarhus call of its own, PDF letters (no e-mail), on SQLite and on PostgreSQL. A 1p
+letter is three paragraphs citing no rule, a 3p letter eight paragraphs citing three rules of the
+shipped knowledge base; their pages are checked by reading the archived PDF back.
 
-Run: .venv/bin/python bench/letters.py
+Floor: WeasyPrint rendering a letter page written for the bench (bench/_letters_floor.py): its
+own HTML and CSS with the same content (letterhead and logo, window address, the same paragraphs
+and rule texts, footer, page numbers) in the same IBM Plex Sans fonts, the CSS parsed once with
+one shared FontConfiguration, images cached, PDF/A-3u with HarfBuzz subsetting, one letter after
+another in one process. It is fair because it is what a competent developer writes to turn the
+same letter into the same kind of PDF with WeasyPrint at its best, with none of the product's
+code: what the product adds (HTTP, tokens, the database, Markdown, templates, the locked-down
+fetcher, the trip to a render worker, the archive) shows in the ratio instead of cancelling out.
+
+Figures (product and floor rounds alternate; every round is printed):
+- ratio_1p / ratio_3p: letters/s through the API with one client / the floor's letters/s, the
+  median of the rounds' ratios; 1.0 = as fast as bare WeasyPrint.
+- concurrency_gain: letters/s of two clients at once / one client, one server process (>= 1.6).
+  Beside it, the CPU ms per letter of the server, its render workers and the client (from /proc)
+  and how many CPUs were busy with two clients (those processes / the whole machine): the ceiling
+  of the gain on this machine.
+- cpu_ms_1p: CPU time (process_time) of render_letter_pdf for a 1p letter in this process, render
+  pool off, median (<= 80 ms).
+- worst_input_s: the slowest accepted adversarial reply through the API (<= 2 s); every input's
+  status and time printed, the ones over the layout budget must come back 422 with a Danish text.
+- the load generator: the same client code against a bare Starlette route, >= 5x the floor.
+
+Run: .venv/bin/python bench/letters.py  (PostgreSQL: $HOTLINE_BENCH_PG_URL, else
+scripts/test-postgres, in a database of its own, hotline_bench_letters)
 """
 
-import io
-import multiprocessing
+import json
+import math
 import os
 import statistics
+import tempfile
 import time
-from concurrent.futures import ProcessPoolExecutor
-from datetime import date
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
 
-from hotline.config import PROJECT_ROOT
-from hotline.kit.markdown import render_markdown
-from hotline.letters.letterheads import Letterhead, load_letterhead
-from hotline.letters.render import (
-    PDF_VARIANT,
-    CitedRule,
-    LetterContent,
-    letter_html,
-    make_url_fetcher,
-    render_letter_pdf,
-)
-from hotline.letters.stylesheets import letter_stylesheets, parse_stylesheet
-from hotline.municipalities.models import Municipality
-
-CODE, NAME = "0751", "Aarhus Kommune"
-SIZES = {"1p": (2, 1), "3p": (10, 3)}  # body paragraphs, cited rules
-EXPECTED_PAGES = {"1p": 1, "3p": 3}
-SAMPLES = 11
-WARMUP = 1
-BATCH = 40
-TARGET_RATIO = 1.15
-
-
-def sample_letter(paragraphs: int, rules: int, number: int = 0) -> LetterContent:
-    """A letter with the given number of body paragraphs and cited rules; number makes it unique."""
-    body = "\n\n".join(
-        f"Sag {number}, afsnit {n}: " + "Forklaring om reglerne. " * 12 for n in range(paragraphs)
+try:
+    from bench import _letters_data as data
+    from bench._letters_client import (
+        Agent,
+        Clients,
+        Run,
+        cpu_seconds,
+        machine_busy,
+        pdf_pages,
+        timed_floor,
     )
-    cited = [
-        CitedRule(
-            topic=f"emne-{n}",
-            title=f"Regel {n}",
-            sections_md=["Teksten til reglen. " * 10],
-            fields={"fee_dkk": 891, "deadline": "3 uger", "legal_basis": "Lov § 1"},
-        )
-        for n in range(rules)
-    ]
-    return LetterContent(
-        municipality_name=NAME,
+    from bench._letters_floor import Floor, FloorLetter
+    from bench._letters_inputs import adversarial_inputs
+    from bench._letters_report import report
+    from bench._support import Server
+except ImportError:  # run as a script (bench/ itself is on sys.path)
+    import _letters_data as data
+    from _letters_client import (
+        Agent,
+        Clients,
+        Run,
+        cpu_seconds,
+        machine_busy,
+        pdf_pages,
+        timed_floor,
+    )
+    from _letters_floor import Floor, FloorLetter
+    from _letters_inputs import adversarial_inputs
+    from _letters_report import report
+    from _support import Server
+
+ROUNDS = 6
+LETTERS = {"1p": 16, "3p": 6}  # per client per round
+CPU_SAMPLES = 21
+LOADGEN_REQUESTS = 300
+
+
+def _today():
+    from hotline.kit.dates import COPENHAGEN
+
+    return datetime.now(COPENHAGEN).date()
+
+
+def _floor_letter(size: str, rules_html: list[str]) -> FloorLetter:
+    number = data.next_number()
+    return FloorLetter(
         reference=f"HL-2026-{number:06d}",
-        letter_date=date(2026, 11, 23),
-        subject="Svar på din henvendelse",
-        body_md=body,
-        recipient_name="Søren Østergård",
-        recipient_address="Åboulevarden 12\n8000 Aarhus C",
-        author_name="Karen Ærbødig",
-        cited=cited,
+        subject=data.SUBJECT,
+        paragraphs=data.paragraphs(size, number),
+        rules_html=rules_html,
+        recipient=[data.RECIPIENT_NAME, *data.RECIPIENT_ADDRESS.splitlines()],
+        author=data.AUTHOR,
+        on=_today(),
     )
 
 
-def bench_letterhead() -> Letterhead:
-    """Aarhus's own letterhead (logo, colours and a style.css)."""
-    municipality = Municipality(code=CODE, name=NAME)
-    return load_letterhead(municipality=municipality, letterheads_dir=PROJECT_ROOT / "letterheads")
+def _metered(pid: int, run: Callable[[], Run]) -> tuple[Run, float, float, float]:
+    """The run, and its CPU ms per letter (server, workers, client), own and machine CPUs busy."""
+    cpu_before, busy_before = cpu_seconds(pid), machine_busy()
+    result = run()
+    cpu_after, busy_after = cpu_seconds(pid), machine_busy()
+    if None in (cpu_before, cpu_after, busy_before, busy_after):
+        return result, math.nan, math.nan, math.nan
+    spent = sum(cpu_after.values()) - sum(cpu_before.values())
+    busy, total = (after - before for after, before in zip(busy_after, busy_before, strict=True))
+    machine = busy / total * (os.cpu_count() or 1)
+    return result, spent * 1000 / result.letters, spent / result.seconds, machine
 
 
-class BestPractice:
-    """WeasyPrint as its documentation advises: CSS parsed once, one FontConfiguration."""
-
-    def __init__(self, letterhead: Letterhead) -> None:
-        from weasyprint.text.fonts import FontConfiguration
-
-        self.font_config = FontConfiguration()
-        self.stylesheets = [  # weasyprint.CSS objects, created once and reused
-            parse_stylesheet(source, self.font_config) for source in letter_stylesheets(letterhead)
+def measure_api(url: str, label: str, floor: Floor) -> dict:
+    """Alternating rounds through the API and of the floor, page checks, adversarial inputs."""
+    agents = data.build_database(url, agents=3)
+    rules = {
+        size: [
+            floor.rule_html(r.title, r.sections_md, r.fields) for r in data.cited_rules(url, size)
         ]
-        self.fetcher = make_url_fetcher(letterhead)
-        self.base_url = letterhead.directory.as_uri() + "/"
-
-    def render(self, html: str, identifier: str) -> bytes:
-        """The PDF of the final HTML, with the pipeline's PDF options."""
-        from weasyprint import HTML
-
-        document = HTML(string=html, base_url=self.base_url, url_fetcher=self.fetcher)
-        return document.write_pdf(
-            stylesheets=self.stylesheets,
-            font_config=self.font_config,
-            pdf_variant=PDF_VARIANT,
-            pdf_identifier=identifier.encode(),
-        )
-
-
-def _ms(fn) -> tuple[float, bytes]:
-    start = time.perf_counter()
-    result = fn()
-    return (time.perf_counter() - start) * 1000, result
-
-
-def bench_latency(letterhead: Letterhead, best: BestPractice, size: str) -> dict:
-    """Median ms of the pipeline and of best practice on the same letters, alternating."""
-    paragraphs, rules = SIZES[size]
-    timings: dict[str, list[float]] = {"pipeline": [], "best": []}
-    same, pages = True, set()
-    for number in range(WARMUP + SAMPLES):
-        letter = sample_letter(paragraphs, rules, number)
-        html = letter_html(letter, letterhead)  # the pipeline's final HTML, outside the timing
-        render_markdown.cache_clear()  # so the pipeline still renders the Markdown, as for a reply
-        identifier = f"{letterhead.code}-{letter.reference}"
-        runs = [
-            ("pipeline", lambda letter=letter: render_letter_pdf(letter, letterhead)),
-            ("best", lambda html=html, identifier=identifier: best.render(html, identifier)),
-        ]
-        pdfs = {}
-        for name, fn in runs if number % 2 else reversed(runs):
-            ms, pdfs[name] = _ms(fn)
-            if number >= WARMUP:
-                timings[name].append(ms)
-        same = same and pdfs["pipeline"] == pdfs["best"]
-        pages.add(_pages(pdfs["pipeline"]))
-    pipeline, best_ms = (statistics.median(timings[k]) for k in ("pipeline", "best"))
-    return {
-        "pipeline": pipeline,
-        "best": best_ms,
-        "ratio": pipeline / best_ms,
-        "same": same,
-        "pages": pages,
+        for size in data.SIZES
     }
+    rows = []
+    with Server("real", url) as server, Clients(server.base_url, agents) as clients:
+        for size in data.SIZES:  # warm-up: both render workers started, fonts loaded
+            clients.run(2, 2, lambda size=size: data.reply_json(size))
+            floor.render(_floor_letter(size, rules[size]))
+        each = ", ".join(f"{count} {size}" for size, count in LETTERS.items())
+        print(f"{label}: letters/s per round ({each} letters per client per round)")
+        print(
+            f"{'round':>5} {'api 1p':>7} {'floor 1p':>8} {'ratio':>6} {'api 1p x2':>9}"
+            f" {'gain':>5} {'cpu ms/1p':>9} {'x2 CPUs own/all':>15}"
+            f" {'api 3p':>6} {'floor 3p':>8} {'ratio':>6}"
+        )
+        for number in range(1, ROUNDS + 1):
+            pid = server.process.pid
+            one, cpu_ms, _, _ = _metered(
+                pid, lambda: clients.run(1, LETTERS["1p"], lambda: data.reply_json("1p"))
+            )
+            floor_1p, pdfs_1p = timed_floor(
+                lambda _n: floor.render(_floor_letter("1p", [])), LETTERS["1p"]
+            )
+            two, _, own, machine = _metered(
+                pid, lambda: clients.run(2, LETTERS["1p"], lambda: data.reply_json("1p"))
+            )
+            three = clients.run(1, LETTERS["3p"], lambda: data.reply_json("3p"))
+            floor_3p, pdfs_3p = timed_floor(
+                lambda _n: floor.render(_floor_letter("3p", rules["3p"])), LETTERS["3p"]
+            )
+            row = {
+                "api_1p": one.per_second,
+                "floor_1p": floor_1p,
+                "ratio_1p": one.per_second / floor_1p,
+                "api_1p_x2": two.per_second,
+                "gain": two.per_second / one.per_second,
+                "cpu_ms": cpu_ms,
+                "own_x2": own,
+                "machine_x2": machine,
+                "api_3p": three.per_second,
+                "floor_3p": floor_3p,
+                "ratio_3p": three.per_second / floor_3p,
+            }
+            rows.append(row)
+            busy = f"{row['own_x2']:.2f} / {row['machine_x2']:.2f}"
+            print(
+                f"{number:>5} {row['api_1p']:>7.1f} {row['floor_1p']:>8.1f}"
+                f" {row['ratio_1p']:>6.3f} {row['api_1p_x2']:>9.1f} {row['gain']:>5.2f}"
+                f" {row['cpu_ms']:>9.1f} {busy:>15}"
+                f" {row['api_3p']:>6.1f} {row['floor_3p']:>8.1f} {row['ratio_3p']:>6.3f}",
+                flush=True,
+            )
+        pages = {
+            "api_1p": clients.pages(one.replies[-1]),
+            "api_3p": clients.pages(three.replies[-1]),
+            "floor_1p": pdf_pages(pdfs_1p[-1]),
+            "floor_3p": pdf_pages(pdfs_3p[-1]),
+        }
+        inputs = run_inputs(clients, index=2)
+    result = {key: statistics.median(row[key] for row in rows) for key in rows[0]}
+    return result | {"pages": pages, "inputs": inputs}
 
 
-def _pages(pdf: bytes) -> int:
-    from pypdf import PdfReader
-
-    return len(PdfReader(io.BytesIO(pdf)).pages)
-
-
-_worker_letterhead: Letterhead | None = None
-
-
-def _warm_worker(barrier) -> None:
-    """Load the letterhead and render once (fonts, imports), then wait for the other workers."""
-    global _worker_letterhead
-    _worker_letterhead = bench_letterhead()
-    render_letter_pdf(sample_letter(*SIZES["1p"]), _worker_letterhead)
-    barrier.wait(timeout=120)
-
-
-def _ready() -> None:
-    """A no-op task: once every worker has run one, all of them are warm."""
+def run_inputs(clients: Clients, index: int) -> list[dict]:
+    """Each adversarial body posted once as agent `index`: its status, seconds and message."""
+    results = []
+    for name, body, should_accept in adversarial_inputs():
+        response, seconds = clients.post(index, data.reply_json("1p", body_md=body))
+        detail = response.json().get("detail", "") if response.status_code == 422 else ""
+        results.append(
+            {
+                "name": name,
+                "chars": len(body),
+                "status": response.status_code,
+                "seconds": seconds,
+                "detail": detail,
+                "ok": (response.status_code == 201) if should_accept else bool(detail),
+            }
+        )
+    return results
 
 
-def _render_in_worker(letter: LetterContent) -> int:
-    return len(render_letter_pdf(letter, _worker_letterhead))
+def measure_loadgen() -> dict:
+    """Replies/s of the same client code against a bare route answering 201 with fixed JSON."""
+    reply = {"id": 1, "reference": "HL-2026-000001", "status": "downloaded", "pdf_sha256": "0" * 64}
+    agents = [Agent("bare", 1), Agent("bare", 2)]
+    with tempfile.TemporaryDirectory(prefix="hotline-bench-") as tmp:
+        payload = Path(tmp) / "reply.json"
+        payload.write_text(json.dumps(reply), encoding="utf-8")
+        with Server("bare-post", str(payload)) as bare, Clients(bare.base_url, agents) as clients:
+            clients.run(1, 50, lambda: data.reply_json("1p"))
+            one = clients.run(1, LOADGEN_REQUESTS, lambda: data.reply_json("1p"))
+            two = clients.run(2, LOADGEN_REQUESTS, lambda: data.reply_json("1p"))
+    return {"one": one.per_second, "two": two.per_second}
 
 
-def bench_throughput(letterhead: Letterhead) -> dict:
-    """Letters per second over a fixed batch of one-page letters: one process, then a pool."""
-    letters = [sample_letter(*SIZES["1p"], number=1000 + n) for n in range(BATCH)]
-    start = time.perf_counter()
-    for letter in letters:
-        render_letter_pdf(letter, letterhead)
-    single = BATCH / (time.perf_counter() - start)
+def measure_cpu(floor: Floor) -> dict:
+    """Median CPU and wall ms of one 1p letter: render_letter_pdf here (pool off), and the floor."""
+    from hotline.config import PROJECT_ROOT
+    from hotline.letters import render_pool
+    from hotline.letters.letterheads import load_letterhead
+    from hotline.letters.render import LetterContent, render_letter_pdf
+    from hotline.municipalities.models import Municipality
 
-    workers = os.cpu_count() or 1
-    context = multiprocessing.get_context("spawn")  # fresh workers: no forked font state
-    barrier = context.Barrier(workers)
-    with ProcessPoolExecutor(
-        workers, mp_context=context, initializer=_warm_worker, initargs=(barrier,)
-    ) as pool:
-        for future in [pool.submit(_ready) for _ in range(workers)]:
-            future.result()
-        start = time.perf_counter()
-        sizes = list(pool.map(_render_in_worker, letters))
-        pooled = BATCH / (time.perf_counter() - start)
-    assert all(sizes), "a worker rendered an empty PDF"
-    return {"single": single, "pool": pooled, "workers": workers}
+    assert not render_pool.active(), "the bench process must render in process"
+    municipality = Municipality(code=data.CODE, name=data.MUNICIPALITY)
+    letterhead = load_letterhead(
+        municipality=municipality, letterheads_dir=PROJECT_ROOT / "letterheads"
+    )
+
+    def product() -> bytes:
+        number = data.next_number()
+        letter = LetterContent(
+            municipality_name=data.MUNICIPALITY,
+            reference=f"HL-2026-{number:06d}",
+            letter_date=_today(),
+            subject=data.SUBJECT,
+            body_md="\n\n".join(data.paragraphs("1p", number)),
+            recipient_name=data.RECIPIENT_NAME,
+            recipient_address=data.RECIPIENT_ADDRESS,
+            author_name=data.AUTHOR,
+        )
+        return render_letter_pdf(letter, letterhead)
+
+    figures = {}
+    for name, render in (
+        ("product", product),
+        ("floor", lambda: floor.render(_floor_letter("1p", []))),
+    ):
+        render(), render()  # warm: imports, fonts, stylesheets
+        cpu, wall = [], []
+        for _ in range(CPU_SAMPLES):
+            start_cpu, start = time.process_time(), time.perf_counter()
+            pdf = render()
+            cpu.append((time.process_time() - start_cpu) * 1000)
+            wall.append((time.perf_counter() - start) * 1000)
+        assert pdf_pages(pdf) == 1, f"the {name}'s 1p letter is not one page"
+        figures[name] = (statistics.median(cpu), statistics.median(wall))
+    return figures
+
+
+def _load() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 def main() -> None:
-    letterhead = bench_letterhead()
-    best = BestPractice(letterhead)
-    render_letter_pdf(sample_letter(1, 0), letterhead)  # warm-up: imports, the slot's fonts
-    latency = {size: bench_latency(letterhead, best, size) for size in SIZES}
-    throughput = bench_throughput(letterhead)
+    print(f"load average at start: {_load()} ({os.cpu_count()} CPUs)")
+    from hotline.letters.harfbuzz import harfbuzz_subset_available
 
-    shapes = ", ".join(
-        f"{size} = {p} paragraphs + {r} cited rule(s), pages {sorted(latency[size]['pages'])}"
-        for size, (p, r) in SIZES.items()
-    )
-    print(f"letterhead {CODE} ({NAME}); {shapes}; {SAMPLES} samples each, alternating")
+    processes = os.environ.get("HOTLINE_RENDER_PROCESSES") or f"default, {os.cpu_count()}"
     print(
-        f"throughput: a batch of {BATCH} one-page letters; pool = ProcessPoolExecutor with "
-        f"{throughput['workers']} workers (os.cpu_count()), each warmed once"
+        f"server: one uvicorn process, render pool of {processes} worker(s); "
+        f"HarfBuzz subsetting: {'yes' if harfbuzz_subset_available() else 'NO'}"
     )
-    rows = []
-    checks = {}
-    for size in SIZES:
-        result = latency[size]
-        rows += [
-            (f"pipeline {size} median (ms)", f"{result['pipeline']:.1f}", "", ""),
-            (f"best practice {size} median (ms)", f"{result['best']:.1f}", "", ""),
-            (f"ratio {size} (pipeline/best)", f"{result['ratio']:.3f}", f"<= {TARGET_RATIO}", None),
-        ]
-        checks[f"ratio {size} (pipeline/best)"] = result["ratio"] <= TARGET_RATIO
-        checks[f"pages {size}"] = result["pages"] == {EXPECTED_PAGES[size]}
-        rows.append(
-            (f"pages {size}", str(sorted(result["pages"])), str(EXPECTED_PAGES[size]), None)
-        )
-    same = all(latency[size]["same"] for size in SIZES)
-    checks["same PDF bytes as best practice"] = same
-    rows += [
-        ("same PDF bytes as best practice", "yes" if same else "no", "yes", None),
-        ("letters/s, one process", f"{throughput['single']:.1f}", "", ""),
-        (f"letters/s, pool of {throughput['workers']}", f"{throughput['pool']:.1f}", "", ""),
-        ("pool speed-up", f"{throughput['pool'] / throughput['single']:.2f}x", "", ""),
-    ]
-    print(f"{'name':<34} {'value':>10} {'target':>8} {'ok?':>6}")
-    for name, value, target, ok in rows:
-        if ok is None:
-            ok = "ok" if checks[name] else "MISS"
-        print(f"{name:<34} {value:>10} {target:>8} {ok:>6}")
-    print(
-        f"ratio_1p={latency['1p']['ratio']:.3f} ratio_3p={latency['3p']['ratio']:.3f} "
-        f"letters_per_s={throughput['pool']:.1f}"
-    )
+    floor = Floor()
+    results = {}
+    with tempfile.TemporaryDirectory(prefix="hotline-bench-letters-") as tmp:
+        results["SQLite"] = measure_api(f"sqlite:///{tmp}/letters.db", "SQLite", floor)
+    if pg := data.postgres_url("hotline_bench_letters"):
+        results["PostgreSQL"] = measure_api(pg, "PostgreSQL", floor)
+    loadgen = measure_loadgen()
+    cpu = measure_cpu(floor)
+    print(f"load average at end: {_load()}")
+    report(results, loadgen, cpu)
 
 
 if __name__ == "__main__":
