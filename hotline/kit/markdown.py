@@ -33,9 +33,9 @@ ALLOWED_URL_SCHEMES = {"http", "https", "mailto"}
 
 PARSER = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
 # For text typed in a form (a reply): a single line break stays a line break.
-BREAKS_PARSER = MarkdownIt(
-    "commonmark", {"html": False, "linkify": False, "breaks": True}
-).enable("table")
+BREAKS_PARSER = MarkdownIt("commonmark", {"html": False, "linkify": False, "breaks": True}).enable(
+    "table"
+)
 
 
 # Rule texts are rendered on every resolve; versions are immutable, so the same text recurs.

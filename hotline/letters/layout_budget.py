@@ -13,14 +13,19 @@ servers (bench/letters.py searches for the slowest). One unit is about a millise
 - a list item one more (its marker and box);
 - an inline element (emphasis, code, link).
 
-The limits are far above any real letter: a page of prose is about 50 units.
+The limits are far above any real letter: a page of prose is about 50 units. Apart from the units,
+a character may carry at most a few combining marks: text shaping takes time in the square of a
+cluster's length, and one letter under 20,000 Hebrew points took over three seconds.
 """
 
+import unicodedata
 from dataclasses import dataclass
 
 from hotline.kit.markdown import BREAKS_PARSER
 
 MAX_TABLE_COLUMNS = 8
+# Stacked accents and points on one character: real scripts use up to about four.
+MAX_COMBINING_MARKS = 8
 MAX_LAYOUT_UNITS = 600
 LINE_CHARACTERS = 90
 _BLOCKS = {"paragraph_open", "heading_open", "hr", "th_open", "td_open"}
@@ -38,6 +43,9 @@ class LayoutProblem:
 
 def layout_problem(body_md: str) -> LayoutProblem | None:
     """The first limit the reply's text goes over, or None when it fits a letter."""
+    marks = _longest_mark_run(body_md or "")
+    if marks > MAX_COMBINING_MARKS:
+        return LayoutProblem("letters.too_many_marks", marks, MAX_COMBINING_MARKS)
     tokens = BREAKS_PARSER.parse(body_md or "")
     widest = max(_table_columns(tokens), default=0)
     if widest > MAX_TABLE_COLUMNS:
@@ -96,3 +104,15 @@ def _table_columns(tokens) -> list[int]:
             cells += 1
             tables[-1] = max(tables[-1], cells)
     return tables
+
+
+def _longest_mark_run(text: str) -> int:
+    """The most combining marks in a row anywhere in the text (on one character)."""
+    longest = run = 0
+    for character in text:
+        if unicodedata.combining(character) or unicodedata.category(character) in ("Mn", "Me"):
+            run += 1
+            longest = max(longest, run)
+        else:
+            run = 0
+    return longest

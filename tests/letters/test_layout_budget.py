@@ -77,3 +77,11 @@ def test_the_api_says_why_in_danish(call, agent, api_client):
     assert response.status_code == 422
     assert "for omfattende til et brev: 800" in response.json()["detail"]
     assert "højst 600" in response.json()["detail"]
+
+
+@pytest.mark.parametrize("mark", ["\u05b8", "\u064e", "\u0301"], ids=["hebrew", "arabic", "acute"])
+def test_a_character_under_a_pile_of_marks_is_refused(mark):
+    problem = layout_problem("Svar: a" + mark * 19_000)
+    assert (problem.key, problem.count) == ("letters.too_many_marks", 19_000)
+    # Real text stacks a few: Vietnamese, pointed Hebrew and vocalised Arabic fit.
+    assert layout_problem("Tiếng Việt, שָׁלוֹם, مَرْحَبًا, e\u0301\u0302\u0303") is None
