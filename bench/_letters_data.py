@@ -7,11 +7,9 @@ rules of the shipped knowledge base; a number in the text makes every letter dif
 """
 
 import itertools
-import os
-import subprocess
 from dataclasses import dataclass
 
-from sqlalchemy import text, update
+from sqlalchemy import update
 
 from hotline.auth.models import Role
 from hotline.auth.service import create_user, issue_api_token
@@ -132,28 +130,3 @@ def reply_json(size: str, number: int | None = None, body_md: str | None = None)
         "body_md": "\n\n".join(paragraphs(size, number)) if body_md is None else body_md,
         "topics": list(SIZES[size][1]),
     }
-
-
-def postgres_url(database: str) -> str | None:
-    """A fresh database of its own on the bench's PostgreSQL server, or None (and why, printed).
-
-    $HOTLINE_BENCH_PG_URL (or $HOTLINE_BENCH_DATABASE_URL) names the server, else the throw-away
-    one of scripts/test-postgres; the bench uses `database` on it, never the test database.
-    """
-    base = os.environ.get("HOTLINE_BENCH_PG_URL") or os.environ.get("HOTLINE_BENCH_DATABASE_URL")
-    if not base:
-        run = subprocess.run(
-            [str(PROJECT_ROOT / "scripts" / "test-postgres"), "start"],
-            capture_output=True,
-            text=True,
-        )
-        if run.returncode != 0:
-            print(f"PostgreSQL skipped: {run.stderr.strip() or run.stdout.strip()}")
-            return None
-        base = run.stdout.strip()
-    engine = make_engine(base)
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        connection.execute(text(f"DROP DATABASE IF EXISTS {database}"))
-        connection.execute(text(f"CREATE DATABASE {database}"))
-    engine.dispose()
-    return base.rsplit("/", 1)[0] + "/" + database

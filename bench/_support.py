@@ -141,6 +141,37 @@ def drive(
     return LoadResult(counter["issued"], counter["errors"], elapsed)
 
 
+def postgres_url(database: str) -> str | None:
+    """A fresh database of its own on the bench's PostgreSQL server, or None (and why, printed).
+
+    $HOTLINE_BENCH_PG_URL (or $HOTLINE_BENCH_DATABASE_URL) names the server, else the throw-away
+    one of scripts/test-postgres; the bench uses `database` on it, never the test database.
+    """
+    import os
+
+    from sqlalchemy import text
+
+    from hotline.db import make_engine
+
+    base = os.environ.get("HOTLINE_BENCH_PG_URL") or os.environ.get("HOTLINE_BENCH_DATABASE_URL")
+    if not base:
+        run = subprocess.run(
+            [str(PROJECT_ROOT / "scripts" / "test-postgres"), "start"],
+            capture_output=True,
+            text=True,
+        )
+        if run.returncode != 0:
+            print(f"PostgreSQL skipped: {run.stderr.strip() or run.stdout.strip()}")
+            return None
+        base = run.stdout.strip()
+    engine = make_engine(base)
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(text(f"DROP DATABASE IF EXISTS {database}"))
+        connection.execute(text(f"CREATE DATABASE {database}"))
+    engine.dispose()
+    return base.rsplit("/", 1)[0] + "/" + database
+
+
 def _bare_app(payload: dict, *, sync: bool):
     from fastapi import FastAPI
 

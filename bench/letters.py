@@ -56,7 +56,7 @@ try:
     from bench._letters_floor import Floor, FloorLetter
     from bench._letters_inputs import adversarial_inputs
     from bench._letters_report import report
-    from bench._support import Server
+    from bench._support import Server, postgres_url
 except ImportError:  # run as a script (bench/ itself is on sys.path)
     import _letters_data as data
     from _letters_client import (
@@ -71,7 +71,7 @@ except ImportError:  # run as a script (bench/ itself is on sys.path)
     from _letters_floor import Floor, FloorLetter
     from _letters_inputs import adversarial_inputs
     from _letters_report import report
-    from _support import Server
+    from _support import Server, postgres_url
 
 ROUNDS = 6
 LETTERS = {"1p": 16, "3p": 6}  # per client per round
@@ -275,7 +275,7 @@ def main() -> None:
     results = {}
     with tempfile.TemporaryDirectory(prefix="hotline-bench-letters-") as tmp:
         results["SQLite"] = measure_api(f"sqlite:///{tmp}/letters.db", "SQLite", floor)
-    if pg := data.postgres_url("hotline_bench_letters"):
+    if pg := postgres_url("hotline_bench_letters"):
         results["PostgreSQL"] = measure_api(pg, "PostgreSQL", floor)
     loadgen = measure_loadgen()
     cpu = measure_cpu(floor)

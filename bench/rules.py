@@ -22,7 +22,6 @@ import contextlib
 import json
 import os
 import random
-import subprocess
 import tempfile
 import time
 from datetime import date
@@ -39,11 +38,11 @@ from hotline.rules.search import search_topics
 try:
     from bench import _rules_data as data
     from bench._rules_quality import print_quality, quality
-    from bench._support import LoadResult, Server, drive, percentile
+    from bench._support import LoadResult, Server, drive, percentile, postgres_url
 except ImportError:  # run as a script (bench/ itself is on sys.path)
     import _rules_data as data
     from _rules_quality import print_quality, quality
-    from _support import LoadResult, Server, drive, percentile
+    from _support import LoadResult, Server, drive, percentile, postgres_url
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 RESOLVE_SAMPLES = 2000
@@ -60,27 +59,6 @@ def _time_ms(fn) -> float:
     start = time.perf_counter()
     fn()
     return (time.perf_counter() - start) * 1000
-
-
-def postgres_url(database: str) -> str | None:
-    """A fresh PostgreSQL database for the bench, or None when no server can be had."""
-    base = os.environ.get("HOTLINE_BENCH_DATABASE_URL")
-    if base is None:
-        run = subprocess.run(
-            [str(PROJECT_ROOT / "scripts" / "test-postgres"), "start"],
-            capture_output=True,
-            text=True,
-        )
-        if run.returncode != 0:
-            print(f"PostgreSQL skipped: {run.stderr.strip()}")
-            return None
-        base = run.stdout.strip()
-    engine = make_engine(base)
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        connection.execute(text(f"DROP DATABASE IF EXISTS {database}"))
-        connection.execute(text(f"CREATE DATABASE {database}"))
-    engine.dispose()
-    return base.rsplit("/", 1)[0] + "/" + database
 
 
 def _stems(query: str) -> list[str]:
