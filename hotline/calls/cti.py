@@ -54,7 +54,10 @@ def record_cti_event(*, session: Session, payload: Mapping[str, Any]) -> Call | 
     """
     event = parse_cti_event(payload)
     lock_for_write(session, f"cti:{event.call_id}")
-    call = session.scalar(select(Call).where(Call.cti_call_id == event.call_id))
+    # The row too: a claim or the silence sweep changing the call meanwhile waits, or is seen.
+    call = session.scalar(
+        select(Call).where(Call.cti_call_id == event.call_id).with_for_update(of=Call)
+    )
     repeated = session.scalar(
         select(CtiEvent.id).where(
             CtiEvent.cti_call_id == event.call_id, CtiEvent.event == event.event
@@ -180,7 +183,7 @@ def _answer(*, session: Session, call: Call, event: CtiEventIn, at: datetime) ->
             call = assign_call(session=session, call_id=call.id, agent=agent)
             call.answered_at = answered_at
             return
-        except Conflict as exc:
+        except Conflict as exc:  # the agent holds another call (the row is locked: not taken)
             log.warning("CTI answer of %s by %s: %s", call.reference, agent.username, exc.key)
     # The platform put the caller through to someone: whoever it was, nobody may take it again.
     call.state, call.answered_at = CallState.ELSEWHERE, answered_at
