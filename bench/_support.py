@@ -1,11 +1,13 @@
-"""Shared benchmark helpers: percentiles, loopback uvicorn servers in a subprocess, a load driver.
+"""Shared benchmark helpers: percentiles, loopback uvicorn servers in a subprocess, PostgreSQL.
 
 `python -m bench._support serve <kind> <port> <arg>` is how a server subprocess starts:
 kind "real" serves hotline.main.create_app on the database URL in <arg> (SQLite: data dir next to
 the file; a PostgreSQL URL: a temporary data dir),
-kind "bare-sync" / "bare-async" serve one JSON endpoint returning the dict in the JSON file <arg>,
-kind "bare-post" serves POST /api/calls/{id}/replies answering 201 with that dict, pre-encoded
-(a Starlette route: the load generator's check for bench/letters.py).
+kind "bare-post" serves POST /api/calls/{id}/replies answering 201 with the dict in the JSON file
+<arg>, pre-encoded (a Starlette route: the load generator's check for bench/letters.py),
+kind "raw-asgi" answers every request with the bytes of the file <arg> (a plain ASGI app: the load
+generator's check for bench/rules.py), kind "rules-floor" serves the floor of bench/_rules_http.py
+for the JSON file <arg> holding the database URL and the response body.
 """
 
 import json
@@ -15,10 +17,7 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -78,69 +77,6 @@ class Server:
             self.process.wait()
 
 
-@dataclass
-class LoadResult:
-    """The outcome of one load run."""
-
-    requests: int
-    errors: int
-    seconds: float
-
-    @property
-    def per_second(self) -> float:
-        """Successful requests per second."""
-        return (self.requests - self.errors) / self.seconds if self.seconds else 0.0
-
-
-def drive(
-    base_url: str,
-    next_request: Callable[[int], tuple[str, dict]],
-    *,
-    headers: dict[str, str] | None = None,
-    workers: int = 4,
-    seconds: float = 5.0,
-    max_requests: int = 100_000,
-    warmup: int = 50,
-) -> LoadResult:
-    """GET next_request(i) -> (path, params) from `workers` threads for a fixed time.
-
-    One pooled httpx client (keep-alive, a connection per worker); a non-200 is an error.
-    """
-    limits = httpx.Limits(max_connections=workers, max_keepalive_connections=workers)
-    with httpx.Client(base_url=base_url, headers=headers, limits=limits, timeout=30) as client:
-        for i in range(warmup):
-            path, params = next_request(i)
-            client.get(path, params=params).raise_for_status()
-        lock = threading.Lock()
-        counter = {"issued": 0, "errors": 0}
-        deadline = time.perf_counter() + seconds
-
-        def worker() -> None:
-            while time.perf_counter() < deadline:
-                with lock:
-                    if counter["issued"] >= max_requests:
-                        return
-                    i = counter["issued"]
-                    counter["issued"] += 1
-                path, params = next_request(i)
-                try:
-                    ok = client.get(path, params=params).status_code == 200
-                except httpx.HTTPError:
-                    ok = False
-                if not ok:
-                    with lock:
-                        counter["errors"] += 1
-
-        threads = [threading.Thread(target=worker) for _ in range(workers)]
-        start = time.perf_counter()
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        elapsed = time.perf_counter() - start
-    return LoadResult(counter["issued"], counter["errors"], elapsed)
-
-
 def postgres_url(database: str) -> str | None:
     """A fresh database of its own on the bench's PostgreSQL server, or None (and why, printed).
 
@@ -170,25 +106,6 @@ def postgres_url(database: str) -> str | None:
         connection.execute(text(f"CREATE DATABASE {database}"))
     engine.dispose()
     return base.rsplit("/", 1)[0] + "/" + database
-
-
-def _bare_app(payload: dict, *, sync: bool):
-    from fastapi import FastAPI
-
-    app = FastAPI()
-    if sync:  # a plain `def`, run in the threadpool like the real resolve route
-
-        @app.get("/api/bare")
-        def bare_sync(municipality: str = "", topic: str = "") -> dict:
-            return payload
-
-    else:
-
-        @app.get("/api/bare")
-        async def bare_async(municipality: str = "", topic: str = "") -> dict:
-            return payload
-
-    return app
 
 
 def _bare_post_app(payload: dict):
@@ -232,13 +149,17 @@ def _serve(kind: str, port: int, arg: str) -> None:
     # The renderer warns once per glyph no font has: thousands of lines for an adversarial reply.
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
 
-    if kind != "real":
+    if kind == "bare-post":
         payload = json.loads(Path(arg).read_text(encoding="utf-8"))
-        if kind == "bare-post":
-            app = _bare_post_app(payload)
-        else:
-            app = _bare_app(payload, sync=kind == "bare-sync")
-        uvicorn.run(app, port=port, **UVICORN_OPTIONS)
+        uvicorn.run(_bare_post_app(payload), port=port, **UVICORN_OPTIONS)
+    elif kind == "raw-asgi":
+        from bench._http_load import raw_asgi_app
+
+        uvicorn.run(raw_asgi_app(Path(arg).read_bytes()), port=port, **UVICORN_OPTIONS)
+    elif kind == "rules-floor":
+        from bench._rules_http import serve_floor
+
+        uvicorn.run(serve_floor(arg), port=port, **UVICORN_OPTIONS)
     elif make_url(arg).get_backend_name() == "sqlite":
         data_dir = Path(make_url(arg).database).parent
         uvicorn.run(_real_app(arg, data_dir), port=port, **UVICORN_OPTIONS)
@@ -251,5 +172,5 @@ if __name__ == "__main__":
     if len(sys.argv) == 5 and sys.argv[1] == "serve":
         _serve(sys.argv[2], int(sys.argv[3]), sys.argv[4])
     else:
-        kinds = "real|bare-sync|bare-async|bare-post"
+        kinds = "real|bare-post|raw-asgi|rules-floor"
         sys.exit(f"usage: python -m bench._support serve <{kinds}> <port> <arg>")

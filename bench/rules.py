@@ -11,17 +11,18 @@ random participating municipality, beside a floor measured in the same run: the 
 full-text search of the same stored documents for the query's words (FTS5 MATCH ... ORDER BY
 bm25 on SQLite, tsvector @@ to_tsquery ORDER BY ts_rank on PostgreSQL), one statement, without
 typos, synonyms, compounds or ranking in Python. Resolve p50/p95 with the rule cache holding the
-whole set, and resolve over HTTP beside bare FastAPI endpoints. The last line holds the headline
+whole set. Resolve over HTTP on both databases beside a Starlette route that runs the same query
+and returns pre-encoded bytes, with a lean load generator shown to be fast enough
+(bench/_rules_http.py says what the floor is and why it is fair). The last line holds the headline
 figures. PostgreSQL: $HOTLINE_BENCH_DATABASE_URL, else the throw-away server of
 scripts/test-postgres (skipped, and said so, when PostgreSQL is not installed).
 
-Run: .venv/bin/python -m bench.rules
+Run: .venv/bin/python -m bench.rules  (--http: only the store and the HTTP part)
 """
 
-import contextlib
-import json
 import os
 import random
+import sys
 import tempfile
 import time
 from datetime import date
@@ -37,20 +38,19 @@ from hotline.rules.search import search_topics
 
 try:
     from bench import _rules_data as data
+    from bench._rules_http import measure as measure_http
     from bench._rules_quality import print_quality, quality
-    from bench._support import LoadResult, Server, drive, percentile, postgres_url
+    from bench._support import percentile, postgres_url
 except ImportError:  # run as a script (bench/ itself is on sys.path)
     import _rules_data as data
+    from _rules_http import measure as measure_http
     from _rules_quality import print_quality, quality
-    from _support import LoadResult, Server, drive, percentile, postgres_url
+    from _support import percentile, postgres_url
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 RESOLVE_SAMPLES = 2000
 COLD_SAMPLES = 300
 SEARCH_ROUNDS = 2
-HTTP_SECONDS = 2.0
-HTTP_ROUNDS = 3
-HTTP_WORKERS = 4
 TARGET_RESOLVE_P95_MS = 5.0
 TARGET_SEARCH_P95_MS = 20.0
 
@@ -155,57 +155,8 @@ def speed(url: str, store: data.Store, queries: list[str]) -> dict:
     return timings
 
 
-def http(url: str, tmp: Path, store: data.Store) -> dict:
-    """Requests/s of GET /api/rules/resolve and of bare endpoints, same server and client."""
-    rng = random.Random(data.SEED + 4)
-    pairs = [(rng.choice(store.slugs), rng.choice(store.codes)) for _ in range(50_000)]
-
-    def request(path: str):
-        def next_request(i: int) -> tuple[str, dict]:
-            topic, code = pairs[i % len(pairs)]
-            return path, {"municipality": code, "topic": topic}
-
-        return next_request
-
-    engine = make_engine(url)
-    with make_sessionmaker(engine)() as session:
-        payload = resolve_rule(
-            session=session, topic_slug=pairs[0][0], municipality_code=pairs[0][1]
-        ).model_dump(mode="json")
-    engine.dispose()
-    payload_file = tmp / "payload.json"
-    payload_file.write_text(json.dumps(payload), encoding="utf-8")
-    runs = {
-        "real": (request("/api/rules/resolve"), {"Authorization": f"Bearer {store.tokens[url]}"}),
-        "bare-sync": (request("/api/bare"), None),
-    }
-    with contextlib.ExitStack() as stack:
-        servers = {
-            "real": stack.enter_context(Server("real", url, ready_path="/healthz")),
-            "bare-sync": stack.enter_context(Server("bare-sync", str(payload_file), "/api/bare")),
-        }
-        rounds = {kind: [] for kind in runs}
-        for _ in range(HTTP_ROUNDS):
-            for kind, (next_request, headers) in runs.items():
-                result = drive(
-                    servers[kind].base_url,
-                    next_request,
-                    headers=headers,
-                    workers=HTTP_WORKERS,
-                    seconds=HTTP_SECONDS,
-                )
-                rounds[kind].append(result)
-    return {
-        kind: LoadResult(
-            sum(r.requests for r in parts),
-            sum(r.errors for r in parts),
-            sum(r.seconds for r in parts),
-        )
-        for kind, parts in rounds.items()
-    }
-
-
 def main() -> None:
+    only_http = "--http" in sys.argv[1:]
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="hotline-bench-rules-") as tmp_name:
         tmp = Path(tmp_name)
@@ -213,17 +164,34 @@ def main() -> None:
         if pg := postgres_url("hotline_bench_rules"):
             databases["pg"] = pg
         quality_urls = {"sqlite": f"sqlite:///{tmp / 'quality.sqlite3'}"}
-        if pg_quality := (postgres_url("hotline_bench_quality") if pg else None):
+        if not only_http and (pg_quality := postgres_url("hotline_bench_quality") if pg else None):
             quality_urls["pg"] = pg_quality
-        hits = {name: quality(url) for name, url in quality_urls.items()}
+        hits = {} if only_http else {name: quality(url) for name, url in quality_urls.items()}
         start = time.perf_counter()
         store = data.build_stores(list(databases.values()))
         build_s = time.perf_counter() - start
         queries = data.bench_queries(store)
-        timings = {name: speed(url, store, queries) for name, url in databases.items()}
-        served = http(databases["sqlite"], tmp, store)
+        timings = {} if only_http else {n: speed(u, store, queries) for n, u in databases.items()}
+        served = measure_http(databases, tmp, store)
+    loads = (load_before, os.getloadavg())
+    if only_http:
+        before, after = loads[0][0], loads[1][0]
+        print(
+            f"store built in {build_s:.0f} s; load average before/after: {before:.2f} / {after:.2f}"
+        )
+        print(_http_keys(served))
+        return
     dev = print_quality(hits)
-    print_speed(store, queries, build_s, timings, served, (load_before, os.getloadavg()), dev)
+    print_speed(store, queries, build_s, timings, served, loads, dev)
+
+
+def _http_keys(served: dict) -> str:
+    ratios = served["ratios"]
+    return (
+        f"http_ratio_sqlite={ratios['sqlite']:.3f} "
+        f"http_ratio_pg={ratios.get('pg', float('nan')):.3f} "
+        f"http_client_margin={served['client']:.1f}"
+    )
 
 
 def print_speed(store, queries, build_s, timings, served, loads, dev) -> None:
@@ -253,18 +221,13 @@ def print_speed(store, queries, build_s, timings, served, loads, dev) -> None:
             shown = "" if target is None else f"<= {target:g}"
             print(f"{name:<34} {value:>10.2f} {shown:>8} {ok:>6}")
         headline[db] = p
-    real, bare = served["real"], served["bare-sync"]
-    ratio = real.per_second / bare.per_second if bare.per_second else 0.0
-    print(f"{'sqlite http resolve (req/s)':<34} {real.per_second:>10.1f}")
-    print(f"{'http bare sync def (req/s)':<34} {bare.per_second:>10.1f}")
-    print(f"{'http ratio (resolve/bare sync)':<34} {ratio:>10.2f}")
     print(f"load average before/after: {loads[0][0]:.2f} / {loads[1][0]:.2f}")
     pg = headline.get("pg")
     print(
         f"search_p95_ms_sqlite={headline['sqlite']['search'][1]:.2f} "
         f"search_p95_ms_pg={pg['search'][1] if pg else float('nan'):.2f} "
         f"resolve_p95_ms={max(p['resolve'][1] for p in headline.values()):.2f} "
-        f"hit3_dev={dev[0]:.3f} hit1_dev={dev[1]:.3f}"
+        f"hit3_dev={dev[0]:.3f} hit1_dev={dev[1]:.3f} {_http_keys(served)}"
     )
 
 
