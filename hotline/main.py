@@ -9,11 +9,14 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import SQLAlchemyError
-from starlette.middleware.sessions import SessionMiddleware
 
 from hotline.config import Settings
 from hotline.db import make_engine, make_sessionmaker
-from hotline.kit.security import BodySizeLimitMiddleware, SecurityHeadersMiddleware
+from hotline.kit.security import (
+    BodySizeLimitMiddleware,
+    SecurityHeadersMiddleware,
+    SessionUnlessBearerMiddleware,
+)
 from hotline.web.error_pages import add_error_handlers
 
 log = logging.getLogger(__name__)
@@ -65,7 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="Hotline", version="0.1.0", lifespan=lifespan)
     app.state.settings = settings
     app.add_middleware(
-        SessionMiddleware,
+        SessionUnlessBearerMiddleware,
         secret_key=settings.secret_key,
         session_cookie="hotline_session",
         max_age=settings.session_max_age_s,

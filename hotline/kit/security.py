@@ -1,6 +1,7 @@
-"""Security headers and the request-size limit, as small ASGI middlewares."""
+"""Security headers, the request-size limit and the cookie session, as small ASGI middlewares."""
 
 from starlette.datastructures import MutableHeaders
+from starlette.middleware.sessions import SessionMiddleware
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -102,3 +103,25 @@ async def _too_large(scope: Scope, receive: Receive, send: Send) -> None:
         {"error": "body_too_large", "detail": t("error.body_too_large")}, status_code=413
     )
     await response(scope, receive, send)
+
+
+class SessionUnlessBearerMiddleware(SessionMiddleware):
+    """Starlette's signed-cookie session, except for a request that authenticates with a token.
+
+    A bearer-token request (an integration, the API) never uses the cookie session: it gets an
+    empty one that is not saved, and skips the cookie's signature check and re-signing.
+    """
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and _bearer(scope):
+            scope["session"] = {}
+            await self.app(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
+
+
+def _bearer(scope: Scope) -> bool:
+    for name, value in scope["headers"]:
+        if name == b"authorization":
+            return value[:7].lower() == b"bearer "
+    return False

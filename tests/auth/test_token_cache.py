@@ -99,3 +99,18 @@ def test_the_remembered_owner_is_a_copy_not_shared_with_any_session(make_user, a
     token.name = "renamed"
     session.commit()
     assert not token_cache._entries  # any change to a token forgets every owner
+
+
+def test_a_token_request_leaves_the_cookie_session_alone(api_client, login, make_user):
+    """A bearer request gets no session cookie, and a browser's cookie beside it is not changed."""
+    agent = make_user(Role.AGENT)
+    response = api_client(agent).get("/api/calls")
+    assert response.status_code == 200 and "set-cookie" not in response.headers
+
+    browser = login(make_user(Role.SUPERVISOR))
+    cookie = browser.cookies.get("hotline_session")
+    client = api_client(agent)
+    client.cookies.set("hotline_session", cookie)
+    assert client.get("/api/calls").status_code == 200
+    assert "set-cookie" not in client.get("/api/calls").headers
+    assert browser.get("/account").status_code == 200  # the browser's login still holds
