@@ -36,7 +36,7 @@ _pool: ProcessPoolExecutor | None = None
 def configure(processes: int | None) -> None:
     """Render in this many worker processes (None: one per core; 0: in the calling thread)."""
     global _processes
-    wanted = os.cpu_count() or 1 if processes is None else max(0, processes)
+    wanted = (os.cpu_count() or 1) if processes is None else max(0, processes)
     with _lock:
         if wanted != _processes:
             _shut_down()
