@@ -78,3 +78,13 @@ def make_ready(page) -> None:
     if page.locator("#agent-state").inner_text() != "Klar":
         page.locator("#agent-state-toggle").click()
         expect(page.locator("#agent-state")).to_have_text("Klar")
+
+
+def mark_document(page) -> None:
+    """Mark the page's current document, so a later reload (which drops the mark) can be seen."""
+    page.evaluate("() => { window.hotlineTestMark = true; }")
+
+
+def same_document(page) -> bool:
+    """Whether the document marked by mark_document is still the one shown (no reload since)."""
+    return page.evaluate("() => window.hotlineTestMark === true")

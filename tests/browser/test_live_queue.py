@@ -1,6 +1,6 @@
 """The live queue in Chromium: a new call appears on open consoles and boards without a reload."""
 
-from tests.browser.conftest import log_in, make_ready
+from tests.browser.conftest import log_in, make_ready, mark_document, same_document
 from tests.browser.test_hotline_flow import new_call_on
 
 
@@ -14,15 +14,14 @@ def test_a_new_call_appears_on_the_console_and_the_board_without_a_reload(
     try:
         log_in(board, "supervisor")
         board.goto("/supervisor")
-        loads = []
-        page.on("load", lambda _page: loads.append(1))
+        mark_document(page)
 
         caller = "+4520888001"
         reference = new_call_on(live_server, caller=caller)
 
         page.locator("#queue tr", has_text=caller).first.wait_for(timeout=10_000)
         board.get_by_text(reference).first.wait_for(timeout=10_000)
-        assert loads == []  # pushed over the stream, not by reloading the page
+        assert same_document(page)  # pushed over the stream, not by reloading the page
 
         # The agent takes it; the board shows them on that call, still without a reload.
         page.locator("#queue tr", has_text=caller).first.get_by_role("button").click()
