@@ -21,7 +21,12 @@ from hotline.municipalities.models import (
 )
 from hotline.reports import rollup  # noqa: F401  (registers the roll-up's flush listener)
 from hotline.reports.models import CostRate
-from hotline.reports.rollup_models import CallMonthCount, CallMonthStats
+from hotline.reports.rollup_models import (
+    CallDayReason,
+    CallDayStats,
+    CallMonthReason,
+    CallMonthStats,
+)
 from hotline.rules.models import Rule, RuleSearchDocument, RuleVersion, SearchSynonym
 
 __all__ = [
@@ -30,7 +35,9 @@ __all__ = [
     "AuditEntry",
     "Call",
     "Callback",
-    "CallMonthCount",
+    "CallDayReason",
+    "CallDayStats",
+    "CallMonthReason",
     "CallMonthStats",
     "ContactReason",
     "LoginFailure",

@@ -65,6 +65,8 @@ class Call(Base):
             sqlite_where=text("state IN ('active', 'wrap_up')"),
             postgresql_where=text("state IN ('active', 'wrap_up')"),
         ),
+        # The queue and the reports' unfinished calls look calls up by state within a time span.
+        Index("ix_calls_state_offered_at", "state", "offered_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -90,7 +92,7 @@ class Call(Base):
         ForeignKey("municipalities.code"), index=True, active_history=True
     )
     state: Mapped[CallState] = mapped_column(
-        String(16), default=CallState.WAITING, index=True, active_history=True
+        String(16), default=CallState.WAITING, active_history=True
     )
     agent_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     # active_history: the monthly roll-up (reports/rollup.py) needs a finished call's old values.

@@ -2,7 +2,7 @@
 
 from bisect import bisect_left
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 
 from hotline.calls.models import CallState, seconds_between
@@ -51,8 +51,9 @@ FACT_COLUMNS = (
 
 @dataclass(frozen=True)
 class CallFacts:
-    """One call's part of the report, keyed by its Danish month and billed municipality."""
+    """One call's part of the report, keyed by its Danish day and month and billed municipality."""
 
+    day: date
     month: date
     code: str
     offered: bool  # an incoming call: every state but OUTGOING
@@ -68,6 +69,22 @@ class CallFacts:
     avoidable: bool
     reason: str | None
     hour_of_week: int
+
+    def sums(self) -> tuple[int, ...]:
+        """What the call adds to each of SUM_FIELDS, in that order."""
+        return (
+            int(self.offered),
+            int(self.answered),
+            int(self.abandoned),
+            self.wait,
+            self.talk,
+            self.after_call,
+            int(self.avoidable),
+            int(self.elsewhere),
+            int(self.lost),
+            int(self.outgoing),
+            self.outgoing_talk,
+        )
 
     def count_keys(self) -> list[tuple[str, str]]:
         """The (kind, key) counters this call adds one to, in a fixed order."""
@@ -97,6 +114,7 @@ def call_facts(
     outgoing = state == CallState.OUTGOING
     answered = state not in UNANSWERED_STATES and answered_at is not None
     return CallFacts(
+        day=local.date(),
         month=local.date().replace(day=1),
         code=municipality_code or line_municipality_code or "",
         offered=not outgoing,
@@ -117,7 +135,12 @@ def call_facts(
 
 def wait_bucket(seconds: int) -> int:
     """The upper bound of the wait bucket holding this many seconds."""
-    return WAIT_BUCKETS[min(bisect_left(WAIT_BUCKETS, seconds), len(WAIT_BUCKETS) - 1)]
+    return WAIT_BUCKETS[wait_bucket_index(seconds)]
+
+
+def wait_bucket_index(seconds: int) -> int:
+    """The index in WAIT_BUCKETS of the bucket holding this many seconds."""
+    return min(bisect_left(WAIT_BUCKETS, seconds), len(WAIT_BUCKETS) - 1)
 
 
 @dataclass
@@ -139,17 +162,8 @@ class Tally:
 
     def add_call(self, facts: CallFacts, sign: int = 1) -> None:
         """Add (or with sign -1 take away) one call."""
-        self.offered += sign * facts.offered
-        self.answered += sign * facts.answered
-        self.abandoned += sign * facts.abandoned
-        self.wait_seconds += sign * facts.wait
-        self.talk_seconds += sign * facts.talk
-        self.after_call_seconds += sign * facts.after_call
-        self.avoidable += sign * facts.avoidable
-        self.elsewhere += sign * facts.elsewhere
-        self.lost += sign * facts.lost
-        self.outgoing += sign * facts.outgoing
-        self.outgoing_seconds += sign * facts.outgoing_talk
+        for name, value in zip(SUM_FIELDS, facts.sums(), strict=True):
+            setattr(self, name, getattr(self, name) + sign * value)
         for key in facts.count_keys():
             self.counts[key] += sign
 
@@ -183,16 +197,5 @@ class Tally:
         return buckets[-1][0]
 
 
-SUM_FIELDS = (
-    "offered",
-    "answered",
-    "abandoned",
-    "wait_seconds",
-    "talk_seconds",
-    "after_call_seconds",
-    "avoidable",
-    "elsewhere",
-    "lost",
-    "outgoing",
-    "outgoing_seconds",
-)
+# The summed fields of a Tally, in order (a Tally can be built from them positionally).
+SUM_FIELDS = tuple(f.name for f in fields(Tally) if f.name != "counts")

@@ -1,50 +1,72 @@
-"""The monthly roll-up of finished calls: kept in step at every flush, rebuilt on demand.
+"""The roll-ups of finished calls by month and by day: kept in step at every flush.
 
 Whatever path finishes a call (wrap-up, a CTI hang-up in the queue, an import), the flush that
-writes it adds the call to its month; a finished call changed later is taken out with its old
-values and added with its new ones. The counters are raised with one additive upsert per row
-(n = n + excluded.n), so concurrent wrap-ups never read-modify-write, and rows are written in key
-order so two transactions cannot deadlock on them.
+writes it adds the call to its month's and its day's cells; a finished call changed later is taken
+out with its old values and added with its new ones. The counters are raised with one additive
+upsert per cell (n = n + excluded.n), so concurrent wrap-ups never read-modify-write, and cells are
+written in key order so two transactions cannot deadlock on them. rebuild_rollup() recomputes
+them from the calls.
 """
 
-from collections import Counter, defaultdict
+from collections import defaultdict
+from collections.abc import Iterator
 from datetime import date
 
-from sqlalchemy import delete, event, func, inspect, select
+from sqlalchemy import Table, delete, event, inspect, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from hotline.calls.models import Call
-from hotline.reports.facts import FACT_COLUMNS, FINISHED_STATES, SUM_FIELDS, Tally, call_facts
-from hotline.reports.rollup_models import CallMonthCount, CallMonthStats
+from hotline.reports.facts import (
+    FACT_COLUMNS,
+    FINISHED_STATES,
+    SUM_FIELDS,
+    CallFacts,
+    call_facts,
+    wait_bucket_index,
+)
+from hotline.reports.rollup_models import (
+    DAY_COLUMNS,
+    MONTH_COLUMNS,
+    CallDayReason,
+    CallDayStats,
+    CallMonthReason,
+    CallMonthStats,
+)
 
 REBUILD_BATCH = 20_000
-ROWS_PER_STATEMENT = 100  # at most 9 parameters a row: 900, under every limit
+MONTHS, DAYS = CallMonthStats.__table__, CallDayStats.__table__
+MONTH_REASONS, DAY_REASONS = CallMonthReason.__table__, CallDayReason.__table__
+COUNTERS = {MONTHS: MONTH_COLUMNS, DAYS: DAY_COLUMNS, MONTH_REASONS: ("n",), DAY_REASONS: ("n",)}
+SUMS = range(len(SUM_FIELDS))
+WAITS = MONTH_COLUMNS.index("wb_00")  # the first wait column, the same in both stats tables
+WEEK_HOURS, DAY_HOURS = MONTH_COLUMNS.index("hw_000"), DAY_COLUMNS.index("hd_00")
+Cells = dict[tuple[Table, tuple], list[int]]
 MonthKey = tuple[date, str]
 
 
 @event.listens_for(Session, "after_flush")
 def _follow_finished_calls(session: Session, _flush_context) -> None:
-    """Apply what this flush finished, changed or deleted among calls to the roll-up."""
-    changes: dict[MonthKey, Tally] = defaultdict(Tally)
+    """Apply what this flush finished, changed or deleted among calls to the roll-ups."""
+    cells: Cells = {}
     for call in session.new:
         if isinstance(call, Call) and call.state in FINISHED_STATES:
-            _tally(changes, _facts(call, old=False), +1)
+            add_call(cells, _facts(call, old=False), +1)
     for call in session.dirty:
         if isinstance(call, Call):
             old, new = _facts(call, old=True), _facts(call, old=False)
             if old != new:
-                _tally(changes, old, -1)
-                _tally(changes, new, +1)
+                add_call(cells, old, -1)
+                add_call(cells, new, +1)
     for call in session.deleted:
         if isinstance(call, Call):
-            _tally(changes, _facts(call, old=True), -1)
-    if changes:
-        write_tallies(session, changes)
+            add_call(cells, _facts(call, old=True), -1)
+    if cells:
+        write_cells(session, cells)
 
 
-def _facts(call: Call, *, old: bool):
+def _facts(call: Call, *, old: bool) -> CallFacts | None:
     """The call's facts with its values before (old) or after this flush; None if unfinished."""
     state = inspect(call)
     values = []
@@ -61,85 +83,88 @@ def _facts(call: Call, *, old: bool):
     return call_facts(*values)
 
 
-def _tally(changes: dict[MonthKey, Tally], facts, sign: int) -> None:
-    if facts is not None:
-        changes[(facts.month, facts.code)].add_call(facts, sign)
+def add_call(cells: Cells, facts: CallFacts | None, sign: int) -> None:
+    """Add (sign +1) or take away (-1) one call in each of its cells."""
+    if facts is None:
+        return
+    for table, key, amounts in _cell_amounts(facts):
+        counters = cells.get((table, key))
+        if counters is None:
+            counters = cells[(table, key)] = [0] * len(COUNTERS[table])
+        for index, amount in amounts:
+            counters[index] += sign * amount
 
 
-def write_tallies(session: Session, tallies: dict[MonthKey, Tally]) -> None:
-    """Add the tallies to the roll-up tables (negative parts subtract)."""
-    stats, counts = [], []
-    for (month, code), tally in sorted(tallies.items()):
-        sums = {name: getattr(tally, name) for name in SUM_FIELDS}
-        if any(sums.values()):
-            stats.append({"month": month, "municipality_code": code, **sums})
-        for (kind, key), n in sorted(tally.counts.items()):
-            if n:
-                row = {"month": month, "municipality_code": code, "kind": kind, "key": key}
-                counts.append({**row, "n": n})
+def _cell_amounts(facts: CallFacts) -> Iterator[tuple[Table, tuple, list[tuple[int, int]]]]:
+    """Each cell the call counts in, with (counter column index, amount) pairs."""
+    amounts = [(i, value) for i, value in zip(SUMS, facts.sums(), strict=True) if value]
+    if facts.answered:
+        amounts.append((WAITS + wait_bucket_index(facts.wait), 1))
+    month_amounts, day_amounts = list(amounts), amounts
+    if facts.offered:
+        month_amounts.append((WEEK_HOURS + facts.hour_of_week, 1))
+        day_amounts.append((DAY_HOURS + facts.hour_of_week % 24, 1))
+    yield MONTHS, (facts.month, facts.code), month_amounts
+    yield DAYS, (facts.day, facts.code), day_amounts
+    if facts.reason:
+        yield MONTH_REASONS, (facts.month, facts.code, facts.reason), [(0, 1)]
+        yield DAY_REASONS, (facts.day, facts.code, facts.reason), [(0, 1)]
+
+
+def write_cells(session: Session, cells: Cells) -> None:
+    """Add the cells' counters to the roll-up tables (negative ones subtract)."""
+    by_table: dict[Table, list[tuple[tuple, list[int]]]] = defaultdict(list)
+    for (table, key), counters in cells.items():
+        if any(counters):
+            by_table[table].append((key, counters))
     connection = session.connection()
-    # Chunks keep each statement under the databases' limits on bound parameters.
-    for start in range(0, len(stats), ROWS_PER_STATEMENT):
-        chunk = stats[start : start + ROWS_PER_STATEMENT]
-        connection.execute(_additive_upsert(session, CallMonthStats, chunk, SUM_FIELDS))
-    for start in range(0, len(counts), ROWS_PER_STATEMENT):
-        chunk = counts[start : start + ROWS_PER_STATEMENT]
-        connection.execute(_additive_upsert(session, CallMonthCount, chunk, ("n",)))
+    for table in COUNTERS:  # a fixed order of tables, and key order within each
+        if cells_of_table := sorted(by_table[table]):
+            statement, rows = _additive_upsert(session, table, cells_of_table)
+            connection.execute(statement, rows)
 
 
-def _additive_upsert(session: Session, model, rows: list[dict], summed: tuple[str, ...]):
-    table = model.__table__
+def _additive_upsert(session: Session, table: Table, cells: list[tuple[tuple, list[int]]]):
+    """One upsert adding a cell's counters, and its parameters for each cell (executemany)."""
+    names = COUNTERS[table]
+    # Only the counters some cell changes: a wrap-up names a dozen columns, not two hundred.
+    used = [i for i in range(len(names)) if any(counters[i] for _, counters in cells)]
+    keys = [c.name for c in table.primary_key]
+    rows = []
+    for key, counters in cells:
+        row = dict(zip(keys, key, strict=True))
+        if table is DAYS:
+            row.update(month=key[0].replace(day=1), weekday=key[0].weekday())
+        row.update({names[i]: counters[i] for i in used})
+        rows.append(row)
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    statement = insert(table).values(rows)
-    return statement.on_conflict_do_update(
-        index_elements=[c.name for c in table.primary_key],
-        set_={name: table.c[name] + statement.excluded[name] for name in summed},
+    statement = insert(table)
+    statement = statement.on_conflict_do_update(
+        index_elements=keys,
+        set_={names[i]: table.c[names[i]] + statement.excluded[names[i]] for i in used},
     )
+    return statement, rows
 
 
 def rebuild_rollup(session: Session) -> int:
-    """Recompute the whole roll-up from the calls; the number of finished calls counted."""
-    session.execute(delete(CallMonthCount))
-    session.execute(delete(CallMonthStats))
+    """Recompute the roll-ups from the calls; the number of finished calls counted."""
+    for table in COUNTERS:
+        session.execute(delete(table))
     columns = [getattr(Call, name) for name in FACT_COLUMNS]
     query = select(*columns).where(Call.state.in_(FINISHED_STATES))
-    tallies: dict[MonthKey, Tally] = defaultdict(Tally)
+    cells: Cells = {}
     counted = 0
     for row in session.execute(query.execution_options(yield_per=REBUILD_BATCH)):
-        _tally(tallies, call_facts(*row), +1)
+        add_call(cells, call_facts(*row), +1)
         counted += 1
-    if tallies:
-        write_tallies(session, tallies)
+    if cells:
+        write_cells(session, cells)
     session.flush()
     return counted
 
 
 def rebuild_rollup_if_empty(session: Session) -> int:
-    """Fill an empty roll-up from existing calls (after an upgrade); 0 when it was not empty."""
-    if session.scalar(select(CallMonthStats.month).limit(1)) is not None:
+    """Fill empty roll-ups from existing calls (after an upgrade); 0 when they were not empty."""
+    if session.scalar(select(MONTHS.c.month).limit(1)) is not None:
         return 0
     return rebuild_rollup(session)
-
-
-def read_rollup(
-    session: Session, first_month: date, last_month: date
-) -> tuple[dict[MonthKey, Tally], dict[str, Counter]]:
-    """Sums per (month, municipality) and counters per municipality for the months given."""
-    months = CallMonthStats.month.between(first_month, last_month)
-    sums = [func.sum(getattr(CallMonthStats, name)) for name in SUM_FIELDS]
-    by_month: dict[MonthKey, Tally] = {}
-    query = select(CallMonthStats.month, CallMonthStats.municipality_code, *sums).where(months)
-    for month, code, *values in session.execute(
-        query.group_by(CallMonthStats.month, CallMonthStats.municipality_code)
-    ):
-        by_month[(month, code)] = Tally(**dict(zip(SUM_FIELDS, map(int, values), strict=True)))
-    counters: dict[str, Counter] = defaultdict(Counter)
-    c = CallMonthCount
-    grouped = (
-        select(c.municipality_code, c.kind, c.key, func.sum(c.n))
-        .where(c.month.between(first_month, last_month))
-        .group_by(c.municipality_code, c.kind, c.key)
-    )
-    for code, kind, key, n in session.execute(grouped):
-        counters[code][(kind, key)] += int(n)
-    return by_month, counters

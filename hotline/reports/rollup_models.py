@@ -1,44 +1,79 @@
-"""Monthly roll-ups of finished calls, so a report over years reads months, not calls."""
+"""Roll-ups of finished calls by month and by day, so a report over years reads cells, not calls.
 
-from datetime import date
+A cell is one municipality's finished calls of one Danish month (or day). Its counters are
+columns, not rows, so that the database sums a whole period's histograms in one pass: wb_NN
+counts the answered calls whose wait falls in WAIT_BUCKETS[NN], hw_NNN the offered calls in hour
+NNN of the week (0 = Monday 00-01) and, in a day's cell, hd_NN those in hour NN of that day.
+Contact reasons are open-ended, so they are rows of their own.
+"""
 
-from sqlalchemy import BigInteger, Date, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import BigInteger, Column, Date, SmallInteger, String, Table
 
 from hotline.db import Base
+from hotline.reports.facts import SUM_FIELDS, WAIT_BUCKETS
+
+WAIT_COLUMNS = tuple(f"wb_{i:02d}" for i in range(len(WAIT_BUCKETS)))
+WEEK_HOUR_COLUMNS = tuple(f"hw_{hour:03d}" for hour in range(7 * 24))
+DAY_HOUR_COLUMNS = tuple(f"hd_{hour:02d}" for hour in range(24))
+MONTH_COLUMNS = SUM_FIELDS + WAIT_COLUMNS + WEEK_HOUR_COLUMNS
+DAY_COLUMNS = SUM_FIELDS + WAIT_COLUMNS + DAY_HOUR_COLUMNS
+
+
+def _counters(names: tuple[str, ...]) -> list[Column]:
+    return [Column(name, BigInteger, nullable=False, default=0) for name in names]
+
+
+def _code() -> Column:
+    return Column("municipality_code", String(4), primary_key=True)
 
 
 class CallMonthStats(Base):
     """Finished calls of one Danish month for one billed municipality ("" when unknown)."""
 
-    __tablename__ = "call_month_stats"
-
-    month: Mapped[date] = mapped_column(Date, primary_key=True)
-    municipality_code: Mapped[str] = mapped_column(String(4), primary_key=True)
-    offered: Mapped[int] = mapped_column(BigInteger, default=0)
-    answered: Mapped[int] = mapped_column(BigInteger, default=0)
-    abandoned: Mapped[int] = mapped_column(BigInteger, default=0)
-    wait_seconds: Mapped[int] = mapped_column(BigInteger, default=0)
-    talk_seconds: Mapped[int] = mapped_column(BigInteger, default=0)
-    after_call_seconds: Mapped[int] = mapped_column(BigInteger, default=0)
-    avoidable: Mapped[int] = mapped_column(BigInteger, default=0)
-    elsewhere: Mapped[int] = mapped_column(BigInteger, default=0)
-    lost: Mapped[int] = mapped_column(BigInteger, default=0)
-    outgoing: Mapped[int] = mapped_column(BigInteger, default=0)
-    outgoing_seconds: Mapped[int] = mapped_column(BigInteger, default=0)
+    __table__ = Table(
+        "call_month_stats",
+        Base.metadata,
+        Column("month", Date, primary_key=True),
+        _code(),
+        *_counters(MONTH_COLUMNS),
+    )
 
 
-class CallMonthCount(Base):
-    """How many finished calls of a month and municipality fall under one key of a kind.
+class CallDayStats(Base):
+    """Finished calls of one Danish day for one billed municipality, with its month and weekday."""
 
-    Kinds: "wait" (answered calls by wait bucket, for the 90th percentile), "reason" (answered
-    calls by contact reason) and "hour" (offered calls by hour of the week, 0 = Monday 00-01).
-    """
+    __table__ = Table(
+        "call_day_stats",
+        Base.metadata,
+        Column("day", Date, primary_key=True),
+        _code(),
+        Column("month", Date, nullable=False),
+        Column("weekday", SmallInteger, nullable=False),  # 0 = Monday
+        *_counters(DAY_COLUMNS),
+    )
 
-    __tablename__ = "call_month_counts"
 
-    month: Mapped[date] = mapped_column(Date, primary_key=True)
-    municipality_code: Mapped[str] = mapped_column(String(4), primary_key=True)
-    kind: Mapped[str] = mapped_column(String(8), primary_key=True)
-    key: Mapped[str] = mapped_column(String(50), primary_key=True)
-    n: Mapped[int] = mapped_column(BigInteger, default=0)
+class CallMonthReason(Base):
+    """How many answered calls of a month and municipality had one contact reason."""
+
+    __table__ = Table(
+        "call_month_reasons",
+        Base.metadata,
+        Column("month", Date, primary_key=True),
+        _code(),
+        Column("reason", String(50), primary_key=True),
+        *_counters(("n",)),
+    )
+
+
+class CallDayReason(Base):
+    """How many answered calls of a day and municipality had one contact reason."""
+
+    __table__ = Table(
+        "call_day_reasons",
+        Base.metadata,
+        Column("day", Date, primary_key=True),
+        _code(),
+        Column("reason", String(50), primary_key=True),
+        *_counters(("n",)),
+    )

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from hotline.auth.models import Role
 from hotline.calls.models import Call, CallState, Outcome
 from hotline.calls.reasons import seed_contact_reasons
+from hotline.kit.dates import COPENHAGEN
 from hotline.reports.bill import bill_basis_pdf, hotline_letterhead, rates_in_period
 from hotline.reports.facts import SUM_FIELDS, call_facts
 from hotline.reports.models import CostRate
@@ -126,7 +127,10 @@ def test_a_waiting_call_closed_elsewhere_or_lost_is_offered_and_nothing_else(ses
     assert (sums["offered"], sums[state.value], sums["answered"], sums["abandoned"]) == (1, 1, 0, 0)
     assert sums["wait_seconds"] == sums["talk_seconds"] == sums["after_call_seconds"] == 0
     _, counts = rollup_contents(session)
-    assert counts == {(date(2026, 11, 1), "0751", "hour", "20"): 1}
+    assert counts == {  # Monday 20-21: hour 20 of the week and of the day
+        ("call_month_stats", date(2026, 11, 1), "0751", "hw_020"): 1,
+        ("call_day_stats", MONDAY_EVENING.astimezone(COPENHAGEN).date(), "0751", "hd_20"): 1,
+    }
     assert_rollup_matches_a_rebuild(session)
 
 
