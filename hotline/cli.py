@@ -78,7 +78,7 @@ def _load_reference_data(settings: Settings) -> str:
         session.commit()
     return (
         f"reference data: {municipalities} municipalities, {reasons} contact reasons added; "
-        f"{rolled_up} finished calls added to the monthly roll-up; "
+        f"{rolled_up} finished calls added to the roll-ups; "
         f"{indexed} rule versions indexed for search"
     )
 

@@ -95,7 +95,7 @@ class Call(Base):
         String(16), default=CallState.WAITING, active_history=True
     )
     agent_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
-    # active_history: the monthly roll-up (reports/rollup.py) needs a finished call's old values.
+    # active_history: the roll-ups (reports/rollup.py) needs a finished call's old values.
     offered_at: Mapped[datetime] = mapped_column(
         UTCDateTime(), default=utcnow, index=True, active_history=True
     )

@@ -5,7 +5,7 @@ caller's number and the agent's notes; its CTI events keep only fields that say 
 caller. A callback loses the caller's name, number, question and the handling note once it has
 been handled that long ago; an open callback is kept until it is handled, however old, because the
 municipality still has to call back. Everything the reports read stays: times, state, municipality,
-contact reason, outcome, avoidable and its URL, so the monthly roll-up is untouched.
+contact reason, outcome, avoidable and its URL, so the roll-ups are untouched.
 
 Both steps are set-based UPDATEs in batches of ids (keyset: each batch starts after the last id of
 the one before), so millions of calls are one pass over the table, never loaded as objects.

@@ -15,7 +15,7 @@ from hotline.db import utcnow
 from hotline.kit.cpr import contains_cpr
 from hotline.kit.errors import Conflict, InvalidFields, InvalidInput, NotFound, PermissionDenied
 from hotline.municipalities.models import Municipality
-from hotline.reports import rollup  # noqa: F401  (finished calls go into the monthly roll-up)
+from hotline.reports import rollup  # noqa: F401  (finished calls go into the roll-ups)
 
 OPEN_STATES = (CallState.ACTIVE, CallState.WRAP_UP)
 MAX_NOTES_LENGTH = 10_000

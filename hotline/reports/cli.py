@@ -1,4 +1,4 @@
-"""`hotline reports`: maintenance of the reports' monthly roll-up."""
+"""`hotline reports`: maintenance of the reports' roll-ups."""
 
 import click
 
@@ -12,11 +12,11 @@ def reports() -> None:
 
 @reports.command("rebuild-rollup")
 def rebuild_rollup_command() -> None:
-    """Recompute the monthly roll-up from the calls (after a restore or a bulk import)."""
+    """Recompute the roll-ups (months, days) from the calls (after a restore or a bulk import)."""
     from hotline.cli import open_session
     from hotline.reports.rollup import rebuild_rollup
 
     with open_session(Settings()) as session:
         counted = rebuild_rollup(session)
         session.commit()
-    click.echo(f"monthly roll-up rebuilt from {counted} finished calls")
+    click.echo(f"roll-ups rebuilt from {counted} finished calls")

@@ -1,4 +1,4 @@
-"""The monthly roll-up follows the calls on every path and agrees with the calls themselves."""
+"""The roll-ups follow the calls on every path and agrees with the calls themselves."""
 
 import re
 from collections import Counter
