@@ -70,6 +70,8 @@ class Settings(BaseSettings):
     max_body_bytes: int = 2 * 1024 * 1024
     # Worker processes that render PDFs for the server (None: one per core; 0: in its threads).
     render_processes: int | None = Field(default=None, ge=0)
+    # Worker processes that make call-detail exports (None: one per core; 0: in its threads).
+    export_processes: int | None = Field(default=None, ge=0)
     # Where citizens reach this installation (https://hotline.example.dk), for links in e-mail
     # such as the satisfaction survey's; empty: e-mails carry no link.
     public_url: str = ""

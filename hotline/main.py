@@ -36,10 +36,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         from hotline.kit.logging import install_cpr_log_filter
         from hotline.letters import render_pool
         from hotline.letters.harfbuzz import warn_if_harfbuzz_subset_missing
+        from hotline.reports import export_pool
 
         install_cpr_log_filter()  # before anything logs: a CPR number never reaches a log
         warn_if_harfbuzz_subset_missing()
         render_pool.configure(settings.render_processes)  # PDFs off the event loop's process
+        export_pool.configure(settings.export_processes)  # and the call-detail exports
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         engine = make_engine(settings.resolved_database_url)
         app.state.engine = engine

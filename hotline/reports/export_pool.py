@@ -1,0 +1,165 @@
+"""Call-detail exports made in worker processes: out of the server's GIL and off its event loop.
+
+Encoding a year of calls is seconds of pure Python; in a thread of the server it holds the GIL
+that every claim, stream and page of the same process needs. When the server configures a pool
+(HOTLINE_EXPORT_PROCESSES, by default one worker per core), each export runs in a worker process
+of its own (one export per worker; a further one waits for a free worker), which reads the
+database on its own connection and sends the CSV back in chunks over a pipe. The server's thread
+only passes the bytes on. The worker sends a chunk and makes the next while the server sends the
+first: the pipe holds the rest back, so memory stays bounded on both sides. A download stopped
+half-way tells the worker to stop; the worker is then ready for the next export.
+
+Guarantee: the chunks are exactly those of call_detail.call_detail_csv in the server's own thread.
+"""
+
+import atexit
+import logging
+import multiprocessing
+import os
+import threading
+from collections.abc import Iterator
+from multiprocessing.connection import Connection
+
+from hotline.reports.filters import ReportFilters
+
+log = logging.getLogger(__name__)
+# Longer than any pause between two chunks of a healthy worker (a batch takes milliseconds).
+CHUNK_TIMEOUT_S = 300
+STOP = "stop"
+
+_lock = threading.Condition()
+_processes = 0
+_idle: list["_Worker"] = []
+_running = 0  # workers taken out of _idle, or being started
+
+
+class ExportFailed(RuntimeError):
+    """The worker could not make the export (its own error is logged in the worker)."""
+
+
+def configure(processes: int | None) -> None:
+    """Export in up to this many worker processes (None: one per core; 0: in the calling thread)."""
+    global _processes
+    wanted = (os.cpu_count() or 1) if processes is None else max(0, processes)
+    surplus = []
+    with _lock:
+        _processes = wanted
+        while _idle and len(_idle) + _running > wanted:
+            surplus.append(_idle.pop())
+        _lock.notify_all()
+    for worker in surplus:
+        worker.kill()
+
+
+def active() -> bool:
+    """Whether exports go to worker processes."""
+    return _processes > 0
+
+
+def call_detail_csv(database_url: str, filters: ReportFilters, dialect: str) -> Iterator[bytes]:
+    """The export's chunks, made by a worker process; closing the generator stops the worker."""
+    worker = _take()
+    finished = False
+    try:
+        worker.connection.send((database_url, filters, dialect))
+        while True:
+            kind, payload = worker.receive()
+            if kind == "chunk":
+                yield payload
+            elif kind == "end":
+                finished = True
+                return
+            else:
+                finished = True
+                raise ExportFailed(payload)
+    finally:
+        if not finished and not worker.stop():
+            worker.kill()
+            worker = None
+        _give_back(worker)
+
+
+class _Worker:
+    """One worker process and the server's end of its pipe."""
+
+    def __init__(self) -> None:
+        # spawn, not fork: the server process has threads (and locks held by them).
+        context = multiprocessing.get_context("spawn")
+        self.connection, child = context.Pipe()
+        self.process = context.Process(
+            target=_serve, args=(child,), name="hotline-export", daemon=True
+        )
+        self.process.start()
+        child.close()
+
+    def receive(self) -> tuple[str, object]:
+        """The worker's next message; a dead or silent worker is an error."""
+        if not self.connection.poll(CHUNK_TIMEOUT_S):
+            raise ExportFailed(f"no answer from the export worker in {CHUNK_TIMEOUT_S} s")
+        try:
+            return self.connection.recv()
+        except (EOFError, OSError) as exc:
+            raise ExportFailed("the export worker died") from exc
+
+    def stop(self) -> bool:
+        """Stop the export under way and read what it still sends; whether the worker is fit."""
+        try:
+            self.connection.send(STOP)
+            while self.receive()[0] == "chunk":
+                pass
+        except (ExportFailed, OSError):
+            return False
+        return True
+
+    def kill(self) -> None:
+        """End the process (a worker that broke off or no longer answers)."""
+        self.connection.close()
+        self.process.kill()
+        self.process.join(5)
+
+
+def _take() -> _Worker:
+    global _running
+    with _lock:
+        while not _idle and _running >= _processes:
+            _lock.wait()
+        _running += 1
+        worker = _idle.pop() if _idle else None
+    if worker is not None and worker.process.is_alive():
+        return worker
+    if worker is not None:  # died while idle
+        worker.kill()
+    try:
+        return _Worker()
+    except BaseException:
+        _give_back(None)
+        raise
+
+
+def _give_back(worker: _Worker | None) -> None:
+    """A worker back to the idle ones (None: one that is gone); a surplus one is ended."""
+    global _running
+    with _lock:
+        _running -= 1
+        if worker is not None and len(_idle) + _running < _processes:
+            _idle.append(worker)
+            worker = None
+        _lock.notify()
+    if worker is not None:
+        worker.kill()
+
+
+@atexit.register
+def _shut_down() -> None:
+    with _lock:
+        workers = list(_idle)
+        _idle.clear()
+    for worker in workers:
+        worker.kill()
+
+
+def _serve(connection: Connection) -> None:
+    """In a worker: make the exports the server asks for, one at a time, until the pipe closes."""
+    from hotline.reports.export_worker import serve
+
+    serve(connection)
