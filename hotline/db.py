@@ -1,12 +1,14 @@
 """Database base class, engine and the one-transaction-per-request session."""
 
+import asyncio
 import hashlib
+import weakref
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from functools import partial
 
 import anyio
 from fastapi import Depends, Request
-from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import DateTime, MetaData, TypeDecorator, create_engine, event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -90,6 +92,20 @@ def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
+# Ending a session gets threads of its own: on the routes' limiter, a connection's holder could
+# wait for a thread to commit on while every route thread waits for a connection (or on a row
+# it holds), which stalled 200 agents on two processes until the pool's 30 s timeout.
+_ending_limiters: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+async def _end_off_loop(session: Session, *, commit: bool) -> None:
+    loop = asyncio.get_running_loop()
+    limiter = _ending_limiters.get(loop)
+    if limiter is None:
+        limiter = _ending_limiters[loop] = anyio.CapacityLimiter(SQLITE_POOL_SIZE)
+    await anyio.to_thread.run_sync(partial(_end, session, commit=commit), limiter=limiter)
+
+
 async def get_session(request: Request) -> AsyncIterator[Session]:
     """One session per request: committed when the handler returns, rolled back on error."""
     # Async so that opening the session (no I/O) costs no trip to the thread pool; the commit or
@@ -99,13 +115,13 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
         yield session
     except BaseException:
         with anyio.CancelScope(shield=True):  # a dropped client must not leave it open
-            await run_in_threadpool(_end, session, commit=False)
+            await _end_off_loop(session, commit=False)
         raise
     if _ends_without_io(session):
         _end(session, commit=True)
         return
     with anyio.CancelScope(shield=True):
-        await run_in_threadpool(_end, session, commit=True)
+        await _end_off_loop(session, commit=True)
 
 
 def _ends_without_io(session: Session) -> bool:

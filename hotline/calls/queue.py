@@ -28,13 +28,29 @@ class QueueStatus:
     longest_wait_seconds: int
 
 
-def list_waiting_calls(*, session: Session) -> list[Call]:
-    """The waiting calls, oldest first."""
-    return list(
-        session.scalars(
-            select(Call).where(Call.state == CallState.WAITING).order_by(Call.offered_at, Call.id)
-        )
+def list_waiting_calls(*, session: Session, limit: int | None = None) -> list[Call]:
+    """The waiting calls, oldest first (the oldest `limit` of them, if given)."""
+    query = select(Call).where(Call.state == CallState.WAITING).order_by(Call.offered_at, Call.id)
+    return list(session.scalars(query.limit(limit)))
+
+
+@dataclass(frozen=True)
+class QueueWindow:
+    """The oldest waiting calls, how many wait in all, and the newest one's reference."""
+
+    calls: list[Call]
+    count: int
+    newest: str | None
+
+
+def queue_window(*, session: Session, rows: int) -> QueueWindow:
+    """The oldest `rows` waiting calls, with the count and the newest (three indexed reads)."""
+    waiting = Call.state == CallState.WAITING
+    count = session.scalar(select(func.count(Call.id)).where(waiting))
+    newest = session.scalar(
+        select(Call.reference).where(waiting).order_by(Call.offered_at.desc(), Call.id.desc())
     )
+    return QueueWindow(list_waiting_calls(session=session, limit=rows), count, newest)
 
 
 def queue_status(*, session: Session, now: datetime | None = None) -> QueueStatus:
@@ -104,11 +120,15 @@ def claim_next_call(*, session: Session, agent: User) -> Call:
     ensure_role(agent, *CLAIMING_ROLES)
     ensure_not_away(session=session, agent=agent)
     for _ in range(MAX_CLAIM_ATTEMPTS):
+        # SKIP LOCKED (PostgreSQL): a call another agent is claiming right now is passed over,
+        # not waited for. A herd of agents waiting on one row held every route thread, and the
+        # winner's commit then had no thread to run on (SQLite takes one writer at a time).
         call_id = session.scalar(
             select(Call.id)
             .where(Call.state == CallState.WAITING)
             .order_by(Call.offered_at, Call.id)
             .limit(1)
+            .with_for_update(skip_locked=True)
         )
         if call_id is None:
             raise Conflict("calls.queue_empty")

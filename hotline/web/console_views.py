@@ -219,6 +219,9 @@ def _console_page(request: Request, session: Session, user: User, status_code: i
     )
 
 
+# A console lists the oldest this many waiting calls and counts the rest: an agent takes the
+# oldest call, and a surge of hundreds in rows would cost every console bytes and rendering.
+QUEUE_ROWS = 25
 # The queue as a console shows it: with take buttons, for an agent with a call, for one away.
 QUEUE_VARIANTS = {
     "free": {"agent_busy": False, "agent_away": False},
@@ -236,13 +239,19 @@ def queue_context(
     session: Session, user: User, call: Call | None = None, state: AgentState | None = None
 ) -> dict:
     """What console/_queue.html shows: the waiting calls, and whether the user may take one."""
-    waiting = queue.list_waiting_calls(session=session)
+    window = queue.queue_window(session=session, rows=QUEUE_ROWS)
     busy = call is not None or service.get_active_call(session=session, agent=user) is not None
     state = state or agents.agent_state(session=session, user=user).state
+    return {**window_context(window), **QUEUE_VARIANTS[queue_variant(busy=busy, state=state)]}
+
+
+def window_context(window: queue.QueueWindow) -> dict:
+    """The queue's rows, count and newest as console/_queue.html shows them."""
     now = utcnow()
     return {
-        "waiting": [(c, queue.waited_seconds(c.offered_at, now)) for c in waiting],
-        **QUEUE_VARIANTS[queue_variant(busy=busy, state=state)],
+        "waiting": [(c, queue.waited_seconds(c.offered_at, now)) for c in window.calls],
+        "waiting_count": window.count,
+        "newest": window.newest,
     }
 
 

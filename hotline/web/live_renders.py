@@ -3,14 +3,16 @@
 With twenty consoles open, each stream reading the database and rendering on its own made one
 change cost twenty reads and renders, and the claims in between waited for them. Now the first
 stream to ask after a change builds a `Snapshot`: the queue in its three forms (to take from, with
-a call open, away), the agent-state badge per state, the board, and what the login checks read.
-Every stream then picks its own variant and puts in its own CSRF token.
+a call open, away; see live_queue), the agent-state badge per state, the board while a supervisor
+watches, and what the login checks read. Every stream then picks its own variant; the bytes of
+an event are encoded once and shared by every stream that sends it.
 """
 
 import asyncio
+import itertools
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import select
@@ -18,9 +20,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from hotline.auth.models import ApiToken, Role, User
 from hotline.calls.models import AgentState, AgentStatus, Call
-from hotline.calls.queue import BUSY_STATES, list_waiting_calls, waited_seconds
+from hotline.calls.queue import BUSY_STATES, list_waiting_calls, queue_window, waited_seconds
 from hotline.db import utcnow
-from hotline.web.console_views import QUEUE_VARIANTS, agent_state_choices, queue_variant
+from hotline.web.console_views import QUEUE_ROWS, agent_state_choices, queue_variant
+from hotline.web.live_queue import QueueView, needs_whole, render_queue_views
 from hotline.web.supervisor_views import board_context
 from hotline.web.templating import templates
 
@@ -29,6 +32,7 @@ CSRF_SLOT = "hotline-csrf-slot-7c1e"
 # A snapshot this old is not reused by a stream that (re)connects: its clocks would lag.
 MAX_AGE_S = 1.0
 STREAM_ROLES = (Role.AGENT, Role.SUPERVISOR, Role.SYSTEM_ADMIN)
+_serials = itertools.count(1)
 
 
 @dataclass(frozen=True)
@@ -42,23 +46,50 @@ class Signer:
 
 
 @dataclass(frozen=True)
+class Shown:
+    """What a console stream has sent: the snapshot, its queue variant and its badge."""
+
+    serial: int
+    queue: QueueView
+    variant: str
+    agent_state: str
+
+
+@dataclass(frozen=True)
 class Snapshot:
     """One change, rendered: every stream's fragments and what its login check needs."""
 
-    queue: dict[str, str]  # by queue_variant
+    queue: dict[str, QueueView]  # by queue_variant
     agent_state: dict[AgentState, str]
-    board: str
+    board: str | None  # rendered only while a supervisor's stream is open
     states: dict[int, AgentState]
     busy: frozenset[int]
     signers: dict[int, Signer]
     token_owners: dict[str, int]  # an unrevoked API token's SHA-256 -> its owner's id
+    serial: int = field(default_factory=lambda: next(_serials))
+    encoded: dict[tuple, bytes] = field(default_factory=dict, compare=False)
 
-    def console(self, user_id: int, csrf: str) -> list[tuple[str, str]]:
-        """The console's events for this user."""
+    def event(self, key: tuple, name: str, data: Callable[[], str | None]) -> bytes:
+        """The event's bytes, encoded once for every stream that sends it (b"" for no data)."""
+        if key not in self.encoded:
+            text = data()
+            self.encoded[key] = b"" if text is None else sse_event(name, text).encode()
+        return self.encoded[key]
+
+    def console(self, user_id: int, csrf: str, shown: Shown | None) -> tuple[bytes, Shown]:
+        """The console's events since what it has shown: the queue (whole or patched), the badge."""
         state = self.states.get(user_id, AgentState.AWAY)
-        queue = self.queue[queue_variant(busy=user_id in self.busy, state=state)]
-        state = self.agent_state[state]
-        return [("queue", fill(queue, csrf)), ("agent-state", fill(state, csrf))]
+        variant = queue_variant(busy=user_id in self.busy, state=state)
+        queue = self.queue[variant]
+        if shown is None or shown.variant != variant or needs_whole(shown.queue, queue):
+            sent = self.event(("queue", variant), "queue", lambda: queue.full)
+        else:
+            patch = lambda: queue.patch_from(shown.queue, shown.serial)  # noqa: E731
+            sent = self.event(("queue-rows", variant, shown.serial), "queue-rows", patch)
+        badge = fill(self.agent_state[state], csrf)
+        if shown is None or shown.agent_state != badge:
+            sent += sse_event("agent-state", badge).encode()
+        return sent, Shown(self.serial, queue, variant, badge)
 
     def signed_in(
         self,
@@ -80,15 +111,21 @@ class Snapshot:
         return epoch == signer.session_epoch
 
 
+def sse_event(name: str, data: str) -> str:
+    """One named server-sent event; every line of the data gets its own "data:" field."""
+    lines = "".join(f"data: {line}\n" for line in data.splitlines() or [""])
+    return f"event: {name}\n{lines}\n"
+
+
 def fill(html: str, csrf: str) -> str:
     """The shared HTML with the stream's own CSRF token."""
     return html.replace(CSRF_SLOT, csrf)
 
 
-def build_snapshot(session: Session) -> Snapshot:
+def build_snapshot(session: Session, board: bool = True) -> Snapshot:
     """Read the queue, the agents and the logins once, and render every variant."""
     now = utcnow()
-    waiting = [(c, waited_seconds(c.offered_at, now)) for c in list_waiting_calls(session=session)]
+    window = queue_window(session=session, rows=QUEUE_ROWS)
     users = session.execute(
         select(User.id, User.is_active, User.role, User.session_epoch, User.is_demo).where(
             User.role.in_(STREAM_ROLES)
@@ -100,15 +137,12 @@ def build_snapshot(session: Session) -> Snapshot:
         .where(ApiToken.revoked_at.is_(None), User.role.in_(STREAM_ROLES))
     )
     return Snapshot(
-        queue={
-            variant: _render("console/_queue.html", waiting=waiting, **QUEUE_VARIANTS[variant])
-            for variant in QUEUE_VARIANTS
-        },
+        queue=render_queue_views(window, now),
         agent_state={
             state: _render("console/_agent_state.html", **agent_state_choices(state))
             for state in AgentState
         },
-        board=_render("supervisor/_board.html", **board_context(session, waiting)),
+        board=_render_board(session, now) if board else None,
         states={
             user_id: AgentState(state)
             for user_id, state in session.execute(select(AgentStatus.user_id, AgentStatus.state))
@@ -121,6 +155,11 @@ def build_snapshot(session: Session) -> Snapshot:
     )
 
 
+def _render_board(session: Session, now) -> str:
+    waiting = [(c, waited_seconds(c.offered_at, now)) for c in list_waiting_calls(session=session)]
+    return _render("supervisor/_board.html", **board_context(session, waiting))
+
+
 def _render(name: str, **context) -> str:
     return templates.get_template(name).render(csrf_token=lambda _request: CSRF_SLOT, **context)
 
@@ -129,20 +168,25 @@ class LiveRenders:
     """The latest snapshot of this process, built once per change however many streams ask."""
 
     def __init__(
-        self, make_session: sessionmaker, build: Callable[[Session], Snapshot] = build_snapshot
+        self,
+        make_session: sessionmaker,
+        build: Callable[[Session, bool], Snapshot] = build_snapshot,
     ) -> None:
         self.make_session, self.build = make_session, build
+        self.board_watchers = 0  # open supervisor streams: only they need the board rendered
         self._generation = -1
         self._started = 0.0
         self._pending: asyncio.Future[Snapshot] | None = None
+        self._with_board = False
 
-    async def latest(self, generation: int) -> Snapshot:
+    async def latest(self, generation: int, board: bool = False) -> Snapshot:
         """The snapshot of this change (the feed's generation), built now if nobody has yet."""
         now = time.monotonic()
         stale = self._generation != generation or now - self._started > MAX_AGE_S
-        if self._pending is None or stale:
+        if self._pending is None or stale or (board and not self._with_board):
             self._generation, self._started = generation, now
-            self._pending = asyncio.ensure_future(run_in_threadpool(self._build))
+            self._with_board = board or self.board_watchers > 0
+            self._pending = asyncio.ensure_future(run_in_threadpool(self._build, self._with_board))
         pending = self._pending
         try:
             # Shielded: a stream that goes away does not cancel the others' snapshot.
@@ -152,6 +196,6 @@ class LiveRenders:
                 self._pending = None
             raise
 
-    def _build(self) -> Snapshot:
+    def _build(self, board: bool) -> Snapshot:
         with self.make_session() as session:
-            return self.build(session)
+            return self.build(session, board)

@@ -1,7 +1,9 @@
 """Server-sent events: the console's queue and the supervisors' board, pushed as they change.
 
 One stream per page (browsers open at most six connections per host over HTTP/1.1). Each event
-is named after the fragment it replaces and carries its HTML; calls.js swaps it in.
+is named after the fragment it replaces and carries its HTML, or ("queue-rows") a patch of the
+queue's rows; calls.js applies it. A stream sends what changed since its last event, as bytes
+encoded once per change for every stream (see live_renders and live_queue).
 """
 
 import asyncio
@@ -16,7 +18,7 @@ from hotline.auth.models import Role, User
 from hotline.auth.service import token_sha256
 from hotline.calls.agents import note_console_open
 from hotline.calls.events import CallsFeed
-from hotline.web.live_renders import LiveRenders, Snapshot
+from hotline.web.live_renders import LiveRenders, Shown, Snapshot
 
 router = APIRouter(include_in_schema=False)
 
@@ -34,7 +36,8 @@ RECONNECT_MS = 2000
 # A console stream notes that its console is open this often, in console_gone_after_s.
 PRESENCE_NOTES_PER_GONE = 3
 
-Events = list[tuple[str, str]]
+# A stream's events for a snapshot, given what it has sent (None: the login no longer holds).
+PickEvents = Callable[[Snapshot, Shown | None], tuple[bytes, Shown | None]]
 
 
 @router.get("/console/stream")
@@ -48,9 +51,10 @@ async def console_stream(request: Request, user: User = Depends(require_roles(*C
             note_console_open(session=session, user_id=user_id)
             session.commit()
 
-    return event_stream(
-        request, user, CONSOLE_ROLES, lambda shot: shot.console(user_id, csrf), note_open
-    )
+    def pick(shot: Snapshot, shown: Shown | None) -> tuple[bytes, Shown]:
+        return shot.console(user_id, csrf, shown)
+
+    return event_stream(request, user, CONSOLE_ROLES, pick, note_open)
 
 
 @router.get("/supervisor/stream")
@@ -58,21 +62,20 @@ async def supervisor_stream(
     request: Request, user: User = Depends(require_roles(*SUPERVISOR_ROLES))
 ):
     """The supervisors' live stream: the board of agents and waiting calls."""
-    return event_stream(request, user, SUPERVISOR_ROLES, lambda shot: [("board", shot.board)])
 
+    def board(shot: Snapshot, _shown: Shown | None) -> tuple[bytes, None]:
+        return shot.event(("board",), "board", lambda: shot.board), None
 
-def sse_event(name: str, data: str) -> str:
-    """One named server-sent event; every line of the data gets its own "data:" field."""
-    lines = "".join(f"data: {line}\n" for line in data.splitlines() or [""])
-    return f"event: {name}\n{lines}\n"
+    return event_stream(request, user, SUPERVISOR_ROLES, board, board=True)
 
 
 def event_stream(
     request: Request,
     user: User,
     roles: tuple[Role, ...],
-    pick_events: Callable[[Snapshot], Events],
+    pick_events: PickEvents,
     note_open: Callable[[], None] | None = None,
+    board: bool = False,
 ) -> StreamingResponse:
     """A text/event-stream response with the user's events now and after every change."""
     settings = request.app.state.settings
@@ -85,18 +88,19 @@ def event_stream(
     user_id, epoch = user.id, request.session.get("epoch")
     presence_s = settings.console_gone_after_s / PRESENCE_NOTES_PER_GONE
 
-    def events_of(snapshot: Snapshot) -> Events | None:
+    def events_of(snapshot: Snapshot, shown: Shown | None) -> tuple[bytes, Shown | None] | None:
         # The same checks as a new request: logged out, deactivated, or no longer allowed ends it.
         demo_mode = settings.demo_mode
         if not snapshot.signed_in(
             user_id, roles, demo_mode=demo_mode, epoch=epoch, token_sha256=token
         ):
             return None
-        return pick_events(snapshot)
+        return pick_events(snapshot, shown)
 
-    feed = request.app.state.calls_feed
+    feed, renders = request.app.state.calls_feed, request.app.state.live_renders
+    stream = _stream(feed, renders, events_of, lifetime, note_open, presence_s, board)
     return StreamingResponse(
-        _stream(feed, request.app.state.live_renders, events_of, lifetime, note_open, presence_s),
+        stream,
         media_type="text/event-stream",
         # No caching, and no buffering in a reverse proxy (nginx honours this header).
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
@@ -106,23 +110,28 @@ def event_stream(
 async def _stream(
     feed: CallsFeed,
     renders: LiveRenders,
-    events_of: Callable[[Snapshot], Events | None],
+    events_of: Callable[[Snapshot, Shown | None], tuple[bytes, Shown | None] | None],
     lifetime: float,
     note_open: Callable[[], None] | None,
     presence_s: float,
-) -> AsyncIterator[str]:
+    board: bool,
+) -> AsyncIterator[bytes]:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + lifetime
     noted = -presence_s
     # Subscribe before the first render, so that no change after it is missed.
     changes = feed.subscribe()
+    shown: Shown | None = None
+    renders.board_watchers += board
     try:
-        yield f"retry: {RECONNECT_MS}\n\n"
+        yield f"retry: {RECONNECT_MS}\n\n".encode()
         while True:
-            events = events_of(await renders.latest(feed.generation))
+            events = events_of(await renders.latest(feed.generation, board), shown)
             if events is None:
                 return
-            yield "".join(sse_event(name, data) for name, data in events)
+            sent, shown = events
+            if sent:
+                yield sent
             while True:
                 if note_open is not None and loop.time() - noted >= presence_s:
                     await run_in_threadpool(note_open)
@@ -135,9 +144,11 @@ async def _stream(
                     await asyncio.wait_for(changes.get(), wait)
                     break
                 except TimeoutError:
-                    yield ": heartbeat\n\n"
+                    yield b": heartbeat\n\n"
             await asyncio.sleep(RENDER_INTERVAL_SECONDS)
             while not changes.empty():  # this render covers the changes of the pause too
                 changes.get_nowait()
     finally:
         feed.unsubscribe(changes)
+        if board:
+            renders.board_watchers -= 1

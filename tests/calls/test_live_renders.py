@@ -17,13 +17,13 @@ class CountingBuild:
         self.count, self.fail = 0, fail
         self.lock = threading.Lock()
 
-    def __call__(self, session):
+    def __call__(self, session, board=True):
         with self.lock:
             self.count += 1
         threading.Event().wait(0.05)
         if self.fail:
             raise RuntimeError("the database went away")
-        return build_snapshot(session)
+        return build_snapshot(session, board)
 
 
 @pytest.fixture

@@ -131,11 +131,13 @@ def test_each_console_gets_its_own_variant_and_csrf_token(
         assert "/claim" in free and "/claim" not in busy and "/claim" not in away
         assert "Du er meldt ikke klar" in away and 'aria-disabled="true"' in away
         assert "Du er meldt ikke klar" not in free + busy
-        token = CSRF_FIELD.search(free).group(1)
-        assert live_renders.CSRF_SLOT not in free and token == _page_csrf(mette)
-        claim = re.search(r'action="(/console/calls/\d+/claim)"', free).group(1)
-        taken = mette.post(claim, data={"csrf_token": token})
+        # The fragment holds no CSRF token: its buttons submit the page's one claim form.
+        assert "csrf" not in free and live_renders.CSRF_SLOT not in free
+        assert 'form="queue-form"' in free
+        claim = re.search(r'formaction="(/console/calls/\d+/claim)"', free).group(1)
+        taken = mette.post(claim, data={"csrf_token": _page_csrf(mette)})
         assert taken.status_code == 303 and taken.headers["location"] == "/console"
+        assert mette.post(claim, data={}).status_code == 403  # without the token: refused
 
 
 def _page_csrf(client: httpx.Client) -> str:
@@ -176,9 +178,18 @@ def test_a_burst_of_changes_ends_in_a_render_that_shows_them_all(
         events = EventReader(response)
         events.wait_for(named("queue"))
         references = [offer_call(server, settings, caller=f"+452012345{i}") for i in range(6)]
-        events.wait_for(lambda e: e.name == "queue" and all(r in e.data for r in references))
-    queue_renders = [e for e in events.seen if e.name == "queue"]
+        shown: set[str] = set()
+
+        def shows_all(event) -> bool:
+            if event.name in ("queue", "queue-rows"):
+                shown.update(r for r in references if r in event.data)
+            return shown == set(references)
+
+        events.wait_for(shows_all)
+    queue_renders = [e for e in events.seen if e.name in ("queue", "queue-rows")]
     assert len(queue_renders) <= 1 + len(references)
+    # After the first, the queue's changes come as patches of the rows, not the whole fragment.
+    assert [e.name for e in queue_renders[2:]] == ["queue-rows"] * len(queue_renders[2:])
 
 
 def test_the_stream_sends_a_heartbeat_while_nothing_changes(

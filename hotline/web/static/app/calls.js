@@ -137,14 +137,58 @@
     tick();
   }
 
+  // A "<name>-rows" event patches the fragment's rows (the queue: [data-queue-rows], each row
+  // [data-call=<id>]): new head and "more" line, the rows' order, and the HTML of only the rows
+  // that are new or changed. Rows that stay are left in place, so the keyboard stays on them.
+  function patchRows(target, patch) {
+    var body = target.querySelector("[data-queue-rows]");
+    var head = target.querySelector("[data-queue-head]");
+    var more = target.querySelector("[data-queue-more]");
+    if (!body || !head || !more) return;
+    var focused = document.activeElement;
+    var focusId = focused && focused.id && target.contains(focused) ? focused.id : null;
+    head.innerHTML = patch.head;
+    more.innerHTML = patch.more;
+    var keep = {};
+    patch.order.forEach(function (id) { keep[id] = true; });
+    var rows = {};
+    Array.prototype.slice.call(body.children).forEach(function (row) {
+      var id = row.getAttribute("data-call");
+      if (keep[id] && !patch.rows.hasOwnProperty(id)) rows[id] = row;
+      else row.remove();
+    });
+    var cursor = body.firstElementChild;
+    patch.order.forEach(function (id) {
+      var row = rows[id];
+      if (!row) {
+        var template = document.createElement("template");
+        template.innerHTML = patch.rows[id].trim();
+        row = template.content.firstElementChild;
+      }
+      if (row === cursor) cursor = cursor.nextElementSibling;
+      else body.insertBefore(row, cursor);
+    });
+    body.querySelectorAll(".hl-queue-position").forEach(function (position, at) {
+      position.textContent = (at + 1) + ".";
+    });
+    if (window.htmx) window.htmx.process(target);
+    if (focusId && !target.contains(document.activeElement)) {
+      var again = document.getElementById(focusId) || document.getElementById("next-call");
+      if (again && target.contains(again)) again.focus();
+    }
+    tick();
+  }
+
   function connectLive() {
     var root = document.querySelector("[data-live-stream]");
     if (!root || !window.EventSource) return;
     var source = new EventSource(root.getAttribute("data-live-stream"));
     var status = document.querySelector("[data-live-status]");
     root.querySelectorAll("[data-live-fragment]").forEach(function (target) {
-      source.addEventListener(target.getAttribute("data-live-fragment"), function (event) {
-        swapFragment(target, event.data);
+      var name = target.getAttribute("data-live-fragment");
+      source.addEventListener(name, function (event) { swapFragment(target, event.data); });
+      source.addEventListener(name + "-rows", function (event) {
+        patchRows(target, JSON.parse(event.data));
       });
     });
     source.addEventListener("open", function () { if (status) status.hidden = true; });
