@@ -9,7 +9,12 @@ only passes the bytes on. The worker sends a chunk and makes the next while the 
 first: the pipe holds the rest back, so memory stays bounded on both sides. A download stopped
 half-way tells the worker to stop; the worker is then ready for the next export.
 
-Guarantee: the chunks are exactly those of call_detail.call_detail_csv in the server's own thread.
+On SQLite, a period of a week or more is cut in two consecutive slices of time, made at once by
+two workers when a second is free: the first slice streams as it comes, the second worker keeps
+its chunks in a temporary file until the first slice is sent, then sends them and streams on.
+
+Guarantee: the bytes are exactly those of call_detail.call_detail_csv in the server's own thread
+(with one worker, so are the chunks).
 """
 
 import atexit
@@ -18,14 +23,18 @@ import multiprocessing
 import os
 import threading
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from multiprocessing.connection import Connection
 
 from hotline.reports.filters import ReportFilters
+from hotline.reports.period import utc_midnight
 
 log = logging.getLogger(__name__)
 # Longer than any pause between two chunks of a healthy worker (a batch takes milliseconds).
 CHUNK_TIMEOUT_S = 300
 STOP = "stop"
+GO = "go"  # a slice kept back: send it now
+SLICED_FROM_DAYS = 7  # a shorter period is quick in one worker
 
 _lock = threading.Condition()
 _processes = 0
@@ -57,26 +66,50 @@ def active() -> bool:
 
 
 def call_detail_csv(database_url: str, filters: ReportFilters, dialect: str) -> Iterator[bytes]:
-    """The export's chunks, made by a worker process; closing the generator stops the worker."""
-    worker = _take()
-    finished = False
+    """The export's chunks, made by worker processes; closing the generator stops them."""
+    workers = [_take()]
+    finished = [False]
     try:
-        worker.connection.send((database_url, filters, dialect))
-        while True:
-            kind, payload = worker.receive()
-            if kind == "chunk":
-                yield payload
-            elif kind == "end":
-                finished = True
-                return
-            else:
-                finished = True
+        if _sliced(database_url, filters) and (second := _take(wait=False)):  # never wait
+            workers.append(second)
+            finished.append(False)
+        parts = slices(filters, len(workers))
+        for n, (worker, part) in enumerate(zip(workers, parts, strict=True)):
+            worker.connection.send((database_url, filters, dialect, part, n > 0))
+        for n, worker in enumerate(workers):
+            if n:
+                worker.connection.send(GO)
+            while True:
+                kind, payload = worker.receive()
+                if kind == "chunk":
+                    yield payload
+                    continue
+                finished[n] = True
+                if kind == "end":
+                    break
                 raise ExportFailed(payload)
     finally:
-        if not finished and not worker.stop():
-            worker.kill()
-            worker = None
-        _give_back(worker)
+        for worker, done in zip(workers, finished, strict=True):
+            if not done and not worker.stop():
+                worker.kill()
+                worker = None
+            _give_back(worker)
+
+
+def _sliced(database_url: str, filters: ReportFilters) -> bool:
+    """Whether two workers would make the export faster without holding up anything else."""
+    # PostgreSQL builds the CSV in its own (un-niced) backend: a second slice would be a second
+    # backend busy beside the claims, for little gain (measured in bench/reports.py).
+    on_postgres = database_url.startswith("postgresql")
+    return not on_postgres and (filters.end - filters.start).days + 1 >= SLICED_FROM_DAYS
+
+
+def slices(filters: ReportFilters, count: int) -> list[tuple[datetime | None, datetime | None]]:
+    """The period cut in count consecutive slices of time (UTC, each end excluded)."""
+    since = utc_midnight(filters.start)
+    step = (utc_midnight(filters.end + timedelta(days=1)) - since) / count
+    cuts = [None, *(since + step * n for n in range(1, count)), None]
+    return list(zip(cuts, cuts[1:], strict=False))
 
 
 class _Worker:
@@ -118,10 +151,13 @@ class _Worker:
         self.process.join(5)
 
 
-def _take() -> _Worker:
+def _take(*, wait: bool = True) -> _Worker | None:
+    """A worker for an export; without wait, None unless one is free (or may be started) now."""
     global _running
     with _lock:
         while not _idle and _running >= _processes:
+            if not wait:
+                return None
             _lock.wait()
         _running += 1
         worker = _idle.pop() if _idle else None

@@ -2,7 +2,9 @@
 
 import logging
 import os
+from contextlib import ExitStack
 from multiprocessing.connection import Connection
+from tempfile import TemporaryFile
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -11,7 +13,8 @@ from hotline.db import make_engine, make_sessionmaker
 from hotline.reports.call_detail import call_detail_csv
 
 log = logging.getLogger(__name__)
-STOP = "stop"  # as export_pool.STOP
+STOP, GO = "stop", "go"  # as export_pool.STOP and GO
+SPILL_READ = 1 << 20
 NICENESS = 10
 
 _url = ""
@@ -31,7 +34,7 @@ def serve(connection: Connection) -> None:
             request = connection.recv()
         except (EOFError, OSError, KeyboardInterrupt):
             break
-        if request == STOP:  # it came after the export had ended: nothing to stop
+        if request in (STOP, GO):  # it came after the export had ended: nothing to do
             continue
         try:
             _export(connection, *request)
@@ -41,13 +44,30 @@ def serve(connection: Connection) -> None:
         _engine.dispose()
 
 
-def _export(connection: Connection, database_url: str, filters, dialect: str) -> None:
-    chunks = call_detail_csv(_sessions_for(database_url), filters, dialect)
+def _export(
+    connection: Connection, database_url: str, filters, dialect: str, part, kept_back: bool
+) -> None:
+    """One export or slice; a slice kept back waits in a file until the server says GO."""
+    chunks = call_detail_csv(_sessions_for(database_url), filters, dialect, part=part)
     try:
-        for chunk in chunks:
-            if connection.poll() and connection.recv() == STOP:
-                break
-            connection.send(("chunk", chunk))
+        with ExitStack() as files:
+            spill = (
+                files.enter_context(TemporaryFile(prefix="hotline-export-")) if kept_back else None
+            )
+            for chunk in chunks:
+                if connection.poll():
+                    message = connection.recv()
+                    if message == STOP:
+                        break
+                    if message == GO:
+                        spill = _send_kept(connection, spill)
+                if spill is None:
+                    connection.send(("chunk", chunk))
+                else:
+                    spill.write(chunk)
+            else:
+                if spill is not None and connection.recv() == GO:
+                    _send_kept(connection, spill)
     except (BrokenPipeError, ConnectionResetError):
         raise
     except Exception as exc:  # the server raises it in its own thread; the details are here
@@ -57,6 +77,13 @@ def _export(connection: Connection, database_url: str, filters, dialect: str) ->
     finally:
         chunks.close()
     connection.send(("end", None))
+
+
+def _send_kept(connection: Connection, spill) -> None:
+    """Send what the file kept back, in pieces (then the slice streams as it is made)."""
+    spill.seek(0)
+    while piece := spill.read(SPILL_READ):
+        connection.send(("chunk", piece))
 
 
 def _sessions_for(database_url: str) -> sessionmaker[Session]:

@@ -1,7 +1,7 @@
 """The call-detail export made in a worker process: the same bytes, stopped and broken downloads."""
 
 import multiprocessing
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -86,3 +86,83 @@ def test_a_dead_worker_is_replaced(one_worker, database_url, calls):
     worker.join(5)
     assert b"".join(export_pool.call_detail_csv(database_url, PERIOD, "rfc4180")) == whole
     assert export_workers() != [worker]
+
+
+@pytest.fixture
+def two_workers():
+    """A pool of two worker processes, ended after the test."""
+    export_pool.configure(2)
+    yield
+    export_pool.configure(0)
+
+
+def cut_at(monkeypatch, boundary, second_start=None) -> None:
+    """Two slices meeting at the boundary (the second may start at something else, to break it)."""
+    two = [(None, boundary), (second_start or boundary, None)]
+    monkeypatch.setattr(export_pool, "slices", lambda _f, n: two if n == 2 else [(None, None)])
+    monkeypatch.setattr(export_pool, "_sliced", lambda _url, _filters: True)
+
+
+def test_two_workers_make_the_same_bytes_in_slices(two_workers, database_url, engine, calls):
+    for dialect in ("excel-da", "rfc4180"):
+        here = b"".join(call_detail_csv(make_sessionmaker(engine), PERIOD, dialect))
+        assert b"".join(export_pool.call_detail_csv(database_url, PERIOD, dialect)) == here
+    # PostgreSQL makes the CSV in its own backend: one at a time (export_pool._sliced).
+    assert len(export_workers()) == (1 if database_url.startswith("postgresql") else 2)
+
+
+def test_a_slice_boundary_inside_a_second_splits_no_call(
+    two_workers, database_url, engine, session, calls, monkeypatch
+):
+    second = datetime(2026, 11, 12, 9, 0, 0, tzinfo=UTC)
+    for n, micro in enumerate((0, 499_999, 500_000, 700_000), start=50):
+        detail.add_call(session, n, "0751", at=second + timedelta(microseconds=micro))
+    session.commit()
+    cut_at(monkeypatch, second + timedelta(microseconds=500_000))
+    whole = b"".join(call_detail_csv(make_sessionmaker(engine), PERIOD, "excel-da"))
+    assert whole.count(b"DH-D0005") == 4
+    chunks = list(export_pool.call_detail_csv(database_url, PERIOD, "excel-da"))
+    assert b"".join(chunks) == whole
+    assert len(export_workers()) == 2
+
+
+def test_a_failed_slice_is_the_export_error_and_both_workers_carry_on(
+    two_workers, database_url, calls, monkeypatch
+):
+    whole = b"".join(export_pool.call_detail_csv(database_url, PERIOD, "rfc4180"))
+    cut_at(monkeypatch, datetime(2026, 11, 15, tzinfo=UTC), "not a time")  # the second fails
+    got = []
+    with pytest.raises(export_pool.ExportFailed):
+        for chunk in export_pool.call_detail_csv(database_url, PERIOD, "rfc4180"):
+            got.append(chunk)
+    assert b"".join(got) == whole[: len(b"".join(got))] and b"DH-D00001" in b"".join(got)
+    workers = export_workers()
+    assert len(workers) == 2
+    monkeypatch.undo()
+    assert b"".join(export_pool.call_detail_csv(database_url, PERIOD, "rfc4180")) == whole
+    assert export_workers() == workers
+
+
+def test_a_stopped_sliced_download_leaves_both_workers_ready(
+    two_workers, database_url, calls, monkeypatch
+):
+    cut_at(monkeypatch, datetime(2026, 11, 15, tzinfo=UTC))
+    whole = b"".join(export_pool.call_detail_csv(database_url, PERIOD, "excel-da"))
+    workers = export_workers()
+    stopped = export_pool.call_detail_csv(database_url, PERIOD, "excel-da")
+    next(stopped)
+    stopped.close()  # the second slice is stopped while it is kept back
+    assert b"".join(export_pool.call_detail_csv(database_url, PERIOD, "excel-da")) == whole
+    assert export_workers() == workers
+
+
+def test_short_periods_and_busy_pools_export_in_one_worker(two_workers, database_url, calls):
+    day = ReportFilters(date(2026, 11, 10), date(2026, 11, 10))
+    assert export_pool._sliced("sqlite:///x", ReportFilters(date(2026, 11, 8), date(2026, 11, 14)))
+    assert not export_pool._sliced("sqlite:///x", day)
+    assert not export_pool._sliced("postgresql+psycopg://x/y", PERIOD)
+    whole = b"".join(export_pool.call_detail_csv(database_url, PERIOD, "rfc4180"))
+    busy = export_pool.call_detail_csv(database_url, day, "rfc4180")
+    next(busy)  # one worker is taken: the next export does not wait for a second one
+    assert b"".join(export_pool.call_detail_csv(database_url, PERIOD, "rfc4180")) == whole
+    busy.close()
