@@ -1,9 +1,9 @@
 """Benchmark: the cost report, and the call-detail export while agents claim calls; prints a table.
 
-Uses about 1,000,000 synthetic calls over three years for 50 municipalities (bench/_reports_data:
-the demo's generator, with evening and weekend peaks, waits, talk, after-call work, ~5 %
-abandoned, a few answered outside Hotline or lost, ~4 % outgoing, some avoidable, and caller
-numbers and notes that must never reach the export).
+Uses 3 million (SQLite) or 10 million (PostgreSQL) synthetic calls over three years for 50
+municipalities (bench/_reports_data: the demo's generator, with evening and weekend peaks, waits,
+talk, after-call work, ~5 % abandoned, a few answered outside Hotline or lost, ~4 % outgoing, some
+avoidable, and caller numbers and notes that must never reach the export).
 Measures cost_report over 50 random unaligned periods (bench/_reports_periods), then rounds of
 three windows on the real server (uvicorn subprocess, one worker): the claim load alone (the
 baseline), the call-detail CSV export of the whole three years through the real HTTP route, and
@@ -41,6 +41,7 @@ try:
         FIRST_DAY,
         LAST_DAY,
         PARTICIPATING,
+        POSTGRES_CALLS,
         cached_database,
         postgres_database,
         supervisor_token,
@@ -55,6 +56,7 @@ except ImportError:  # run as a script (bench/ itself is on sys.path)
         FIRST_DAY,
         LAST_DAY,
         PARTICIPATING,
+        POSTGRES_CALLS,
         cached_database,
         postgres_database,
         supervisor_token,
@@ -82,7 +84,11 @@ def generator_capacity(tmp: Path):
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--calls", type=int, default=CALLS, help="about how many calls")
+    parser.add_argument(
+        "--calls",
+        type=int,
+        help=f"about how many calls (default: {CALLS:,} SQLite, {POSTGRES_CALLS:,} PostgreSQL)",
+    )
     parser.add_argument("--rounds", type=int, default=3, help="baseline, export and floor rounds")
     parser.add_argument(
         "--postgres",
@@ -93,10 +99,10 @@ def main(argv: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory(prefix="hotline-bench-reports-") as tmp_name:
         if args.postgres:
             url, database = args.postgres, None
-            postgres_database(url, args.calls)
+            postgres_database(url, args.calls or POSTGRES_CALLS)
         else:
             database = Path(tmp_name) / "hotline.sqlite3"
-            shutil.copyfile(cached_database(args.calls), database)
+            shutil.copyfile(cached_database(args.calls or CALLS), database)
             url = f"sqlite:///{database}"
         server = Server("real", url, ready_path="/healthz")
         reports = time_periods(url, FIRST_DAY, LAST_DAY)
