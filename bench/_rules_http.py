@@ -8,8 +8,10 @@ thread pool through run_in_threadpool as a competent Starlette app would keep a 
 off the event loop. It checks the code's four digits and answers 404 for an unknown municipality,
 and returns a resolved rule's JSON encoded once at start. So it does the same database work and
 the same trip to the thread pool, served by the same uvicorn settings in one process, and leaves
-out only what the product adds on top: FastAPI's parameter and dependency handling, the bearer
-token check, middleware, the session's life and building the resolved rule's JSON.
+out only what the product adds on top: FastAPI's parameter handling, the bearer token check,
+middleware, the session's life and, for a state of the rules it has not answered before, building
+the resolved rule's JSON. The product keeps that JSON per state (hotline/rules/resolved_json.py),
+so after the warm-up it too mostly sends bytes encoded earlier, as the floor always does.
 The load generator (bench/_http_load.py) is first driven against a plain ASGI app returning fixed
 bytes and must reach 5x the fastest floor's rate, so that neither figure is the client's limit.
 """
@@ -33,7 +35,7 @@ ROUNDS = 5
 SECONDS = 3.0
 CONNECTIONS = 8
 DISTINCT_REQUESTS = 4000
-WARMUP_S = 4.0  # before the first round: the product renders each rule's Markdown on first use
+WARMUP_S = 4.0  # before the first round: the product encodes each resolved rule on first use
 CLIENT_MARGIN = 5.0
 TARGET_RATIO = 0.5
 

@@ -4,7 +4,8 @@ A rule's content is fixed by (id, current_version, created_at): versions are imm
 change (edit, review, restore, import) adds one and bumps current_version. So each request asks the
 database which rules apply and at which version (one small query), and takes the rules' content,
 with its Markdown already rendered, from memory when it has seen that state before. A write in
-another process is therefore seen at once; there is nothing to invalidate.
+another process is therefore seen at once; there is nothing to invalidate. Resolved rules, as
+the API sends them, are kept the same way: by topic, municipality, date and that state.
 """
 
 import threading
@@ -27,6 +28,8 @@ from hotline.rules.models import Rule, RuleMode, RuleVersion
 # Enough for the national scale: 98 municipalities x 1,000 topics with 30 % local rules is about
 # 30,000 rules. About 4 kB each with the rendered HTML of the newest versions: ~250 MB at most.
 MAX_RULES = 60_000
+# Resolved rules as JSON, 2-5 kB each: the topics agents open, at most ~100 MB.
+MAX_RESOLVED = 20_000
 
 
 @dataclass(slots=True)
@@ -79,31 +82,32 @@ class CachedRule:
     versions: tuple[CachedVersion, ...]
 
 
-class _RuleCache:
-    """A thread-safe LRU of CachedRule by (id, current_version, created_at)."""
+class _Lru:
+    """A thread-safe, bounded map that drops the least recently used entries first."""
 
-    def __init__(self, max_rules: int) -> None:
-        self.max_rules = max_rules
-        self._rules: OrderedDict[tuple, CachedRule] = OrderedDict()
+    def __init__(self, max_entries: int) -> None:
+        self.max_entries = max_entries
+        self._entries: OrderedDict[tuple, Any] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: tuple) -> CachedRule | None:
+    def get(self, key: tuple) -> Any:
         with self._lock:
-            rule = self._rules.get(key)
-            if rule is not None:
-                self._rules.move_to_end(key)
-            return rule
+            found = self._entries.get(key)
+            if found is not None:
+                self._entries.move_to_end(key)
+            return found
 
-    def put(self, key: tuple, rule: CachedRule) -> None:
+    def put(self, key: tuple, value: Any) -> None:
         with self._lock:
-            self._rules[key] = rule
-            self._rules.move_to_end(key)
-            while len(self._rules) > self.max_rules:
-                self._rules.popitem(last=False)
+            self._entries[key] = value
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.max_entries:
+                self._entries.popitem(last=False)
 
 
 # One cache per engine: a test's fresh database never sees another's rules.
-_caches: "weakref.WeakKeyDictionary[Engine, _RuleCache]" = weakref.WeakKeyDictionary()
+_caches: "weakref.WeakKeyDictionary[Engine, _Lru]" = weakref.WeakKeyDictionary()
+_resolved_caches: "weakref.WeakKeyDictionary[Engine, _Lru]" = weakref.WeakKeyDictionary()
 _caches_lock = threading.Lock()
 
 _TOPIC_STATE = (
@@ -139,11 +143,23 @@ def topic_rules(
     session: Session, topic_slug: str, municipality_code: str
 ) -> tuple[CachedRule | None, CachedRule | None]:
     """The national and local rule of a topic for a municipality; NotFound if no municipality."""
+    return rules_in_state(session, topic_slug, topic_state(session, topic_slug, municipality_code))
+
+
+def topic_state(session: Session, topic_slug: str, municipality_code: str) -> frozenset[tuple]:
+    """The (id, municipality_code, current_version, created_at) of the rules of a topic that
+    apply in a municipality; NotFound if no municipality. Equal states mean equal content."""
     rows = _state_rows(session, _TOPIC_STATE, {"topic": topic_slug, "code": municipality_code})
     if not rows:
         raise NotFound("municipalities.not_found", code=municipality_code)
-    rules = _rules_for(session, [row[1:] for row in rows if row[1] is not None])
-    return _split(rules).get(topic_slug, (None, None))
+    return frozenset(row[1:] for row in rows if row[1] is not None)
+
+
+def rules_in_state(
+    session: Session, topic_slug: str, state: frozenset[tuple]
+) -> tuple[CachedRule | None, CachedRule | None]:
+    """The national and local rule of a topic in the state topic_state gave."""
+    return _split(_rules_for(session, state)).get(topic_slug, (None, None))
 
 
 def topics_rules(
@@ -198,12 +214,22 @@ def _rules_for(session: Session, states: Iterable[tuple]) -> list[CachedRule]:
     return found
 
 
-def _cache_for(session: Session) -> _RuleCache:
+def _cache_for(session: Session) -> _Lru:
+    return _per_engine(_caches, session, MAX_RULES)
+
+
+def resolved_cache(session: Session) -> _Lru:
+    """This process's resolved rules (as the API sends them) by topic, municipality, date and
+    state: a change to a rule changes its state, so an entry is never out of date."""
+    return _per_engine(_resolved_caches, session, MAX_RESOLVED)
+
+
+def _per_engine(caches: weakref.WeakKeyDictionary, session: Session, max_entries: int) -> _Lru:
     engine = bound_engine(session)
     with _caches_lock:
-        cache = _caches.get(engine)
+        cache = caches.get(engine)
         if cache is None:
-            cache = _caches[engine] = _RuleCache(MAX_RULES)
+            cache = caches[engine] = _Lru(max_entries)
         return cache
 
 
@@ -240,7 +266,7 @@ def _version(version: RuleVersion, municipality_code: str | None) -> CachedVersi
 def prime(session: Session, batch: int = 500) -> int:
     """Load and render every rule in force (at start-up, so requests find them); a count."""
     cache = _cache_for(session)
-    ids = list(session.scalars(select(Rule.id).order_by(Rule.id).limit(cache.max_rules)))
+    ids = list(session.scalars(select(Rule.id).order_by(Rule.id).limit(cache.max_entries)))
     for start in range(0, len(ids), batch):
         for rule in session.scalars(select(Rule).where(Rule.id.in_(ids[start : start + batch]))):
             cached = _snapshot(rule)
@@ -255,3 +281,4 @@ def clear() -> None:
     """Forget every cached rule (tests empty their database between cases)."""
     with _caches_lock:
         _caches.clear()
+        _resolved_caches.clear()

@@ -102,8 +102,8 @@ def test_an_unknown_topic_is_not_found(session, pas):
 
 def test_the_cache_is_bounded(session, pas, monkeypatch):
     rules = cache._cache_for(session)
-    monkeypatch.setattr(rules, "max_rules", 1)
+    monkeypatch.setattr(rules, "max_entries", 1)
 
     resolve_rule(session=session, topic_slug="pas", municipality_code="0751", on=ON)
 
-    assert len(rules._rules) == 1  # the national and the local rule were loaded; one is kept
+    assert len(rules._entries) == 1  # the national and the local rule were loaded; one is kept
