@@ -4,10 +4,14 @@ import os
 import shutil
 
 import pytest
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import expect, sync_playwright
 
 from tests.conftest import require
 from tests.live import DEMO_PASSWORD, start_live_server, stop_live_server
+
+# CI runs the suite on both databases side by side: a busy machine can take more than Playwright's
+# default 5 s to answer a send or a search. A condition that holds passes as soon as it holds.
+expect.set_options(timeout=15_000)
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
