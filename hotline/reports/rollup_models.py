@@ -53,27 +53,24 @@ class CallDayStats(Base):
     )
 
 
-class CallMonthReason(Base):
-    """How many answered calls of a month and municipality had one contact reason."""
-
-    __table__ = Table(
-        "call_month_reasons",
+def _reasons(name: str, period: str) -> Table:
+    return Table(
+        name,
         Base.metadata,
-        Column("month", Date, primary_key=True),
+        Column(period, Date, primary_key=True),
         _code(),
         Column("reason", String(50), primary_key=True),
         *_counters(("n",)),
     )
+
+
+class CallMonthReason(Base):
+    """How many answered calls of a month and municipality had one contact reason."""
+
+    __table__ = _reasons("call_month_reasons", "month")
 
 
 class CallDayReason(Base):
     """How many answered calls of a day and municipality had one contact reason."""
 
-    __table__ = Table(
-        "call_day_reasons",
-        Base.metadata,
-        Column("day", Date, primary_key=True),
-        _code(),
-        Column("reason", String(50), primary_key=True),
-        *_counters(("n",)),
-    )
+    __table__ = _reasons("call_day_reasons", "day")
