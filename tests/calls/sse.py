@@ -106,6 +106,11 @@ class EventReader:
         return event
 
 
+def queue_shows(reference: str) -> Callable[[Event], bool]:
+    """The queue sent whole, or patched with a row, showing the call."""
+    return lambda event: event.name in ("queue", "queue-rows") and reference in event.data
+
+
 def named(name: str, containing: str = "") -> Callable[[Event], bool]:
     """An event of this name whose data contains the text."""
     return lambda event: event.name == name and containing in event.data
