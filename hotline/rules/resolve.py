@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from hotline.kit.dates import COPENHAGEN
 from hotline.kit.errors import NotFound
-from hotline.rules.cache import all_rules, topic_rules
+from hotline.rules.cache import CachedRule, all_rules, topic_rules
 from hotline.rules.models import Rule, RuleMode, RuleVersion
 from hotline.rules.schemas import (
     Provenance,
@@ -157,6 +157,20 @@ def resolve_rule(
     """
     on = on or today_in_denmark()
     national_rule, local_rule = topic_rules(session, topic_slug, municipality_code)
+    return resolve_rules(
+        topic_slug, national_rule, local_rule, municipality_code, on, verify_after_days
+    )
+
+
+def resolve_rules(
+    topic_slug: str,
+    national_rule: CachedRule | None,
+    local_rule: CachedRule | None,
+    municipality_code: str,
+    on: date,
+    verify_after_days: int,
+) -> ResolvedRule:
+    """A topic's national and local rule as they apply on a date; NotFound if none is in force."""
     layers = layers_in_force(topic_slug, national_rule, local_rule, on)
     if layers is None:
         raise NotFound("rules.not_found", topic=topic_slug)

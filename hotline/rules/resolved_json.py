@@ -4,14 +4,8 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
-from hotline.kit.errors import NotFound
 from hotline.rules.cache import CachedRule, resolved_cache, rules_in_state, topic_state
-from hotline.rules.resolve import (
-    DEFAULT_VERIFY_AFTER_DAYS,
-    layers_in_force,
-    resolved_rule,
-    today_in_denmark,
-)
+from hotline.rules.resolve import DEFAULT_VERIFY_AFTER_DAYS, resolve_rules, today_in_denmark
 
 
 def resolve_rule_json(
@@ -35,11 +29,10 @@ def resolve_rule_json(
     if body is not None:
         return body
     national_rule, local_rule = rules_in_state(session, topic_slug, state)
-    layers = layers_in_force(topic_slug, national_rule, local_rule, on)
-    if layers is None:
-        raise NotFound("rules.not_found", topic=topic_slug)
-    body = resolved_rule(layers, municipality_code, on, verify_after_days).model_dump_json()
-    body = body.encode()
+    resolved = resolve_rules(
+        topic_slug, national_rule, local_rule, municipality_code, on, verify_after_days
+    )
+    body = resolved.model_dump_json().encode()
     if _loaded_as_stated(state, national_rule, local_rule):
         cache.put(key, body)
     return body
