@@ -23,7 +23,14 @@ from hotline.reports.facts import (
     Tally,
     call_facts,
 )
-from hotline.reports.rollup import DAY_REASONS, DAYS, MONTH_REASONS, MONTHS, MonthKey
+from hotline.reports.rollup import (
+    DAY_REASONS,
+    DAYS,
+    MONTH_REASONS,
+    MONTHS,
+    MonthKey,
+    write_pending_cells,
+)
 from hotline.reports.rollup_models import DAY_HOUR_COLUMNS, WAIT_COLUMNS, WEEK_HOUR_COLUMNS
 
 UNFINISHED_STATES = tuple(state for state in CallState if state not in FINISHED_STATES)
@@ -34,6 +41,7 @@ def period_tallies(
     session: Session, start: date, end: date
 ) -> tuple[dict[MonthKey, Tally], Counters]:
     """Sums per (month, municipality) and counters per municipality for start..end (inclusive)."""
+    write_pending_cells(session)
     first_full = start if start.day == 1 else next_month(start)
     after_full = next_month(end) if end == month_end(end) else end.replace(day=1)
     by_month: dict[MonthKey, Tally] = {}

@@ -1,21 +1,26 @@
-"""The roll-ups of finished calls by month and by day: kept in step at every flush.
+"""The roll-ups of finished calls by month and by day: kept in step with every transaction.
 
 Whatever path finishes a call (wrap-up, a CTI hang-up in the queue, an import), the flush that
-writes it adds the call to its month's and its day's cells; a finished call changed later is taken
-out with its old values and added with its new ones. The counters are raised with one additive
-upsert per cell (n = n + excluded.n), so concurrent wrap-ups never read-modify-write, and cells are
-written in key order so two transactions cannot deadlock on them. rebuild_rollup() recomputes
-them from the calls.
+writes it notes the call's month and day cells; a finished call changed later is taken out with
+its old values and added with its new ones. The noted counters are written just before the
+transaction commits, with one additive upsert per cell (n = n + excluded.n), so concurrent
+wrap-ups never read-modify-write, and in key order so two transactions cannot deadlock on them.
+Writing them last matters: every call of a municipality's day raises the same cell, whose row lock
+is held until commit; taken at the flush, it was held through the rest of the request and its
+trips through the event loop, and in a surge the wrap-ups queued behind it until the connection
+pool ran dry. A rolled-back savepoint or transaction drops what its flushes noted.
+rebuild_rollup() recomputes the roll-ups from the calls.
 """
 
 from collections import defaultdict
 from collections.abc import Iterator
 from datetime import date
+from functools import lru_cache
 
 from sqlalchemy import Table, delete, event, inspect, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 from hotline.calls.models import Call
 from hotline.reports.facts import (
@@ -44,11 +49,12 @@ WAITS = MONTH_COLUMNS.index("wb_00")  # the first wait column, the same in both 
 WEEK_HOURS, DAY_HOURS = MONTH_COLUMNS.index("hw_000"), DAY_COLUMNS.index("hd_00")
 Cells = dict[tuple[Table, tuple], list[int]]
 MonthKey = tuple[date, str]
+_PENDING = "hotline_rollup_pending"
 
 
 @event.listens_for(Session, "after_flush")
 def _follow_finished_calls(session: Session, _flush_context) -> None:
-    """Apply what this flush finished, changed or deleted among calls to the roll-ups."""
+    """Note what this flush finished, changed or deleted among calls, for the commit to write."""
     cells: Cells = {}
     for call in session.new:
         if isinstance(call, Call) and call.state in FINISHED_STATES:
@@ -63,7 +69,56 @@ def _follow_finished_calls(session: Session, _flush_context) -> None:
         if isinstance(call, Call):
             add_call(cells, _facts(call, old=True), -1)
     if cells:
+        current = session.get_nested_transaction() or session.get_transaction()
+        merge_cells(_pending(session).setdefault(current, {}), cells)
+
+
+@event.listens_for(Session, "before_commit")
+def _write_before_commit(session: Session) -> None:
+    """Write the noted cells as the (outermost or a nested) transaction commits."""
+    write_pending_cells(session)
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop_rolled_back(session: Session) -> None:
+    nested = session.get_nested_transaction()
+    if nested is None:
+        _pending(session).clear()
+    else:
+        _pending(session).pop(nested, None)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _hand_to_parent(session: Session, transaction: SessionTransaction) -> None:
+    # A savepoint closed without commit or rollback (its outer transaction ended first).
+    cells = _pending(session).pop(transaction, None)
+    if cells and transaction.parent is not None:
+        merge_cells(_pending(session).setdefault(transaction.parent, {}), cells)
+
+
+def _pending(session: Session) -> dict[SessionTransaction, Cells]:
+    return session.info.setdefault(_PENDING, {})
+
+
+def write_pending_cells(session: Session) -> None:
+    """Flush, and write the cells noted so far in this transaction (before reading roll-ups)."""
+    # At a commit this hook runs before the commit's own flush: note that flush's calls too.
+    session.flush()
+    cells: Cells = {}
+    for noted in _pending(session).values():
+        merge_cells(cells, noted)
+    _pending(session).clear()
+    if cells:
         write_cells(session, cells)
+
+
+def merge_cells(into: Cells, cells: Cells) -> None:
+    """Add one set of cells' counters to another."""
+    for key, counters in cells.items():
+        if key in into:
+            into[key] = [a + b for a, b in zip(into[key], counters, strict=True)]
+        else:
+            into[key] = list(counters)
 
 
 def _facts(call: Call, *, old: bool) -> CallFacts | None:
@@ -137,17 +192,24 @@ def _additive_upsert(session: Session, table: Table, cells: list[tuple[tuple, li
             row.update(month=key[0].replace(day=1), weekday=key[0].weekday())
         row.update({names[i]: counters[i] for i in used})
         rows.append(row)
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    statement = insert(table)
-    statement = statement.on_conflict_do_update(
+    return _upsert_statement(session.get_bind().dialect.name, table, tuple(used)), rows
+
+
+@lru_cache(maxsize=512)
+def _upsert_statement(dialect: str, table: Table, used: tuple[int, ...]):
+    """The additive upsert of these counters (built once: it costs more than running it)."""
+    names, keys = COUNTERS[table], [c.name for c in table.primary_key]
+    statement = (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
+    return statement.on_conflict_do_update(
         index_elements=keys,
         set_={names[i]: table.c[names[i]] + statement.excluded[names[i]] for i in used},
     )
-    return statement, rows
 
 
 def rebuild_rollup(session: Session) -> int:
     """Recompute the roll-ups from the calls; the number of finished calls counted."""
+    session.flush()
+    _pending(session).clear()  # counted below from the calls themselves
     for table in COUNTERS:
         session.execute(delete(table))
     columns = [getattr(Call, name) for name in FACT_COLUMNS]
@@ -165,6 +227,7 @@ def rebuild_rollup(session: Session) -> int:
 
 def rebuild_rollup_if_empty(session: Session) -> int:
     """Fill empty roll-ups from existing calls (after an upgrade); 0 when they were not empty."""
+    write_pending_cells(session)
     if session.scalar(select(MONTHS.c.month).limit(1)) is not None:
         return 0
     return rebuild_rollup(session)

@@ -5,7 +5,7 @@ from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import event, insert, select, text
 
 from hotline.auth.models import Role
 from hotline.calls.cti import record_cti_event
@@ -260,3 +260,51 @@ def test_a_report_over_any_period_reads_calls_only_by_their_unfinished_state(ses
     on_calls = [s for s in statements if re.search(r"\bFROM calls\b", s)]
     assert len(on_calls) == 1, on_calls
     assert re.search(r"calls\.state IN", on_calls[0]), on_calls[0]
+
+
+def finished_call(reference: str, offered: datetime) -> Call:
+    return Call(
+        reference=reference,
+        municipality_code="0751",
+        state=CallState.ABANDONED,
+        offered_at=offered,
+        ended_at=offered + timedelta(seconds=30),
+    )
+
+
+def test_the_cells_are_written_at_commit_and_a_rolled_back_savepoint_drops_its_calls(
+    session, line, engine
+):
+    offered = datetime(2026, 11, 10, 9, 0, tzinfo=UTC)
+    session.add(finished_call("DH-S1", offered))
+    session.flush()
+    if engine.dialect.name == "postgresql":
+        # Flushed but not committed: the shared cell is not written yet, so another transaction
+        # writing it does not wait for this one (SQLite has one writer at a time anyway).
+        with engine.connect() as other:
+            other.execute(text("SET lock_timeout = '1s'"))
+            cell = {"month": date(2026, 11, 1), "municipality_code": "0751"}
+            other.execute(insert(CallMonthStats.__table__).values(**cell))
+            other.rollback()
+    with session.begin_nested():
+        session.add(finished_call("DH-S2", offered))
+    try:
+        with session.begin_nested():
+            session.add(finished_call("DH-S3", offered))
+            session.flush()
+            raise RuntimeError("given up")
+    except RuntimeError:
+        pass
+    session.commit()
+    stats, _ = rollup_contents(session)
+    assert stats[(date(2026, 11, 1), "0751")][:3] == (2, 0, 2)  # S1 and S2, not S3
+    assert_rollup_matches_a_rebuild(session)
+
+
+def test_a_report_read_in_the_same_transaction_counts_calls_not_yet_committed(session, line):
+    offered = datetime(2026, 11, 10, 9, 0, tzinfo=UTC)
+    session.add(finished_call("DH-S4", offered))
+    report = cost_report(session=session, start=date(2026, 11, 3), end=date(2026, 11, 20))
+    assert [r.tally.offered for r in report.rows if r.code == "0751"] == [1]
+    session.rollback()
+    assert rollup_contents(session) == ({}, {})
