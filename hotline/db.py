@@ -30,6 +30,8 @@ class Base(DeclarativeBase):
 
 # anyio's default thread limiter runs 40 synchronous routes at once.
 SQLITE_POOL_SIZE = 40
+# Kept open on PostgreSQL (each is a server process there); up to SQLITE_POOL_SIZE in a burst.
+POSTGRES_POOL_SIZE = 20
 
 
 def make_engine(url: str) -> Engine:
@@ -62,7 +64,15 @@ def make_engine(url: str) -> Engine:
                 dbapi_connection.execute("BEGIN IMMEDIATE")
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    # As many pooled connections as route threads too: with fewer, threads beyond the pool waited
+    # for a connection and, in a surge, failed after the pool's 30 s timeout; now a request waits
+    # for a thread, which has no timeout. The overflow's connections are closed when idle.
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=POSTGRES_POOL_SIZE,
+        max_overflow=SQLITE_POOL_SIZE - POSTGRES_POOL_SIZE,
+    )
 
 
 def bound_engine(session: Session) -> Engine:

@@ -48,11 +48,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.sessionmaker = make_sessionmaker(engine)
         await asyncio.to_thread(_prime_rule_cache, app)
         from hotline.calls.events import CallsFeed
+        from hotline.calls.presence import OpenConsoles
         from hotline.reports.jobs import ReportJobs
         from hotline.web.live_renders import LiveRenders
 
         app.state.calls_feed = CallsFeed(engine)  # wakes the live streams (console, board)
         app.state.live_renders = LiveRenders(app.state.sessionmaker)  # what the streams show
+        app.state.open_consoles = OpenConsoles()  # kept present by the presence worker
         # The report's zips made in the background; a job lives as long as this process.
         report_jobs = app.state.report_jobs = ReportJobs(settings.data_dir / "report-jobs")
         async with app.state.calls_feed.running(), _background_workers(app):
@@ -168,11 +170,12 @@ async def _background_workers(app: FastAPI):
 
         # The bill bases and the insight reports, made on the 1st and sent to the municipalities.
         workers.append(run_monthly_mail_worker(app.state.sessionmaker, settings))
-    from hotline.calls.agents import run_presence_worker
     from hotline.calls.cti_sweep import run_cti_sweep_worker
+    from hotline.calls.presence import run_presence_worker
 
     gone_after = timedelta(seconds=settings.console_gone_after_s)
-    workers.append(run_presence_worker(app.state.sessionmaker, gone_after))
+    consoles = app.state.open_consoles
+    workers.append(run_presence_worker(app.state.sessionmaker, gone_after, consoles))
     # Waiting calls the phone system went silent about: no ghost stays at the head of the queue.
     workers.append(run_cti_sweep_worker(app.state.sessionmaker, settings))
     tasks = [asyncio.create_task(worker) for worker in workers]

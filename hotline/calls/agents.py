@@ -1,30 +1,25 @@
 """Agent states: available, on call, wrap-up, away; changed as agents take and finish calls."""
 
-import logging
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import case, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from hotline.auth.models import Role, User
 from hotline.calls.events import mark_calls_changed
 from hotline.calls.models import AgentState, AgentStatus, Call, CallState
 from hotline.db import utcnow
 from hotline.kit.errors import Conflict, InvalidInput
-from hotline.kit.periodic import run_every
 
 # The states an agent chooses; the others follow their calls.
 CHOSEN_STATES = (AgentState.AVAILABLE, AgentState.AWAY)
 STATE_ORDER = (AgentState.ON_CALL, AgentState.WRAP_UP, AgentState.AVAILABLE, AgentState.AWAY)
 CALL_TAKERS = (Role.AGENT, Role.SUPERVISOR)
 _OPEN_CALL_STATES = (CallState.ACTIVE, CallState.WRAP_UP)
-# How often the presence worker looks for agents whose consoles have all gone.
-PRESENCE_CHECK_S = 30.0
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -77,11 +72,14 @@ def mark_signed_in_or_out(*, session: Session, user: User) -> None:
         _put(session, user.id, AgentState.AWAY)
 
 
-def note_console_open(*, session: Session, user_id: int) -> None:
-    """One of the agent's consoles has its live stream open now."""
-    session.execute(
-        update(AgentStatus).where(AgentStatus.user_id == user_id).values(console_seen_at=utcnow())
-    )
+def note_consoles_open(*, session: Session, user_ids: Collection[int]) -> None:
+    """These agents each have a console with its live stream open now (one statement)."""
+    if user_ids:
+        session.execute(
+            update(AgentStatus)
+            .where(AgentStatus.user_id.in_(user_ids))
+            .values(console_seen_at=utcnow())
+        )
 
 
 def away_when_consoles_gone(*, session: Session, gone_after: timedelta) -> int:
@@ -102,18 +100,6 @@ def away_when_consoles_gone(*, session: Session, gone_after: timedelta) -> int:
     if result.rowcount:
         mark_calls_changed(session)
     return result.rowcount
-
-
-async def run_presence_worker(make_session: sessionmaker[Session], gone_after: timedelta) -> None:
-    """Make away the agents whose consoles have gone, every PRESENCE_CHECK_S until cancelled."""
-
-    def check() -> None:
-        with make_session() as session:
-            if count := away_when_consoles_gone(session=session, gone_after=gone_after):
-                log.info("%d agents made away: their consoles had gone", count)
-            session.commit()
-
-    await run_every(PRESENCE_CHECK_S, check, what="the presence check")
 
 
 def list_agents(*, session: Session) -> list[AgentView]:

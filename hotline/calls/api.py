@@ -55,17 +55,29 @@ async def cti_event(token: str, request: Request, session: Session = request_ses
 
     200 when applied (or a repeat); 202 when held for its newCall; 4xx for what is refused.
     """
+    try:
+        payload: dict[str, Any] | HotlineError = await _cti_payload(request)
+    except HotlineError as exc:  # told after the token check: an unknown token is a 404 first
+        payload = exc
+    source = None
     if not legacy_token_matches(token, settings=request.app.state.settings):
+        source = request.client.host if request.client else "unknown"
+    # The database work is synchronous: one trip to a worker thread, never on the event loop (the
+    # session holds its connection from the first query to the commit: no hops in between).
+    return await run_in_threadpool(
+        _record_cti_event, session=session, token=token, source=source, payload=payload
+    )
+
+
+def _record_cti_event(
+    *, session: Session, token: str, source: str | None, payload: dict[str, Any] | HotlineError
+) -> JSONResponse:
+    """Check an integration's token (source set), record the event; the platform's answer."""
+    if source is not None:
         # An integration's token, looked up by its SHA-256; unknown or revoked is a 404.
-        source = request.client.host if request.client else None
-        await run_in_threadpool(accept_token, session=session, token=token, source=source)
-    payload = await _cti_payload(request)
-    # The database work is synchronous: run it in a worker thread, never on the event loop.
-    return await run_in_threadpool(_record_cti_event, session=session, payload=payload)
-
-
-def _record_cti_event(*, session: Session, payload: dict[str, Any]) -> JSONResponse:
-    """Record the event; the answer the telephony platform gets."""
+        accept_token(session=session, token=token, source=source)
+    if isinstance(payload, HotlineError):
+        raise payload
     try:
         call = record_cti_event(session=session, payload=payload)
     except IntegrityError:

@@ -16,8 +16,9 @@ from fastapi.responses import StreamingResponse
 from hotline.auth.deps import csrf_token, require_roles, session_time_left
 from hotline.auth.models import Role, User
 from hotline.auth.service import token_sha256
-from hotline.calls.agents import note_console_open
+from hotline.calls.agents import note_consoles_open
 from hotline.calls.events import CallsFeed
+from hotline.calls.presence import OpenConsoles
 from hotline.web.live_renders import LiveRenders, Shown, Snapshot
 
 router = APIRouter(include_in_schema=False)
@@ -33,8 +34,6 @@ RENDER_INTERVAL_SECONDS = 0.15
 # an open console or board keeps its session from going idle.
 STREAM_MAX_SECONDS = 30 * 60.0
 RECONNECT_MS = 2000
-# A console stream notes that its console is open this often, in console_gone_after_s.
-PRESENCE_NOTES_PER_GONE = 3
 
 # A stream's events for a snapshot, given what it has sent (None: the login no longer holds).
 PickEvents = Callable[[Snapshot, Shown | None], tuple[bytes, Shown | None]]
@@ -48,13 +47,16 @@ async def console_stream(request: Request, user: User = Depends(require_roles(*C
 
     def note_open() -> None:
         with make_session() as session:
-            note_console_open(session=session, user_id=user_id)
+            note_consoles_open(session=session, user_ids=[user_id])
             session.commit()
+
+    # Noted now, then with every open console by the presence worker (hotline/calls/presence).
+    await run_in_threadpool(note_open)
 
     def pick(shot: Snapshot, shown: Shown | None) -> tuple[bytes, Shown]:
         return shot.console(user_id, csrf, shown)
 
-    return event_stream(request, user, CONSOLE_ROLES, pick, note_open)
+    return event_stream(request, user, CONSOLE_ROLES, pick, console=True)
 
 
 @router.get("/supervisor/stream")
@@ -74,7 +76,7 @@ def event_stream(
     user: User,
     roles: tuple[Role, ...],
     pick_events: PickEvents,
-    note_open: Callable[[], None] | None = None,
+    console: bool = False,
     board: bool = False,
 ) -> StreamingResponse:
     """A text/event-stream response with the user's events now and after every change."""
@@ -86,7 +88,6 @@ def event_stream(
     bearer = authorization.lower().startswith("bearer ")
     token = token_sha256(authorization[7:].strip()) if bearer else None
     user_id, epoch = user.id, request.session.get("epoch")
-    presence_s = settings.console_gone_after_s / PRESENCE_NOTES_PER_GONE
 
     def events_of(snapshot: Snapshot, shown: Shown | None) -> tuple[bytes, Shown | None] | None:
         # The same checks as a new request: logged out, deactivated, or no longer allowed ends it.
@@ -97,8 +98,10 @@ def event_stream(
             return None
         return pick_events(snapshot, shown)
 
-    feed, renders = request.app.state.calls_feed, request.app.state.live_renders
-    stream = _stream(feed, renders, events_of, lifetime, note_open, presence_s, board)
+    state = request.app.state
+    stream = _stream(state.calls_feed, state.live_renders, events_of, lifetime, board)
+    if console:  # counted among this process's open consoles while it is being sent
+        stream = _counted(stream, state.open_consoles, user_id)
     return StreamingResponse(
         stream,
         media_type="text/event-stream",
@@ -112,13 +115,10 @@ async def _stream(
     renders: LiveRenders,
     events_of: Callable[[Snapshot, Shown | None], tuple[bytes, Shown | None] | None],
     lifetime: float,
-    note_open: Callable[[], None] | None,
-    presence_s: float,
     board: bool,
 ) -> AsyncIterator[bytes]:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + lifetime
-    noted = -presence_s
     # Subscribe before the first render, so that no change after it is missed.
     changes = feed.subscribe()
     shown: Shown | None = None
@@ -133,15 +133,11 @@ async def _stream(
             if sent:
                 yield sent
             while True:
-                if note_open is not None and loop.time() - noted >= presence_s:
-                    await run_in_threadpool(note_open)
-                    noted = loop.time()
                 remaining = deadline - loop.time()
                 if remaining <= 0:
                     return
                 try:
-                    wait = min(HEARTBEAT_SECONDS, presence_s, remaining)
-                    await asyncio.wait_for(changes.get(), wait)
+                    await asyncio.wait_for(changes.get(), min(HEARTBEAT_SECONDS, remaining))
                     break
                 except TimeoutError:
                     yield b": heartbeat\n\n"
@@ -152,3 +148,14 @@ async def _stream(
         feed.unsubscribe(changes)
         if board:
             renders.board_watchers -= 1
+
+
+async def _counted(
+    stream: AsyncIterator[bytes], consoles: OpenConsoles, user_id: int
+) -> AsyncIterator[bytes]:
+    consoles.opened(user_id)
+    try:
+        async for chunk in stream:
+            yield chunk
+    finally:
+        consoles.closed(user_id)

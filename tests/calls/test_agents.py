@@ -11,9 +11,10 @@ from hotline.calls.agents import (
     away_when_consoles_gone,
     choose_agent_state,
     list_agents,
-    note_console_open,
+    note_consoles_open,
 )
 from hotline.calls.models import AgentState, AgentStatus, Call, CallState
+from hotline.calls.presence import OpenConsoles
 from hotline.calls.queue import claim_call, claim_next_call
 from hotline.calls.service import wrap_up_call
 from hotline.db import utcnow
@@ -202,8 +203,7 @@ def test_an_available_agent_whose_consoles_have_gone_is_made_away(session, make_
     session.commit()
     _, reference = new_call()
     claim_call(session=session, call_id=_call_id(session, reference), agent=on_call)
-    for agent in (gone, here, on_call):
-        note_console_open(session=session, user_id=agent.id)
+    note_consoles_open(session=session, user_ids=[gone.id, here.id, on_call.id])
     long_ago = utcnow() - timedelta(minutes=5)
     session.execute(
         update(AgentStatus)
@@ -218,3 +218,15 @@ def test_an_available_agent_whose_consoles_have_gone_is_made_away(session, make_
     assert _state(session, gone) == (AgentState.AWAY, None)
     assert _state(session, here)[0] == _state(session, api_only)[0] == AgentState.AVAILABLE
     assert _state(session, on_call)[0] == AgentState.ON_CALL
+
+
+def test_a_user_with_two_consoles_open_stays_open_until_both_close():
+    consoles = OpenConsoles()
+    consoles.opened(7)
+    consoles.opened(7)
+    consoles.opened(3)
+    consoles.closed(7)
+    assert consoles.user_ids() == [3, 7]
+    consoles.closed(7)
+    consoles.closed(3)
+    assert consoles.user_ids() == []

@@ -13,11 +13,9 @@ from contextlib import contextmanager
 
 import httpx
 import pytest
-from argon2 import PasswordHasher
 
-from hotline.auth import service as auth_service
 from hotline.auth.models import Role, User
-from hotline.calls import agents
+from hotline.calls import presence
 from hotline.calls.events import CallsFeed, mark_calls_changed
 from hotline.calls.models import AgentState, AgentStatus
 from hotline.main import create_app
@@ -28,14 +26,6 @@ from tests.conftest import TEST_PASSWORD
 
 _cti_ids = itertools.count(1)
 CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-
-@pytest.fixture(autouse=True)
-def _cheap_password_hashing(monkeypatch):
-    """Argon2 at minimal cost: these tests log in through the form many times."""
-    monkeypatch.setattr(
-        auth_service, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
-    )
 
 
 @pytest.fixture
@@ -147,7 +137,7 @@ def _page_csrf(client: httpx.Client) -> str:
 def test_an_agent_who_closes_every_console_is_made_away(
     settings, session, make_user, aarhus_line, monkeypatch
 ):
-    monkeypatch.setattr(agents, "PRESENCE_CHECK_S", 0.2)
+    monkeypatch.setattr(presence, "PRESENCE_CHECK_S", 0.2)
     settings.console_gone_after_s = 1
     agent = make_user(Role.AGENT, username="mette")
     with serve_in_thread(create_app(settings)) as url, browser(url, "mette") as client:
