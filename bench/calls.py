@@ -146,6 +146,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rate", type=float, default=SURGE_RATE, help="surge newCalls/s in all")
     parser.add_argument("--step-seconds", type=float, default=5.0, help="each ramp step")
     parser.add_argument("--no-sqlite", action="store_true", help="PostgreSQL only")
+    parser.add_argument("--no-postgres", action="store_true", help="SQLite only")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="hotline-bench-calls-gen-") as tmp:
         generator = generator_check(Path(tmp))
@@ -165,7 +166,7 @@ def main(argv: list[str] | None = None) -> None:
         if not args.no_sqlite:
             url = f"sqlite:///{Path(tmp) / 'hotline.sqlite3'}"
             runs.append(("sqlite", 1, run_database("sqlite", url, 1, args)))
-    if pg := postgres_url("bench_calls"):
+    if not args.no_postgres and (pg := postgres_url("bench_calls")):
         runs.append(("postgresql", 2, run_database("postgresql", pg, 2, args)))
     print(SURGE_HEADER)
     for _, _, (surge, _, _, _) in runs:

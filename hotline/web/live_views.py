@@ -10,8 +10,8 @@ import asyncio
 from collections.abc import AsyncIterator, Callable
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
+from sqlalchemy.orm import Session
 
 from hotline.auth.deps import csrf_token, require_roles, session_time_left
 from hotline.auth.models import Role, User
@@ -19,6 +19,7 @@ from hotline.auth.service import token_sha256
 from hotline.calls.agents import note_consoles_open
 from hotline.calls.events import CallsFeed
 from hotline.calls.presence import OpenConsoles
+from hotline.db import request_session
 from hotline.web.live_renders import LiveRenders, Shown, Snapshot
 
 router = APIRouter(include_in_schema=False)
@@ -40,18 +41,16 @@ PickEvents = Callable[[Snapshot, Shown | None], tuple[bytes, Shown | None]]
 
 
 @router.get("/console/stream")
-async def console_stream(request: Request, user: User = Depends(require_roles(*CONSOLE_ROLES))):
+def console_stream(
+    request: Request,
+    session: Session = request_session,
+    user: User = Depends(require_roles(*CONSOLE_ROLES)),
+):
     """The console's live stream: the queue and the agent's own state."""
+    # Noted now, in this request's transaction (the login's check may have written in it too);
+    # then with every open console of this process by the presence worker (calls/presence).
+    note_consoles_open(session=session, user_ids=[user.id])
     user_id, csrf = user.id, csrf_token(request)
-    make_session = request.app.state.sessionmaker
-
-    def note_open() -> None:
-        with make_session() as session:
-            note_consoles_open(session=session, user_ids=[user_id])
-            session.commit()
-
-    # Noted now, then with every open console by the presence worker (hotline/calls/presence).
-    await run_in_threadpool(note_open)
 
     def pick(shot: Snapshot, shown: Shown | None) -> tuple[bytes, Shown]:
         return shot.console(user_id, csrf, shown)

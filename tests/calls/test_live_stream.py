@@ -14,8 +14,10 @@ from contextlib import contextmanager
 import httpx
 import pytest
 
+from hotline.auth.account import create_token
 from hotline.auth.models import Role, User
 from hotline.calls import presence
+from hotline.calls.agents import choose_agent_state
 from hotline.calls.events import CallsFeed, mark_calls_changed
 from hotline.calls.models import AgentState, AgentStatus
 from hotline.main import create_app
@@ -132,6 +134,27 @@ def test_each_console_gets_its_own_variant_and_csrf_token(
 
 def _page_csrf(client: httpx.Client) -> str:
     return CSRF_FIELD.search(client.get("/console").text).group(1)
+
+
+def test_a_console_stream_opened_with_an_api_token_notes_its_console_at_once(
+    server, session, make_user, aarhus_line
+):
+    # The token's first use is written in the request's own transaction; noting the console in
+    # another one waited for that write (SQLite: one writer) until the busy timeout.
+    agent = make_user(Role.AGENT, username="mette")
+    choose_agent_state(session=session, user=agent, state="away")
+    _, token = create_token(session=session, user=agent, name="integration")
+    session.commit()
+    headers = {"Authorization": f"Bearer {token}"}
+    started = time.monotonic()
+    with (
+        httpx.Client(base_url=server, timeout=10) as client,
+        client.stream("GET", "/console/stream", headers=headers) as response,
+    ):
+        EventReader(response).wait_for(named("agent-state", "Ikke klar"), timeout=5)
+        assert time.monotonic() - started < 5
+    session.expire_all()
+    assert session.get(AgentStatus, agent.id).console_seen_at is not None
 
 
 def test_an_agent_who_closes_every_console_is_made_away(
