@@ -97,17 +97,18 @@ def assign_call(*, session: Session, call_id: int, agent: User) -> Call:
     # transaction survives the refusal.
     try:
         with session.begin_nested():
-            result = session.execute(
+            call = session.scalar(
                 update(Call)
                 .where(Call.id == call_id, Call.state == CallState.WAITING, ~busy.exists())
                 .values(state=CallState.ACTIVE, agent_id=agent.id, answered_at=utcnow())
-                .execution_options(synchronize_session=False)
+                .returning(Call)
+                .execution_options(synchronize_session=False, populate_existing=True)
             )
     except IntegrityError as exc:
         raise Conflict("calls.agent_busy") from exc
-    if result.rowcount == 1:
+    if call is not None:
         mark_on_call(session=session, agent_id=agent.id, call_id=call_id)
-        return session.get(Call, call_id, populate_existing=True)
+        return call
     if session.scalar(busy.limit(1)) is not None:
         raise Conflict("calls.agent_busy")
     if session.get(Call, call_id) is None:
@@ -133,7 +134,7 @@ def claim_next_call(*, session: Session, agent: User) -> Call:
         if call_id is None:
             raise Conflict("calls.queue_empty")
         try:
-            return claim_call(session=session, call_id=call_id, agent=agent)
+            return assign_call(session=session, call_id=call_id, agent=agent)
         except Conflict as exc:
             if exc.key != "calls.already_taken":
                 raise
