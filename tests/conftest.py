@@ -10,11 +10,13 @@ from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
+from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 import hotline.models  # noqa: F401
+from hotline.auth import service as auth_service
 from hotline.auth.models import Role, User
 from hotline.auth.service import create_user
 from hotline.auth.token_cache import forget_all as forget_token_owners
@@ -49,6 +51,16 @@ def require_executable(name: str) -> str:
     path = shutil.which(name)
     require(path is not None, f"the executable {name!r}")
     return path
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _cheap_password_hashing() -> Iterator[None]:
+    """Argon2 at minimal cost in this process: at full cost each new user and login takes 0.25 s."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(
+            auth_service, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+        )
+        yield
 
 
 @pytest.fixture(scope="session")

@@ -29,7 +29,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from argon2 import PasswordHasher
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
@@ -841,13 +840,6 @@ def test_matrix_lists_every_route(app):
 def _short_live_streams(monkeypatch):
     """A live stream ends after its first render: it would otherwise run for half an hour."""
     monkeypatch.setattr(live_views, "STREAM_MAX_SECONDS", 0)
-
-
-@pytest.fixture(autouse=True)
-def _cheap_password_hashing(monkeypatch):
-    """Argon2 at minimal cost: the real login form runs ~250 times; at full cost, minutes."""
-    fast = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
-    monkeypatch.setattr(auth_service, "_hasher", fast)
 
 
 def _offer_call(client: TestClient, session, cti_id: str, caller: str = "+4530303030") -> int:

@@ -3,12 +3,9 @@
 import logging
 from datetime import timedelta
 
-import pytest
-from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from hotline.auth import service as auth_service
 from hotline.auth.lockout import LockoutPolicy, locked_for, record_failure
 from hotline.auth.models import LoginFailure, Role, User
 from hotline.db import utcnow
@@ -17,13 +14,6 @@ from tests.conftest import TEST_PASSWORD, _csrf_from
 
 WRONG = "not-the-password-7"
 LOCKED = "For mange mislykkede forsøg på at logge ind. Prøv igen om"
-
-
-@pytest.fixture(autouse=True)
-def _cheap_password_hashing(monkeypatch):
-    """Argon2 at minimal cost: these tests log in and fail dozens of times."""
-    fast = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
-    monkeypatch.setattr(auth_service, "_hasher", fast)
 
 
 def _log_in(client: TestClient, username: str, password: str, **headers):

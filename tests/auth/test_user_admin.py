@@ -1,13 +1,11 @@
 """User management by system admins: the service's rules, the audit log, the pages, the CLI."""
 
 import pytest
-from argon2 import PasswordHasher
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from hotline.audit.models import AuditEntry
-from hotline.auth import service as auth_service
 from hotline.auth import users
 from hotline.auth.models import Role, User
 from hotline.auth.service import create_user
@@ -16,14 +14,6 @@ from hotline.kit.errors import Conflict, InvalidInput, NotFound
 from tests.conftest import TEST_PASSWORD, _csrf_from, log_in_client
 
 NEW_PASSWORD = "tre grønne frøer på Åen"
-
-
-@pytest.fixture(autouse=True)
-def _cheap_password_hashing(monkeypatch):
-    """Argon2 at minimal cost: these tests log in and set passwords many times."""
-    monkeypatch.setattr(
-        auth_service, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
-    )
 
 
 def _add(session, username="maren", role=Role.AGENT, *codes, **fields):
