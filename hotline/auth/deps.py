@@ -10,7 +10,12 @@ from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 
 from hotline.auth.models import Role, User
-from hotline.auth.service import ensure_role, recent_api_token_owner, user_for_api_token
+from hotline.auth.service import (
+    api_token_recently_valid,
+    ensure_role,
+    recent_api_token_owner,
+    user_for_api_token,
+)
 from hotline.db import request_session
 from hotline.kit.errors import NotAuthenticated, PermissionDenied
 
@@ -48,9 +53,8 @@ async def verify_csrf(request: Request) -> None:
 
 async def current_user(request: Request, session: Session = request_session) -> User:
     """The user behind a bearer token or the session cookie (with CSRF checked for unsafe ones)."""
-    authorization = request.headers.get("Authorization", "")
-    if authorization.lower().startswith("bearer "):
-        token = authorization[7:].strip()
+    token = _bearer_token(request)
+    if token is not None:
         demo_mode = request.app.state.settings.demo_mode
         # A token seen a moment ago needs no query, so no trip to the thread pool either.
         user = recent_api_token_owner(session=session, token=token, demo_mode=demo_mode)
@@ -64,6 +68,21 @@ async def current_user(request: Request, session: Session = request_session) -> 
     user = await run_in_threadpool(_cookie_user, request, session)
     await verify_csrf(request)
     return user
+
+
+def signed_in_by_recent_token(request: Request) -> bool:
+    """Whether the request's bearer token was found valid by this process a moment ago (so
+    current_user would accept it without a query); for a route any signed-in user may use."""
+    token = _bearer_token(request)
+    demo_mode = request.app.state.settings.demo_mode
+    return token is not None and api_token_recently_valid(token=token, demo_mode=demo_mode)
+
+
+def _bearer_token(request: Request) -> str | None:
+    authorization = request.headers.get("Authorization", "")
+    if authorization.lower().startswith("bearer "):
+        return authorization[7:].strip()
+    return None
 
 
 def _cookie_user(request: Request, session: Session) -> User:

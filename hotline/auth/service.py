@@ -105,7 +105,17 @@ _TOKEN_OWNER = (
 
 def recent_api_token_owner(*, session: Session, token: str, demo_mode: bool) -> User | None:
     """The token's owner if this process found it valid a moment ago; no query (see token_cache)."""
-    user = cached_owner(session, token_sha256(token))
+    user = _recent_owner(token, demo_mode)
+    return None if user is None else session.merge(user, load=False)
+
+
+def api_token_recently_valid(*, token: str, demo_mode: bool) -> bool:
+    """Whether this process found the token valid a moment ago, for a route that needs no user."""
+    return _recent_owner(token, demo_mode) is not None
+
+
+def _recent_owner(token: str, demo_mode: bool) -> User | None:
+    user = cached_owner(token_sha256(token))
     return None if user is None or (user.is_demo and not demo_mode) else user
 
 

@@ -2,9 +2,9 @@
 
 A revoked token, a deactivated user or a changed role is seen by this process at once (any ORM
 change to a user or a token empties the cache) and by every other process within TOKEN_TTL_S.
-Entries are detached copies of the user's columns; a request merges one into its own session
-without loading it (the merge-for-caching pattern SQLAlchemy documents), so relationships still
-load lazily from that session.
+Entries are detached copies of the user's columns; a request that needs the user merges one into
+its own session without loading it (the merge-for-caching pattern SQLAlchemy documents), so
+relationships still load lazily from that session.
 """
 
 import threading
@@ -24,8 +24,8 @@ _entries: OrderedDict[str, tuple[float, User]] = OrderedDict()
 _lock = threading.Lock()
 
 
-def cached_owner(session: Session, token_sha256: str) -> User | None:
-    """The token's owner, merged into the session, if this process looked it up just now."""
+def cached_owner(token_sha256: str) -> User | None:
+    """The token's owner if this process looked it up just now: a detached copy, only to read."""
     with _lock:
         found = _entries.get(token_sha256)
         if found is None:
@@ -34,7 +34,7 @@ def cached_owner(session: Session, token_sha256: str) -> User | None:
         if time.monotonic() >= expires:
             del _entries[token_sha256]
             return None
-    return session.merge(user, load=False)
+    return user
 
 
 def remember_owner(token_sha256: str, user: User) -> None:

@@ -1,13 +1,17 @@
 """JSON API of the rules domain."""
 
+import re
+from collections.abc import Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import date
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
+from fastapi.routing import APIRoute
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from hotline.auth.deps import current_user
+from hotline.auth.deps import current_user, signed_in_by_recent_token
 from hotline.auth.models import User
 from hotline.db import get_session, request_session
 from hotline.municipalities.service import get_municipality
@@ -19,6 +23,8 @@ from hotline.rules.service import get_rule_history, save_local_rule, version_sna
 
 router = APIRouter(prefix="/api", tags=["rules"])
 CODE = Query(pattern=r"^\d{4}$", description="kommunekode, e.g. 0751")
+PLAIN_CODE = re.compile(r"[0-9]{4}")  # what CODE accepts, in ASCII digits only
+TOPIC_MAX_LENGTH = 100
 
 
 # The session's life and the sign-in check of every other route, entered here rather than by
@@ -26,33 +32,72 @@ CODE = Query(pattern=r"^\d{4}$", description="kommunekode, e.g. 0751")
 _request_session = asynccontextmanager(get_session)
 
 
-@router.get("/rules/resolve", response_model=ResolvedRule)
 async def resolve(
     request: Request,
     municipality: str = CODE,
-    topic: str = Query(max_length=100),
+    topic: str = Query(max_length=TOPIC_MAX_LENGTH),
     on: date | None = None,
 ) -> Response:
     """A topic as it applies in a municipality (on a date, default today); any signed-in user."""
-    async with _request_session(request) as session:
-        await current_user(request, session)
-        # One trip to the thread pool for all the database work; the JSON comes from memory when
-        # the rules are in a state this process has resolved before.
-        body = await run_in_threadpool(
-            _resolve_and_end,
-            session=session,
-            topic_slug=topic,
-            municipality_code=municipality,
-            on=on,
-            verify_after_days=_verify_after_days(request),
-        )
+    query = {
+        "topic_slug": topic,
+        "municipality_code": municipality,
+        "on": on,
+        "verify_after_days": _verify_after_days(request),
+    }
+    # One trip to the thread pool for all the database work; the JSON comes from memory when the
+    # rules are in a state this process has resolved before.
+    if signed_in_by_recent_token(request):
+        # Nothing to write and no user to load: one query on a pooled connection, no session.
+        engine = request.app.state.engine
+        body = await run_in_threadpool(_resolve_on_connection, engine, query)
+    else:
+        async with _request_session(request) as session:
+            await current_user(request, session)
+            body = await run_in_threadpool(_resolve_and_end, session, query)
     return Response(body, media_type="application/json")
 
 
-def _resolve_and_end(*, session: Session, **query) -> bytes:
-    body = resolve_rule_json(session=session, **query)
-    # Only reads: ending the transaction here spares the session dependency a second trip to
-    # the thread pool for it (a COMMIT over the network on PostgreSQL).
+class _ResolveRoute(APIRoute):
+    """The resolve route, taking a plain query (a code, a topic, no date) from the query string
+    itself: FastAPI's parameter solving cost more than the rest of the request. Any other query
+    is solved by FastAPI as before, so its answers (422s included) are FastAPI's own."""
+
+    def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
+        solving = super().get_route_handler()
+
+        async def handler(request: Request) -> Response:
+            params = request.query_params
+            code, topic = params.get("municipality", ""), params.get("topic")
+            if "on" in params or not PLAIN_CODE.fullmatch(code) or not _plain_topic(topic):
+                return await solving(request)
+            return await resolve(request, municipality=code, topic=topic, on=None)
+
+        return handler
+
+
+def _plain_topic(topic: str | None) -> bool:
+    return topic is not None and len(topic) <= TOPIC_MAX_LENGTH
+
+
+router.add_api_route(
+    "/rules/resolve",
+    resolve,
+    methods=["GET"],
+    response_model=ResolvedRule,
+    route_class_override=_ResolveRoute,
+)
+
+
+def _resolve_on_connection(engine: Engine, query: dict) -> bytes:
+    with engine.connect() as connection:
+        return resolve_rule_json(connection=connection, **query)
+
+
+def _resolve_and_end(session: Session, query: dict) -> bytes:
+    body = resolve_rule_json(connection=session.connection(), **query)
+    # Ending the transaction here (with the sign-in check's note of the token's use, if any)
+    # spares the session dependency a second trip to the thread pool for it.
     session.commit()
     return body
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Engine, and_, bindparam, or_, select
+from sqlalchemy import Connection, Engine, and_, bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from hotline.db import bound_engine
@@ -149,7 +149,15 @@ def topic_rules(
 def topic_state(session: Session, topic_slug: str, municipality_code: str) -> frozenset[tuple]:
     """The (id, municipality_code, current_version, created_at) of the rules of a topic that
     apply in a municipality; NotFound if no municipality. Equal states mean equal content."""
-    rows = _state_rows(session, _TOPIC_STATE, {"topic": topic_slug, "code": municipality_code})
+    session.flush()  # what the ORM's autoflush would have done
+    return topic_state_on(session.connection(), topic_slug, municipality_code)
+
+
+def topic_state_on(
+    connection: Connection, topic_slug: str, municipality_code: str
+) -> frozenset[tuple]:
+    """topic_state on a plain connection, with no session to begin and end."""
+    rows = connection.execute(_TOPIC_STATE, {"topic": topic_slug, "code": municipality_code}).all()
     if not rows:
         raise NotFound("municipalities.not_found", code=municipality_code)
     return frozenset(row[1:] for row in rows if row[1] is not None)
@@ -215,17 +223,16 @@ def _rules_for(session: Session, states: Iterable[tuple]) -> list[CachedRule]:
 
 
 def _cache_for(session: Session) -> _Lru:
-    return _per_engine(_caches, session, MAX_RULES)
+    return _per_engine(_caches, bound_engine(session), MAX_RULES)
 
 
-def resolved_cache(session: Session) -> _Lru:
+def resolved_cache(engine: Engine) -> _Lru:
     """This process's resolved rules (as the API sends them) by topic, municipality, date and
     state: a change to a rule changes its state, so an entry is never out of date."""
-    return _per_engine(_resolved_caches, session, MAX_RESOLVED)
+    return _per_engine(_resolved_caches, engine, MAX_RESOLVED)
 
 
-def _per_engine(caches: weakref.WeakKeyDictionary, session: Session, max_entries: int) -> _Lru:
-    engine = bound_engine(session)
+def _per_engine(caches: weakref.WeakKeyDictionary, engine: Engine, max_entries: int) -> _Lru:
     with _caches_lock:
         cache = caches.get(engine)
         if cache is None:

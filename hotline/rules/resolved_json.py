@@ -2,15 +2,16 @@
 
 from datetime import date
 
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
-from hotline.rules.cache import CachedRule, resolved_cache, rules_in_state, topic_state
+from hotline.rules.cache import CachedRule, resolved_cache, rules_in_state, topic_state_on
 from hotline.rules.resolve import DEFAULT_VERIFY_AFTER_DAYS, resolve_rules, today_in_denmark
 
 
 def resolve_rule_json(
     *,
-    session: Session,
+    connection: Connection,
     topic_slug: str,
     municipality_code: str,
     on: date | None = None,
@@ -22,13 +23,15 @@ def resolve_rule_json(
     so a change made by any process is in the next answer.
     """
     on = on or today_in_denmark()
-    state = topic_state(session, topic_slug, municipality_code)
+    state = topic_state_on(connection, topic_slug, municipality_code)
     key = (topic_slug, municipality_code, on, verify_after_days, state)
-    cache = resolved_cache(session)
+    cache = resolved_cache(connection.engine)
     body = cache.get(key)
     if body is not None:
         return body
-    national_rule, local_rule = rules_in_state(session, topic_slug, state)
+    # A session of its own on the same connection: it leaves the connection's transaction alone.
+    with Session(bind=connection) as session:
+        national_rule, local_rule = rules_in_state(session, topic_slug, state)
     resolved = resolve_rules(
         topic_slug, national_rule, local_rule, municipality_code, on, verify_after_days
     )
