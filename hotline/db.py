@@ -3,7 +3,7 @@
 import asyncio
 import hashlib
 import weakref
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from functools import partial
 
@@ -97,6 +97,32 @@ def lock_for_write(session: Session, key: str) -> None:
         dbapi_connection.execute("BEGIN IMMEDIATE")
 
 
+_AT_COMMIT = "hotline_writes_at_commit"
+
+
+def write_at_commit(session: Session, key: str, write: Callable[[Session], None]) -> None:
+    """Run `write` just before the session's transaction commits (once per key; dropped on
+    rollback).
+
+    For a small write that must not hold its lock through the rest of the request: on SQLite a
+    write takes the database's one write lock, and a request that wrote in one trip to the thread
+    pool and then waited for another held it while every thread waited for the lock.
+    """
+    session.info.setdefault(_AT_COMMIT, {})[key] = write
+
+
+@event.listens_for(Session, "before_commit")
+def _run_writes_at_commit(session: Session) -> None:
+    for write in session.info.pop(_AT_COMMIT, {}).values():
+        write(session)
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop_writes_at_commit(session: Session) -> None:
+    if session.get_nested_transaction() is None:  # the whole transaction, not a savepoint
+        session.info.pop(_AT_COMMIT, None)
+
+
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     """A sessionmaker whose objects stay readable after commit."""
     return sessionmaker(engine, expire_on_commit=False)
@@ -136,6 +162,8 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
 
 def _ends_without_io(session: Session) -> bool:
     """Whether committing and closing the session needs no database round trip."""
+    if session.info.get(_AT_COMMIT):
+        return False
     if not session.in_transaction():
         return True
     # pysqlite opens a transaction only for a write; after reads alone its COMMIT and the pool's

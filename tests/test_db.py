@@ -35,3 +35,43 @@ def test_a_session_that_only_read_ends_without_a_database_round_trip(engine):
         session.flush()
         assert not _ends_without_io(session)  # a flushed write is an open transaction
         session.rollback()
+
+
+def test_a_write_at_commit_runs_once_per_key_at_commit_and_is_dropped_on_rollback(engine):
+    from sqlalchemy import update
+
+    from hotline.db import _ends_without_io, make_sessionmaker, write_at_commit
+    from hotline.municipalities.models import Municipality
+
+    def rename(name: str):
+        def write(session) -> None:
+            session.execute(
+                update(Municipality).where(Municipality.code == "0851").values(region_name=name)
+            )
+
+        return write
+
+    sessions = make_sessionmaker(engine)
+    with sessions() as session:
+        kept = session.get(Municipality, "0851").region_name
+        write_at_commit(session, "rename", rename("Dropped"))
+        assert not _ends_without_io(session)  # the commit has a write to make
+        session.rollback()
+        write_at_commit(session, "rename", rename("First"))
+        write_at_commit(session, "rename", rename("Second"))  # the same key: the latest wins
+        with engine.connect() as other:  # not written before the commit
+            assert other.scalar(select_region_name()) == kept
+        session.commit()
+        assert session.scalar(select_region_name()) == "Second"
+        session.execute(
+            update(Municipality).where(Municipality.code == "0851").values(region_name=kept)
+        )
+        session.commit()
+
+
+def select_region_name():
+    from sqlalchemy import select
+
+    from hotline.municipalities.models import Municipality
+
+    return select(Municipality.region_name).where(Municipality.code == "0851")

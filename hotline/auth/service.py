@@ -3,8 +3,8 @@
 import hashlib
 import secrets
 from collections.abc import Iterable
-from datetime import timedelta
-from functools import cache
+from datetime import datetime, timedelta
+from functools import cache, partial
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from hotline.auth.models import ApiToken, Role, User
 from hotline.auth.token_cache import cached_owner, remember_owner
-from hotline.db import utcnow
+from hotline.db import utcnow, write_at_commit
 from hotline.kit.errors import InvalidInput, PermissionDenied
 from hotline.municipalities.models import Municipality
 
@@ -131,9 +131,18 @@ def user_for_api_token(*, session: Session, token: str, demo_mode: bool) -> User
     now = utcnow()
     # Recorded to the minute: a write on every API request would serialise them all.
     if last_used_at is None or now - last_used_at > TOKEN_USE_RESOLUTION:
-        session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now))
-    remember_owner(sha256, user)  # after the update: a change to a token forgets every owner
+        write_at_commit(session, f"api-token-use:{token_id}", partial(_note_use, token_id, now))
+    remember_owner(sha256, user)
     return user
+
+
+def _note_use(token_id: int, at: datetime, session: Session) -> None:
+    # On the table, not through the ORM: a token's last use changes nothing the token cache holds
+    # (the ORM's changes to tokens empty it).
+    tokens = ApiToken.__table__
+    session.connection().execute(
+        update(tokens).where(tokens.c.id == token_id).values(last_used_at=at)
+    )
 
 
 def can_admin_municipality(user: User, municipality_code: str) -> bool:
