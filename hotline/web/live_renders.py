@@ -10,8 +10,10 @@ an event are encoded once and shared by every stream that sends it.
 
 import asyncio
 import itertools
+import math
 import time
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass, field
 
 from fastapi.concurrency import run_in_threadpool
@@ -31,6 +33,8 @@ from hotline.web.templating import templates
 CSRF_SLOT = "hotline-csrf-slot-7c1e"
 # A snapshot this old is not reused by a stream that (re)connects: its clocks would lag.
 MAX_AGE_S = 1.0
+# Builds start at least this far apart (see LiveRenders).
+MIN_BUILD_INTERVAL_S = 0.1
 STREAM_ROLES = (Role.AGENT, Role.SUPERVISOR, Role.SYSTEM_ADMIN)
 _serials = itertools.count(1)
 
@@ -165,7 +169,14 @@ def _render(name: str, **context) -> str:
 
 
 class LiveRenders:
-    """The latest snapshot of this process, built once per change however many streams ask."""
+    """The latest snapshot of this process, built one at a time however many streams ask.
+
+    A stream asks for a snapshot that shows at least its change (the feed's generation). A build
+    not yet reading the database takes every change asked for until it starts; one already reading
+    is waited for, then the next is built. Builds start at least MIN_BUILD_INTERVAL_S apart: in a
+    surge, dozens of changes a second each started a build of its own (every variant read and
+    rendered), several at once, and their threads starved the claims.
+    """
 
     def __init__(
         self,
@@ -174,27 +185,53 @@ class LiveRenders:
     ) -> None:
         self.make_session, self.build = make_session, build
         self.board_watchers = 0  # open supervisor streams: only they need the board rendered
-        self._generation = -1
-        self._started = 0.0
-        self._pending: asyncio.Future[Snapshot] | None = None
-        self._with_board = False
+        self._shot: Snapshot | None = None
+        self._shot_generation = -1
+        self._shot_started = -math.inf  # when its build began reading (its clocks' moment)
+        self._next: asyncio.Future[Snapshot] | None = None  # the build under way or about to be
+        self._next_generation = -1
+        self._next_board = False
+        self._next_reading = False
 
     async def latest(self, generation: int, board: bool = False) -> Snapshot:
-        """The snapshot of this change (the feed's generation), built now if nobody has yet."""
-        now = time.monotonic()
-        stale = self._generation != generation or now - self._started > MAX_AGE_S
-        if self._pending is None or stale or (board and not self._with_board):
-            self._generation, self._started = generation, now
-            self._with_board = board or self.board_watchers > 0
-            self._pending = asyncio.ensure_future(run_in_threadpool(self._build, self._with_board))
-        pending = self._pending
-        try:
+        """A snapshot showing this change (the feed's generation) or a later one."""
+        while True:
+            if (shot := self._shot) is not None and self._shows(shot, generation, board):
+                return shot
+            if self._next is None:
+                self._next = asyncio.ensure_future(self._build_next())
+            pending = self._next
+            if self._next_reading and (self._next_generation < generation or self._lacks(board)):
+                with suppress(Exception):  # that build's askers see its failure, not this one
+                    await asyncio.shield(pending)
+                continue
+            if not self._next_reading:
+                self._next_generation = max(self._next_generation, generation)
+                self._next_board = self._next_board or board
             # Shielded: a stream that goes away does not cancel the others' snapshot.
             return await asyncio.shield(pending)
-        except Exception:
-            if self._pending is pending:  # the next stream to ask tries again
-                self._pending = None
-            raise
+
+    def _shows(self, shot: Snapshot, generation: int, board: bool) -> bool:
+        fresh = time.monotonic() - self._shot_started <= MAX_AGE_S
+        return fresh and self._shot_generation >= generation and not (board and shot.board is None)
+
+    def _lacks(self, board: bool) -> bool:
+        return board and not self._next_board
+
+    async def _build_next(self) -> Snapshot:
+        try:
+            pause = self._shot_started + MIN_BUILD_INTERVAL_S - time.monotonic()
+            await asyncio.sleep(max(0.0, pause))
+            self._next_reading = True
+            generation = self._next_generation
+            board = self._next_board = self._next_board or self.board_watchers > 0
+            started = time.monotonic()
+            shot = await run_in_threadpool(self._build, board)
+            self._shot, self._shot_generation, self._shot_started = shot, generation, started
+            return shot
+        finally:
+            self._next, self._next_reading = None, False
+            self._next_generation, self._next_board = -1, False
 
     def _build(self, board: bool) -> Snapshot:
         with self.make_session() as session:

@@ -28,8 +28,8 @@ CONSOLE_ROLES = (Role.AGENT, Role.SUPERVISOR)
 SUPERVISOR_ROLES = (Role.SUPERVISOR, Role.SYSTEM_ADMIN)
 HEARTBEAT_SECONDS = 15.0
 # A burst of changes becomes one render: a stream renders at most this often, and always after
-# the last change.
-RENDER_INTERVAL_SECONDS = 0.15
+# the last change (and the snapshots it picks from are built at most every 0.1 s: live_renders).
+RENDER_INTERVAL_SECONDS = 0.05
 # A stream ends after this long, or earlier when its session would expire or go idle; EventSource
 # then reconnects, and the new request checks the login (and refreshes the session cookie) again:
 # an open console or board keeps its session from going idle.

@@ -15,15 +15,22 @@ class CountingBuild:
 
     def __init__(self, fail: bool = False) -> None:
         self.count, self.fail = 0, fail
+        self.running = self.most_at_once = 0
         self.lock = threading.Lock()
 
     def __call__(self, session, board=True):
         with self.lock:
             self.count += 1
-        threading.Event().wait(0.05)
-        if self.fail:
-            raise RuntimeError("the database went away")
-        return build_snapshot(session, board)
+            self.running += 1
+            self.most_at_once = max(self.most_at_once, self.running)
+        try:
+            threading.Event().wait(0.05)
+            if self.fail:
+                raise RuntimeError("the database went away")
+            return build_snapshot(session, board)
+        finally:
+            with self.lock:
+                self.running -= 1
 
 
 @pytest.fixture
@@ -70,3 +77,22 @@ def test_a_failed_build_fails_its_askers_and_the_next_ask_builds_again(sessionma
         assert build.count == 2
 
     asyncio.run(scenario())
+
+
+def test_a_surge_of_changes_shares_builds_made_one_at_a_time(sessionmaker):
+    build = CountingBuild()
+    renders = LiveRenders(sessionmaker, build)
+
+    async def stream(generation: int) -> None:
+        await asyncio.sleep(generation * 0.005)  # a change every 5 ms, for half a second
+        await renders.latest(generation)
+
+    async def scenario() -> None:
+        await asyncio.gather(*(stream(g) for g in range(1, 101)))
+        last = await renders.latest(100)  # the last change is shown without another build
+        assert await renders.latest(100) is last
+
+    asyncio.run(scenario())
+    assert build.most_at_once == 1
+    # 100 changes in 0.5 s: builds 0.1 s apart (and 0.05 s long) make about six, not 100.
+    assert build.count <= 8
