@@ -66,7 +66,10 @@ def _listeners(server: LiveServer) -> list[int]:
     engine = create_engine(server.env["HOTLINE_DATABASE_URL"])
     with engine.connect() as connection:
         pids = connection.scalars(
-            text("SELECT pid FROM pg_stat_activity WHERE application_name = :name"),
+            text(
+                "SELECT pid FROM pg_stat_activity"
+                " WHERE application_name = :name AND datname = current_database()"
+            ),
             {"name": LISTENER_NAME},
         ).all()
     engine.dispose()
