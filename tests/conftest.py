@@ -21,7 +21,7 @@ from hotline.auth.models import Role, User
 from hotline.auth.service import create_user
 from hotline.auth.token_cache import forget_all as forget_token_owners
 from hotline.config import Settings
-from hotline.db import Base, make_engine, make_sessionmaker
+from hotline.db import make_engine, make_sessionmaker
 from hotline.main import create_app
 from hotline.migrate import upgrade_database
 from hotline.municipalities.service import load_municipalities
@@ -30,11 +30,10 @@ from hotline.rules.search.synonyms import clear as clear_synonyms
 from hotline.rules.search.vocabulary import clear as clear_vocabulary
 from tests.live import free_port
 from tests.smtp import Inbox
+from tests.tables import empty_tables
 
 IN_CI = os.environ.get("CI") == "true"
 TEST_PASSWORD = "correct horse battery staple"
-# Reference data loaded once per run; every other table is emptied after each test.
-KEPT_TABLES = {"municipalities", "postal_codes", "places", "alembic_version"}
 
 
 def require(condition: bool, what: str) -> None:
@@ -101,20 +100,8 @@ def _clean_tables(request) -> Iterator[None]:
     if "engine" not in request.fixturenames:
         return
     engine: Engine = request.getfixturevalue("engine")
-    tables = [t for t in reversed(Base.metadata.sorted_tables) if t.name not in KEPT_TABLES]
     with engine.begin() as connection:
-        if engine.dialect.name == "postgresql":
-            names = ", ".join(t.name for t in tables)
-            connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-        else:
-            for table in tables:
-                connection.execute(table.delete())
-        connection.execute(
-            text(
-                "UPDATE municipalities SET participating = false, dialled_number = NULL,"
-                " phone = NULL, email = NULL, web = NULL, self_service_links = '[]'"
-            )
-        )
+        empty_tables(connection)
     # Emptied tables reuse ids: rules cached by (id, version, created_at) must not outlive them.
     clear_rule_cache()
     clear_vocabulary()
