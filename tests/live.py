@@ -15,6 +15,9 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 DEMO_PASSWORD = "demo-password-for-tests"
+ROOT = Path(__file__).resolve().parents[1]
+# The `hotline` command with cheap password hashing (tests/live_cli.py); run in ROOT to find it.
+HOTLINE = [sys.executable, "-m", "tests.live_cli"]
 CTI_TOKEN = "live-cti-token"
 
 
@@ -34,7 +37,8 @@ class LiveServer:
     def hotline(self, *args: str) -> str:
         """Run a `hotline` command against the server's database; returns its output."""
         done = subprocess.run(
-            [sys.executable, "-m", "hotline.cli", *args],
+            [*HOTLINE, *args],
+            cwd=ROOT,
             env=self.env,
             capture_output=True,
             text=True,
@@ -93,10 +97,10 @@ def demo_database(test_database_url: str | None, tmp_dir: Path, env: dict[str, s
     key = test_database_url or ""
     if key not in _demo_databases:
         template = new_database(test_database_url, tmp_dir, "demo")
-        cli = [sys.executable, "-m", "hotline.cli"]
         for step in (["db", "upgrade"], ["demo", "load"]):
             done = subprocess.run(
-                [*cli, *step],
+                [*HOTLINE, *step],
+                cwd=ROOT,
                 env={**env, "HOTLINE_DATABASE_URL": template},
                 capture_output=True,
                 text=True,
@@ -128,9 +132,10 @@ def start_live_server(tmp_dir: Path, test_database_url: str | None) -> LiveServe
     }
     env.pop("HOTLINE_MAIL_URL", None)
     env["HOTLINE_DATABASE_URL"] = demo_database(test_database_url, tmp_dir, env)
-    cli = [sys.executable, "-m", "hotline.cli"]
     log = open(tmp_dir / "server.log", "wb")  # noqa: SIM115  (closed with the process)
-    process = subprocess.Popen([*cli, "serve"], env=env, stdout=log, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        [*HOTLINE, "serve"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+    )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:

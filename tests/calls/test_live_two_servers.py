@@ -6,7 +6,6 @@ one process serves the database, and the change feed is in-process by design.
 
 import os
 import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -18,7 +17,15 @@ from sqlalchemy import create_engine, text
 
 from hotline.calls.events import LISTENER_NAME
 from tests.calls.sse import EventReader, log_in, make_ready, named, queue_shows
-from tests.live import DEMO_PASSWORD, LiveServer, free_port, start_live_server, stop_live_server
+from tests.live import (
+    DEMO_PASSWORD,
+    HOTLINE,
+    ROOT,
+    LiveServer,
+    free_port,
+    start_live_server,
+    stop_live_server,
+)
 
 AARHUS_LINE = "+4588000751"
 
@@ -39,8 +46,9 @@ def _second_server(first: LiveServer, tmp_dir) -> LiveServer:
     port = free_port()
     env = {**first.env, "HOTLINE_PORT": str(port)}
     log = open(tmp_dir / "server.log", "wb")  # noqa: SIM115  (closed with the process)
-    command = [sys.executable, "-m", "hotline.cli", "serve"]
-    process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        [*HOTLINE, "serve"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+    )
     server = replace(first, url=f"http://127.0.0.1:{port}", env=env, process=process)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
