@@ -13,6 +13,8 @@ from sqlalchemy import DateTime, MetaData, TypeDecorator, create_engine, event, 
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
+from hotline.db_sqlite import begin_immediate, make_sqlite_engine
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -35,35 +37,11 @@ POSTGRES_POOL_SIZE = 20
 
 
 def make_engine(url: str) -> Engine:
-    """Create an engine; SQLite gets foreign keys, WAL and a busy timeout."""
+    """Create an engine (SQLite's: see db_sqlite)."""
     if url.startswith("sqlite"):
         # As many pooled connections as requests run at once in the thread pool: beyond the pool,
         # each request would open a connection (and run the pragmas) and close it again.
-        engine = create_engine(
-            url,
-            connect_args={"check_same_thread": False, "timeout": 30},
-            pool_size=SQLITE_POOL_SIZE,
-            max_overflow=SQLITE_POOL_SIZE,
-        )
-
-        @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_connection, _record):
-            cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA busy_timeout=30000")
-            cursor.close()
-
-        @event.listens_for(engine, "savepoint")
-        def _begin_before_savepoint(connection, _name):
-            # pysqlite only sends BEGIN before DML; a SAVEPOINT outside a transaction would start
-            # one of its own whose RELEASE commits. Savepoints guard writes, so take the write
-            # lock now (IMMEDIATE waits on busy_timeout instead of failing on a stale snapshot).
-            dbapi_connection = connection.connection.driver_connection
-            if not dbapi_connection.in_transaction:
-                dbapi_connection.execute("BEGIN IMMEDIATE")
-
-        return engine
+        return make_sqlite_engine(url, SQLITE_POOL_SIZE)
     # As many pooled connections as route threads too: with fewer, threads beyond the pool waited
     # for a connection and, in a surge, failed after the pool's 30 s timeout; now a request waits
     # for a thread, which has no timeout. The overflow's connections are closed when idle.
@@ -92,9 +70,7 @@ def lock_for_write(session: Session, key: str) -> None:
         number = int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big", signed=True)
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": number})
         return
-    dbapi_connection = session.connection().connection.driver_connection
-    if not dbapi_connection.in_transaction:
-        dbapi_connection.execute("BEGIN IMMEDIATE")
+    begin_immediate(session.connection().connection.driver_connection)
 
 
 _AT_COMMIT = "hotline_writes_at_commit"
@@ -136,10 +112,23 @@ _ending_limiters: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 async def _end_off_loop(session: Session, *, commit: bool) -> None:
     loop = asyncio.get_running_loop()
-    limiter = _ending_limiters.get(loop)
-    if limiter is None:
-        limiter = _ending_limiters[loop] = anyio.CapacityLimiter(SQLITE_POOL_SIZE)
+    limiters = _ending_limiters.get(loop)
+    if limiters is None:
+        # SQLite: a session holding this process's writer lock (db_sqlite) ends on threads of its
+        # own. Sessions whose commit writes (roll-ups, write_at_commit) wait there for the lock;
+        # had they filled the threads, its holder would have had none to commit on.
+        limiters = _ending_limiters[loop] = {
+            False: anyio.CapacityLimiter(SQLITE_POOL_SIZE),
+            True: anyio.CapacityLimiter(2),
+        }
+    limiter = limiters[_holds_writer_lock(session)]
     await anyio.to_thread.run_sync(partial(_end, session, commit=commit), limiter=limiter)
+
+
+def _holds_writer_lock(session: Session) -> bool:
+    if not session.in_transaction() or session.get_bind().dialect.name != "sqlite":
+        return False
+    return session.connection().connection.driver_connection.holds_writer_lock
 
 
 async def get_session(request: Request) -> AsyncIterator[Session]:

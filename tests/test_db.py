@@ -75,3 +75,34 @@ def select_region_name():
     from hotline.municipalities.models import Municipality
 
     return select(Municipality.region_name).where(Municipality.code == "0851")
+
+
+def test_sqlite_writers_of_one_process_wait_their_turn_instead_of_polling(engine):
+    import threading
+
+    from sqlalchemy import text
+
+    if engine.dialect.name != "sqlite":
+        return  # PostgreSQL locks rows, not the database
+    first, second = engine.connect(), engine.connect()
+    # Without the writers' turn the second writer would meet SQLite's busy handler, here set to
+    # give up at once.
+    second.exec_driver_sql("PRAGMA busy_timeout=0")
+    rename = "UPDATE municipalities SET region_name = region_name WHERE code = :code"
+    first.execute(text(rename), {"code": "0751"})  # first holds the write lock
+    done = []
+
+    def write_second() -> None:
+        second.execute(text(rename), {"code": "0851"})
+        second.commit()
+        done.append(True)
+
+    writer = threading.Thread(target=write_second)
+    writer.start()
+    writer.join(0.3)
+    assert writer.is_alive() and not done  # waiting for its turn, not failed
+    first.commit()
+    writer.join(5)
+    assert done == [True]
+    first.close()
+    second.close()

@@ -4,6 +4,7 @@ import hmac
 import secrets
 import time
 from collections.abc import Callable
+from functools import partial
 
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
@@ -59,14 +60,25 @@ async def current_user(request: Request, session: Session = request_session) -> 
         # A token seen a moment ago needs no query, so no trip to the thread pool either.
         user = recent_api_token_owner(session=session, token=token, demo_mode=demo_mode)
         if user is None:
-            user = await run_in_threadpool(
-                user_for_api_token, session=session, token=token, demo_mode=demo_mode
-            )
+            find = partial(user_for_api_token, session=session, token=token, demo_mode=demo_mode)
+            user = await run_in_threadpool(_then_release, session, find)
         if user is None:
             raise NotAuthenticated("error.not_authenticated")
         return user
-    user = await run_in_threadpool(_cookie_user, request, session)
+    user = await run_in_threadpool(_then_release, session, partial(_cookie_user, request, session))
     await verify_csrf(request)
+    return user
+
+
+def _then_release(session: Session, find: Callable[[], User | None]) -> User | None:
+    """The login's lookup, its transaction then ended in the same thread.
+
+    The route runs in a later trip to the thread pool. Holding the connection in between, the
+    requests waiting for a route thread held every pooled connection while the route threads
+    waited for one, when 200 consoles opened their streams at once.
+    """
+    user = find()
+    session.commit()  # the user stays loaded (expire_on_commit=False); the route begins anew
     return user
 
 
