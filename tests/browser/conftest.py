@@ -3,9 +3,11 @@
 import os
 import shutil
 
+import httpx
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
+from tests.calls.sse import log_in as log_in_over_http
 from tests.conftest import require
 from tests.live import DEMO_PASSWORD, start_live_server, stop_live_server
 
@@ -63,6 +65,27 @@ def page(chromium, live_server):
     yield page
     context.close()
     assert errors == [], f"browser console errors: {errors}"
+
+
+@pytest.fixture(scope="module")
+def sign_in(live_server):
+    """Give a browser context a demo user's session without the login form: sign_in(context, user).
+
+    For tests of the pages behind the login: each user logs in once per module (over HTTP).
+    """
+    cookies: dict[str, list[dict]] = {}
+
+    def sign_in(context, username: str) -> None:
+        if username not in cookies:
+            with httpx.Client(base_url=live_server.url, timeout=15) as client:
+                log_in_over_http(client, username, DEMO_PASSWORD)
+                cookies[username] = [
+                    {"name": c.name, "value": c.value, "url": live_server.url, "httpOnly": True}
+                    for c in client.cookies.jar
+                ]
+        context.add_cookies(cookies[username])
+
+    return sign_in
 
 
 def log_in(page, username: str) -> None:

@@ -155,12 +155,14 @@ def overflowing(page, paths: list[str]) -> list[str]:
 
 
 @pytest.mark.parametrize("username", list(ROLES))
-def test_no_page_scrolls_sideways(chromium, live_server, busy_hotline, route_paths, username):
+def test_no_page_scrolls_sideways(
+    chromium, live_server, sign_in, busy_hotline, route_paths, username
+):
     values = {**busy_hotline, "code": MUNICIPALITY.get(username, "0751")}
     context = chromium.new_context(base_url=live_server.url, locale="da-DK")
     try:
         page = context.new_page()
-        log_in(page, username)
+        sign_in(context, username)
         cookies = {c["name"]: c["value"] for c in context.cookies()}
         paths = [fill(template, values) for template in route_paths]
         pages = reachable_pages(live_server.url, cookies, paths)
@@ -207,7 +209,7 @@ def test_the_supervisor_board_keeps_its_tables_apart(chromium, live_server, busy
 
 @pytest.mark.parametrize("username", list(ROLES))
 def test_axe_finds_no_violation_on_any_page(
-    chromium, live_server, busy_hotline, route_paths, username
+    chromium, live_server, sign_in, busy_hotline, route_paths, username
 ):
     from tests.browser.test_accessibility import WCAG_TAGS, violations
 
@@ -216,7 +218,7 @@ def test_axe_finds_no_violation_on_any_page(
     context = chromium.new_context(base_url=live_server.url, locale="da-DK", bypass_csp=True)
     try:
         page = context.new_page()
-        log_in(page, username)
+        sign_in(context, username)
         cookies = {c["name"]: c["value"] for c in context.cookies()}
         pages = reachable_pages(live_server.url, cookies, [fill(t, values) for t in route_paths])
         assert {link.href for link in header_menu(User(role=ROLES[username])).links} <= set(pages)
