@@ -4,6 +4,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
@@ -12,6 +13,7 @@ from hotline.auth.models import Role, User
 from hotline.calls import callbacks
 from hotline.calls.models import Callback
 from hotline.db import request_session
+from hotline.kit.responses import model_json
 
 router = APIRouter(prefix="/api", tags=["callbacks"])
 call_takers = require_roles(Role.AGENT, Role.SUPERVISOR)
@@ -95,7 +97,7 @@ def book(
     request: Request,
     user: User = Depends(call_takers),
     session: Session = request_session,
-) -> CallbackOut:
+) -> Response:
     """Book a callback on your open call for its municipality; e-mailed to its admins."""
     callback = callbacks.book_callback(
         session=session,
@@ -104,7 +106,7 @@ def book(
         form=callbacks.CallbackIn(**body.model_dump()),
         mail_domain=request.app.state.settings.mail_from.rpartition("@")[2],
     )
-    return _out(session, [callback])[0]
+    return model_json(CallbackOut, _out(session, [callback])[0], status_code=201)
 
 
 @router.get("/callbacks", response_model=list[CallbackOut])
@@ -127,9 +129,9 @@ def done(
     body: DoneBody,
     user: User = Depends(current_user),
     session: Session = request_session,
-) -> CallbackOut:
+) -> Response:
     """Mark a callback done (its municipality's admins; 409 when it already is)."""
     callback = callbacks.mark_done(
         session=session, user=user, callback_id=callback_id, note=body.note
     )
-    return _out(session, [callback])[0]
+    return model_json(CallbackOut, _out(session, [callback])[0])

@@ -13,6 +13,7 @@ from hotline.auth.models import User
 from hotline.calls.service import get_call
 from hotline.db import request_session
 from hotline.kit.errors import Gone
+from hotline.kit.responses import model_json
 from hotline.letters.archive import MAX_PER_PAGE, search_archive
 from hotline.letters.models import Channel, ReplyStatus
 from hotline.letters.service import (
@@ -86,7 +87,8 @@ def create_call_reply(
     """Write a reply on a call: an e-mail is queued, a PDF letter is archived."""
     call = get_call(session=session, call_id=call_id, user=user)
     settings = request.app.state.settings
-    return create_reply(session=session, call=call, author=user, form=form, settings=settings)
+    reply = create_reply(session=session, call=call, author=user, form=form, settings=settings)
+    return model_json(ReplyOut, reply, status_code=201)
 
 
 @router.get("/replies/{reply_id}.pdf")
@@ -144,4 +146,4 @@ def archive(
 @router.post("/replies/{reply_id}/retry", response_model=ReplyOut)
 def retry(reply_id: int, user: User = Depends(current_user), session: Session = request_session):
     """Queue a failed e-mail reply again."""
-    return retry_reply(session=session, reply_id=reply_id, user=user)
+    return model_json(ReplyOut, retry_reply(session=session, reply_id=reply_id, user=user))

@@ -4,12 +4,14 @@ from datetime import datetime
 from typing import Literal
 
 from fastapi import APIRouter, Depends, Query
+from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from hotline.auth.deps import current_user
 from hotline.auth.models import User
 from hotline.db import request_session
+from hotline.kit.responses import model_json
 from hotline.rules.flags import close_flag, flag_rule, list_flags
 from hotline.rules.models import FlagKind, RuleFlag
 
@@ -74,7 +76,7 @@ class RuleFlagOut(BaseModel):
 @router.post("/rules/flags", response_model=RuleFlagOut, status_code=201)
 def create_flag(
     body: RuleFlagIn, user: User = Depends(current_user), session: Session = request_session
-) -> RuleFlagOut:
+) -> Response:
     """Flag a topic, as resolved today for a municipality, as unclear or wrong (hotline staff)."""
     flag = flag_rule(
         session=session,
@@ -84,7 +86,7 @@ def create_flag(
         kind=body.kind,
         comment=body.comment,
     )
-    return RuleFlagOut.of(flag)
+    return model_json(RuleFlagOut, RuleFlagOut.of(flag), status_code=201)
 
 
 @router.get("/rules/flags", response_model=list[RuleFlagOut])
@@ -112,8 +114,7 @@ def close(
     body: RuleFlagClose,
     user: User = Depends(current_user),
     session: Session = request_session,
-) -> RuleFlagOut:
+) -> Response:
     """Close a flag with a note (admins of its municipality; 409 if it is already closed)."""
-    return RuleFlagOut.of(
-        close_flag(session=session, user=user, flag_id=flag_id, resolution=body.resolution)
-    )
+    flag = close_flag(session=session, user=user, flag_id=flag_id, resolution=body.resolution)
+    return model_json(RuleFlagOut, RuleFlagOut.of(flag))

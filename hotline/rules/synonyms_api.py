@@ -10,6 +10,7 @@ from hotline.auth.deps import current_user
 from hotline.auth.models import User
 from hotline.auth.service import ensure_can_admin_municipality
 from hotline.db import request_session
+from hotline.kit.responses import model_json
 from hotline.municipalities.service import get_municipality
 from hotline.rules.models import SearchSynonym
 from hotline.rules.synonyms import add_local_synonym, delete_local_synonym, list_synonyms
@@ -74,10 +75,10 @@ def add_synonym(
     code: str = CODE,
     user: User = Depends(current_user),
     session: Session = request_session,
-) -> SynonymOut:
+) -> Response:
     """Add a line to the municipality's synonyms (409 if it is there already)."""
     synonym = add_local_synonym(session=session, user=user, municipality_code=code, line=body.line)
-    return SynonymOut.of(synonym)
+    return model_json(SynonymOut, SynonymOut.of(synonym), status_code=201)
 
 
 @router.delete("/synonyms/{code}/{synonym_id}", status_code=204)
