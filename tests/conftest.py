@@ -241,8 +241,12 @@ def login(client: TestClient):
 
 
 @pytest.fixture
-def api_client(app, session: Session):
-    """A client authenticated with a bearer token: api_client(user) -> TestClient."""
+def api_client(app, client: TestClient, session: Session):
+    """A client authenticated with a bearer token: api_client(user) -> TestClient.
+
+    It talks to the app `client` runs, as a second browser would: its own cookies and headers,
+    the same running app (one lifespan, not one per client).
+    """
     from hotline.auth.service import issue_api_token
 
     clients: list[TestClient] = []
@@ -251,10 +255,10 @@ def api_client(app, session: Session):
         token = issue_api_token(session=session, user=user, name="test")
         session.commit()
         c = TestClient(app, headers={"Authorization": f"Bearer {token}"})
-        c.__enter__()
+        c.portal = client.portal  # the event loop the app's lifespan runs in
         clients.append(c)
         return c
 
     yield factory
     for c in clients:
-        c.__exit__(None, None, None)
+        c.close()
