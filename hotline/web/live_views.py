@@ -47,8 +47,8 @@ def console_stream(
     user: User = Depends(require_roles(*CONSOLE_ROLES)),
 ):
     """The console's live stream: the queue and the agent's own state."""
-    # Noted now, in this request's transaction (the login's check may have written in it too);
-    # then with every open console of this process by the presence worker (calls/presence).
+    # Noted now, in this request's transaction (another session would wait for its write lock on
+    # SQLite); then with every open console of this process by the presence worker.
     note_consoles_open(session=session, user_ids=[user.id])
     user_id, csrf = user.id, csrf_token(request)
 
