@@ -2,13 +2,16 @@
 
 import asyncio
 import hashlib
+import inspect
 import weakref
 from collections.abc import AsyncIterator, Callable
+from contextvars import ContextVar
 from datetime import UTC, datetime
-from functools import partial
+from functools import partial, wraps
 
 import anyio
 from fastapi import Depends, Request
+from fastapi.routing import APIRoute
 from sqlalchemy import DateTime, MetaData, TypeDecorator, create_engine, event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -131,22 +134,59 @@ def _holds_writer_lock(session: Session) -> bool:
     return session.connection().connection.driver_connection.holds_writer_lock
 
 
+_request_session: ContextVar[Session | None] = ContextVar("hotline_request_session", default=None)
+
+
 async def get_session(request: Request) -> AsyncIterator[Session]:
     """One session per request: committed when the handler returns, rolled back on error."""
     # Async so that opening the session (no I/O) costs no trip to the thread pool; the commit or
-    # rollback and the close do I/O, so they run there, together.
+    # rollback and the close do I/O, so they run there, together (or at the end of a synchronous
+    # handler's own thread: TransactionRoute).
     session = request.app.state.sessionmaker()
+    token = _request_session.set(session)
     try:
         yield session
     except BaseException:
         with anyio.CancelScope(shield=True):  # a dropped client must not leave it open
             await _end_off_loop(session, commit=False)
         raise
+    finally:
+        _request_session.reset(token)
     if _ends_without_io(session):
         _end(session, commit=True)
         return
     with anyio.CancelScope(shield=True):
         await _end_off_loop(session, commit=True)
+
+
+class TransactionRoute(APIRoute):
+    """A route whose synchronous handler commits the request's session in its own thread.
+
+    Ended by get_session instead, a transaction that wrote kept its locks (SQLite's one writer
+    lock, PostgreSQL's rows) while the handler's thread handed back to the event loop and a second
+    thread took the commit: in a surge, most of the time a claim held SQLite's writer lock was
+    spent in that hand-over. The commit is the one get_session would make; an error raised by the
+    handler still rolls everything back, and get_session then has nothing left to do.
+    """
+
+    def __init__(self, path: str, endpoint: Callable, **kwargs) -> None:
+        if inspect.isfunction(endpoint) and not inspect.iscoroutinefunction(endpoint):
+            endpoint = commit_on_return(endpoint)
+        super().__init__(path, endpoint, **kwargs)
+
+
+def commit_on_return(handler: Callable) -> Callable:
+    """A synchronous handler that commits the request's session in its thread when it returns."""
+
+    @wraps(handler)
+    def handle(*args, **kwargs):
+        result = handler(*args, **kwargs)
+        session = _request_session.get()
+        if session is not None and not _ends_without_io(session):
+            session.commit()
+        return result
+
+    return handle
 
 
 def _ends_without_io(session: Session) -> bool:

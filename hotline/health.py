@@ -5,7 +5,9 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-router = APIRouter()
+from hotline.db import TransactionRoute
+
+router = APIRouter(route_class=TransactionRoute)
 
 
 @router.get("/healthz", tags=["health"])

@@ -106,3 +106,72 @@ def test_sqlite_writers_of_one_process_wait_their_turn_instead_of_polling(engine
     assert done == [True]
     first.close()
     second.close()
+
+
+def test_every_synchronous_route_commits_in_its_handler_thread(app):
+    """No synchronous route ends its transaction in a second trip to the thread pool."""
+    import inspect
+
+    from fastapi.routing import APIRoute
+
+    from hotline.db import TransactionRoute
+
+    synchronous = [
+        route
+        for route in app.routes
+        if isinstance(route, APIRoute) and not inspect.iscoroutinefunction(route.endpoint)
+    ]
+    assert len(synchronous) > 100
+    assert [r.path for r in synchronous if not isinstance(r, TransactionRoute)] == []
+
+
+def test_a_transaction_route_commits_in_the_handler_thread_and_rolls_back_on_error(engine):
+    import inspect
+    import threading
+
+    from fastapi import APIRouter, FastAPI
+    from fastapi.testclient import TestClient
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session
+
+    from hotline.db import TransactionRoute, request_session
+
+    router = APIRouter(route_class=TransactionRoute)
+    threads: dict[str, int] = {}
+
+    @router.post("/rename/{name}")
+    def rename(name: str, session: Session = request_session):
+        threads["handler"] = threading.get_ident()
+        session.get(Municipality, "0751").name = name
+        session.flush()
+        if name == "fejl":
+            raise RuntimeError("after the write")
+        return {"ok": True}
+
+    app = FastAPI()
+    app.state.sessionmaker = make_sessionmaker(engine)
+    app.router.routes.extend(router.routes)
+
+    endpoint = router.routes[0].endpoint  # what FastAPI runs in the thread pool
+
+    def committed(session):
+        if "commit" not in threads:  # the first: the one that wrote
+            frames = [f.frame.f_code for f in inspect.stack()]
+            threads["commit"] = threading.get_ident()
+            threads["in_endpoint"] = endpoint.__code__ in frames
+
+    event.listen(Session, "after_commit", committed)
+    try:
+        with TestClient(app, raise_server_exceptions=False) as client:
+            assert client.post("/rename/Aarhus Ny").status_code == 200
+            assert threads["commit"] == threads["handler"]
+            assert threads["in_endpoint"]  # before the thread went back to the event loop
+            threads.clear()
+            assert client.post("/rename/fejl").status_code == 500
+            assert "commit" not in threads
+    finally:
+        event.remove(Session, "after_commit", committed)
+    with make_sessionmaker(engine)() as session:
+        assert session.get(Municipality, "0751").name == "Aarhus Ny"
+        session.get(Municipality, "0751").name = "Aarhus Kommune"
+        session.commit()

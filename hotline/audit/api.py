@@ -8,10 +8,10 @@ from hotline.audit.actions import action_label, subject_label
 from hotline.audit.search import AuditQuery, audit_csv, audit_query, changed_keys, search_audit
 from hotline.auth.deps import require_roles
 from hotline.auth.models import Role, User
-from hotline.db import request_session
+from hotline.db import TransactionRoute, request_session
 from hotline.kit.streaming import streaming_download
 
-router = APIRouter(prefix="/api", tags=["audit"])
+router = APIRouter(route_class=TransactionRoute, prefix="/api", tags=["audit"])
 audit_readers = require_roles(Role.SUPERVISOR, Role.SYSTEM_ADMIN)
 
 

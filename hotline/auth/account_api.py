@@ -9,10 +9,10 @@ from sqlalchemy.orm import Session
 from hotline.auth import account
 from hotline.auth.deps import current_user, log_out
 from hotline.auth.models import User
-from hotline.db import request_session
+from hotline.db import TransactionRoute, request_session
 from hotline.kit.errors import PermissionDenied
 
-router = APIRouter(prefix="/api/account", tags=["account"])
+router = APIRouter(route_class=TransactionRoute, prefix="/api/account", tags=["account"])
 
 
 class TokenIn(BaseModel):

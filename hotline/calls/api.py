@@ -16,10 +16,10 @@ from hotline.calls import queue, service
 from hotline.calls.cti import record_cti_event
 from hotline.calls.integrations import accept_token, legacy_token_matches
 from hotline.calls.models import Call, CallState
-from hotline.db import request_session
+from hotline.db import TransactionRoute, commit_on_return, request_session
 from hotline.kit.errors import HotlineError, InvalidInput
 
-router = APIRouter(prefix="/api", tags=["calls"])
+router = APIRouter(route_class=TransactionRoute, prefix="/api", tags=["calls"])
 
 # Who may see the queue and calls: the hotline's own staff, not municipality admins.
 hotline_staff = require_roles(Role.AGENT, Role.SUPERVISOR, Role.SYSTEM_ADMIN)
@@ -69,6 +69,7 @@ async def cti_event(token: str, request: Request, session: Session = request_ses
     )
 
 
+@commit_on_return
 def _record_cti_event(
     *, session: Session, token: str, source: str | None, payload: dict[str, Any] | HotlineError
 ) -> JSONResponse:

@@ -12,10 +12,10 @@ from hotline.auth.deps import current_user, require_roles
 from hotline.auth.models import Role, User
 from hotline.calls import callbacks
 from hotline.calls.models import Callback
-from hotline.db import request_session
+from hotline.db import TransactionRoute, request_session
 from hotline.kit.responses import model_json
 
-router = APIRouter(prefix="/api", tags=["callbacks"])
+router = APIRouter(route_class=TransactionRoute, prefix="/api", tags=["callbacks"])
 call_takers = require_roles(Role.AGENT, Role.SUPERVISOR)
 
 

@@ -9,9 +9,11 @@ from sqlalchemy.orm import Session
 from hotline.auth.deps import require_roles
 from hotline.auth.models import Role, User
 from hotline.calls import reasons
-from hotline.db import request_session
+from hotline.db import TransactionRoute, request_session
 
-router = APIRouter(prefix="/api/contact-reasons", tags=["contact reasons"])
+router = APIRouter(
+    route_class=TransactionRoute, prefix="/api/contact-reasons", tags=["contact reasons"]
+)
 hotline_staff = require_roles(Role.AGENT, Role.SUPERVISOR, Role.SYSTEM_ADMIN)
 editors = require_roles(*reasons.EDITING_ROLES)
 

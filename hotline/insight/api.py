@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from hotline.auth.deps import current_user
 from hotline.auth.models import Role, User
-from hotline.db import request_session
+from hotline.db import TransactionRoute, request_session
 from hotline.insight.monthly import InsightMonth, insight_month, previous_month
 from hotline.insight.report import insight_filename, insight_pdf, municipality_letterhead
 from hotline.kit.dates import COPENHAGEN
@@ -17,7 +17,7 @@ from hotline.municipalities.models import Municipality
 from hotline.municipalities.service import get_municipality
 from hotline.reports.api import download_response
 
-router = APIRouter(prefix="/api", tags=["insight"])
+router = APIRouter(route_class=TransactionRoute, prefix="/api", tags=["insight"])
 CODE = Path(pattern=r"^\d{4}$")
 MONTH = Query(None, max_length=20, description="YYYY-MM (default: last month)")
 MONTH_SHAPE = re.compile(r"^\d{4}-\d{2}$")

@@ -5,11 +5,11 @@ from sqlalchemy.orm import Session
 
 from hotline.auth.deps import require_roles
 from hotline.auth.models import Role, User
-from hotline.db import request_session
+from hotline.db import TransactionRoute, request_session
 from hotline.insight import survey_results
 from hotline.reports.filters import MAX_CODES, checked_filters
 
-router = APIRouter(prefix="/api/survey", tags=["survey"])
+router = APIRouter(route_class=TransactionRoute, prefix="/api/survey", tags=["survey"])
 result_reader = require_roles(*survey_results.ALL_MUNICIPALITIES, Role.MUNICIPALITY_ADMIN)
 
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from hotline.auth.deps import current_user
 from hotline.auth.models import User
 from hotline.calls.service import get_call
-from hotline.db import request_session
+from hotline.db import TransactionRoute, request_session
 from hotline.kit.errors import Gone
 from hotline.kit.responses import model_json
 from hotline.letters.archive import MAX_PER_PAGE, search_archive
@@ -25,7 +25,7 @@ from hotline.letters.service import (
     retry_reply,
 )
 
-router = APIRouter(prefix="/api", tags=["letters"])
+router = APIRouter(route_class=TransactionRoute, prefix="/api", tags=["letters"])
 
 
 class ReplyOut(BaseModel):

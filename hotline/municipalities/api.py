@@ -4,7 +4,7 @@ from fastapi import APIRouter, Depends, Query
 from sqlalchemy.orm import Session
 
 from hotline.auth.deps import current_user
-from hotline.db import request_session
+from hotline.db import TransactionRoute, request_session
 from hotline.i18n import t
 from hotline.municipalities import service
 from hotline.municipalities.essentials import get_essentials
@@ -15,7 +15,12 @@ from hotline.municipalities.schemas import (
     MunicipalityOut,
 )
 
-router = APIRouter(prefix="/api", tags=["municipalities"], dependencies=[Depends(current_user)])
+router = APIRouter(
+    route_class=TransactionRoute,
+    prefix="/api",
+    tags=["municipalities"],
+    dependencies=[Depends(current_user)],
+)
 
 
 @router.get("/municipalities", response_model=list[MunicipalityMatchOut])

@@ -9,10 +9,10 @@ from sqlalchemy.orm import Session
 
 from hotline.auth.deps import require_roles
 from hotline.auth.models import User
-from hotline.db import request_session
+from hotline.db import TransactionRoute, request_session
 from hotline.privacy.access import ACCESS_ROLES, MAX_NUMBER_LENGTH, access_export
 
-router = APIRouter(prefix="/api/privacy", tags=["privacy"])
+router = APIRouter(route_class=TransactionRoute, prefix="/api/privacy", tags=["privacy"])
 access_readers = require_roles(*ACCESS_ROLES)
 
 

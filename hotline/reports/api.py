@@ -6,14 +6,14 @@ from sqlalchemy.orm import Session
 
 from hotline.auth.deps import require_roles
 from hotline.auth.models import Role, User
-from hotline.db import request_session, utcnow
+from hotline.db import TransactionRoute, request_session, utcnow
 from hotline.kit.errors import InvalidInput
 from hotline.reports.export import DIALECTS, EXCEL_DA, cost_report_csv, cost_report_filename
 from hotline.reports.filters import ReportFilters, filtered_report, report_filters
 from hotline.reports.xlsx import MEDIA_TYPE as XLSX_MEDIA_TYPE
 from hotline.reports.xlsx import cost_report_xlsx
 
-router = APIRouter(prefix="/api", tags=["reports"])
+router = APIRouter(route_class=TransactionRoute, prefix="/api", tags=["reports"])
 report_readers = require_roles(Role.SUPERVISOR, Role.SYSTEM_ADMIN)
 
 

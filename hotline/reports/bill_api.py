@@ -5,7 +5,7 @@ from sqlalchemy.orm import Session
 
 from hotline.auth.deps import require_roles
 from hotline.auth.models import Role, User
-from hotline.db import request_session
+from hotline.db import TransactionRoute, request_session
 from hotline.kit.errors import InvalidInput, NotFound
 from hotline.municipalities.models import Municipality
 from hotline.reports.api import download_response
@@ -22,7 +22,7 @@ from hotline.reports.bill import (
 from hotline.reports.filters import ReportFilters, filtered_report, report_filters
 from hotline.reports.service import cost_report
 
-router = APIRouter(prefix="/api", tags=["reports"])
+router = APIRouter(route_class=TransactionRoute, prefix="/api", tags=["reports"])
 report_readers = require_roles(Role.SUPERVISOR, Role.SYSTEM_ADMIN)
 FORMATS = ("pdf", "zip")
 

@@ -5,6 +5,7 @@ from fastapi.responses import StreamingResponse
 
 from hotline.auth.deps import require_roles
 from hotline.auth.models import Role, User
+from hotline.db import TransactionRoute
 from hotline.kit.errors import InvalidInput
 from hotline.kit.streaming import streaming_download
 from hotline.reports import export_pool
@@ -12,7 +13,7 @@ from hotline.reports.call_detail import call_detail_csv, call_detail_filename
 from hotline.reports.export import DIALECTS, EXCEL_DA
 from hotline.reports.filters import ReportFilters, report_filters
 
-router = APIRouter(prefix="/api", tags=["reports"])
+router = APIRouter(route_class=TransactionRoute, prefix="/api", tags=["reports"])
 report_readers = require_roles(Role.SUPERVISOR, Role.SYSTEM_ADMIN)
 
 

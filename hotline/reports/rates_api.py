@@ -7,12 +7,12 @@ from sqlalchemy.orm import Session
 
 from hotline.auth.deps import require_roles
 from hotline.auth.models import User
-from hotline.db import request_session
+from hotline.db import TransactionRoute, request_session
 from hotline.reports import rates
 from hotline.reports.models import CostRate
 from hotline.reports.schemas import CostRateIn
 
-router = APIRouter(prefix="/api", tags=["reports"])
+router = APIRouter(route_class=TransactionRoute, prefix="/api", tags=["reports"])
 editors = require_roles(*rates.EDITING_ROLES)
 
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from hotline.auth.deps import current_user, signed_in_by_recent_token
 from hotline.auth.models import User
-from hotline.db import get_session, request_session
+from hotline.db import TransactionRoute, get_session, request_session
 from hotline.municipalities.service import get_municipality
 from hotline.rules.resolve import list_resolved_topics, today_in_denmark
 from hotline.rules.resolved_json import resolve_rule_json
@@ -21,7 +21,7 @@ from hotline.rules.schemas import LocalRuleIn, LocalRuleSave, ResolvedRule, Topi
 from hotline.rules.search import SearchHit, search_topics
 from hotline.rules.service import get_rule_history, save_local_rule, version_snapshot
 
-router = APIRouter(prefix="/api", tags=["rules"])
+router = APIRouter(route_class=TransactionRoute, prefix="/api", tags=["rules"])
 CODE = Query(pattern=r"^\d{4}$", description="kommunekode, e.g. 0751")
 PLAIN_CODE = re.compile(r"[0-9]{4}")  # what CODE accepts, in ASCII digits only
 TOPIC_MAX_LENGTH = 100

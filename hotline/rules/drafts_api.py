@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from hotline.auth.deps import current_user
 from hotline.auth.models import User
-from hotline.db import request_session
+from hotline.db import TransactionRoute, request_session
 from hotline.kit.errors import NotFound
 from hotline.rules.drafts import (
     discard_draft,
@@ -22,7 +22,7 @@ from hotline.rules.models import RuleDraft
 from hotline.rules.schemas import LocalRuleIn, ResolvedRule
 from hotline.rules.service import version_snapshot
 
-router = APIRouter(prefix="/api", tags=["rules"])
+router = APIRouter(route_class=TransactionRoute, prefix="/api", tags=["rules"])
 DRAFT = "/rules/local/{code}/{slug}/draft"
 REVISION = Query(default=None, ge=0, description="the draft revision you saw; 409 if it changed")
 

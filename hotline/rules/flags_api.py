@@ -10,12 +10,12 @@ from sqlalchemy.orm import Session
 
 from hotline.auth.deps import current_user
 from hotline.auth.models import User
-from hotline.db import request_session
+from hotline.db import TransactionRoute, request_session
 from hotline.kit.responses import model_json
 from hotline.rules.flags import close_flag, flag_rule, list_flags
 from hotline.rules.models import FlagKind, RuleFlag
 
-router = APIRouter(prefix="/api", tags=["rules"])
+router = APIRouter(route_class=TransactionRoute, prefix="/api", tags=["rules"])
 
 
 class RuleFlagIn(BaseModel):

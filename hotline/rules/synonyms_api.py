@@ -9,13 +9,13 @@ from sqlalchemy.orm import Session
 from hotline.auth.deps import current_user
 from hotline.auth.models import User
 from hotline.auth.service import ensure_can_admin_municipality
-from hotline.db import request_session
+from hotline.db import TransactionRoute, request_session
 from hotline.kit.responses import model_json
 from hotline.municipalities.service import get_municipality
 from hotline.rules.models import SearchSynonym
 from hotline.rules.synonyms import add_local_synonym, delete_local_synonym, list_synonyms
 
-router = APIRouter(prefix="/api", tags=["rules"])
+router = APIRouter(route_class=TransactionRoute, prefix="/api", tags=["rules"])
 CODE = Path(pattern=r"^\d{4}$", description="kommunekode, e.g. 0751")
 
 

@@ -9,12 +9,12 @@ from sqlalchemy.orm import Session
 from hotline.auth import account
 from hotline.auth.deps import current_user, log_out
 from hotline.auth.models import User
-from hotline.db import request_session
+from hotline.db import TransactionRoute, request_session
 from hotline.i18n import t
 from hotline.kit.errors import InvalidInput
 from hotline.web.templating import render
 
-router = APIRouter(prefix="/account", include_in_schema=False)
+router = APIRouter(route_class=TransactionRoute, prefix="/account", include_in_schema=False)
 PAGE = "/account"
 
 

@@ -10,14 +10,14 @@ from sqlalchemy.orm import Session
 
 from hotline.auth.deps import require_roles
 from hotline.auth.models import Role, User
-from hotline.db import request_session
+from hotline.db import TransactionRoute, request_session
 from hotline.i18n import t
 from hotline.kit.errors import InvalidInput
 from hotline.letters.archive import ArchivePage, archive_municipalities, search_archive
 from hotline.letters.models import Channel, ReplyStatus
 from hotline.web.templating import render
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(route_class=TransactionRoute, include_in_schema=False)
 archive_user = require_roles(Role.SUPERVISOR, Role.SYSTEM_ADMIN, Role.MUNICIPALITY_ADMIN)
 PER_PAGE = 25
 

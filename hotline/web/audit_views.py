@@ -10,12 +10,12 @@ from hotline.audit.actions import action_label, labelled, shown_id, subject_labe
 from hotline.audit.api import audit_readers
 from hotline.audit.search import actions, audit_query, changed_keys, entity_types, search_audit
 from hotline.auth.models import User
-from hotline.db import request_session
+from hotline.db import TransactionRoute, request_session
 from hotline.i18n import t
 from hotline.kit.errors import InvalidInput
 from hotline.web.templating import render
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(route_class=TransactionRoute, include_in_schema=False)
 
 
 @router.get("/admin/audit")

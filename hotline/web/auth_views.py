@@ -11,11 +11,11 @@ from hotline.auth.deps import current_user, log_in, log_out, pop_notice, verify_
 from hotline.auth.models import Role, User
 from hotline.auth.service import authenticate
 from hotline.calls.agents import mark_signed_in_or_out
-from hotline.db import request_session, utcnow
+from hotline.db import TransactionRoute, request_session, utcnow
 from hotline.i18n import t
 from hotline.web.templating import render
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(route_class=TransactionRoute, include_in_schema=False)
 
 HOME_BY_ROLE = {
     Role.AGENT: "/console",

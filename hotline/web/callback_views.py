@@ -13,7 +13,7 @@ from hotline.auth.service import can_admin_municipality
 from hotline.calls import callbacks
 from hotline.calls.models import Call, CallbackStatus
 from hotline.calls.service import get_own_open_call
-from hotline.db import request_session
+from hotline.db import TransactionRoute, request_session
 from hotline.i18n import t
 from hotline.kit.errors import Conflict, InvalidInput
 from hotline.letters.models import Reply
@@ -21,7 +21,7 @@ from hotline.municipalities.models import Municipality
 from hotline.rules.resolve import list_resolved_topics
 from hotline.web.templating import render
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(route_class=TransactionRoute, include_in_schema=False)
 call_takers = require_roles(Role.AGENT, Role.SUPERVISOR)
 viewers = require_roles(Role.MUNICIPALITY_ADMIN, Role.SUPERVISOR, Role.SYSTEM_ADMIN)
 DONE_SHOWN = 100

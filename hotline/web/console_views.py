@@ -8,14 +8,14 @@ from hotline.auth.deps import require_roles
 from hotline.auth.models import Role, User
 from hotline.calls import agents, queue, service
 from hotline.calls.models import AgentState, Call, Outcome
-from hotline.db import request_session, utcnow
+from hotline.db import TransactionRoute, request_session, utcnow
 from hotline.i18n import t
 from hotline.kit.errors import Conflict, InvalidFields, InvalidInput
 from hotline.kit.numbers import danish_message
 from hotline.municipalities.service import search_municipalities
 from hotline.web.templating import render
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(route_class=TransactionRoute, include_in_schema=False)
 console_user = require_roles(Role.AGENT, Role.SUPERVISOR)
 FLASH_KEY = "console_flash"
 

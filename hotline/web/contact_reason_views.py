@@ -7,12 +7,14 @@ from sqlalchemy.orm import Session
 from hotline.auth.deps import require_roles
 from hotline.auth.models import User
 from hotline.calls import reasons
-from hotline.db import request_session
+from hotline.db import TransactionRoute, request_session
 from hotline.i18n import t
 from hotline.kit.errors import Conflict, InvalidInput
 from hotline.web.templating import render
 
-router = APIRouter(prefix="/supervisor/contact-reasons", include_in_schema=False)
+router = APIRouter(
+    route_class=TransactionRoute, prefix="/supervisor/contact-reasons", include_in_schema=False
+)
 editor = require_roles(*reasons.EDITING_ROLES)
 PAGE = "/supervisor/contact-reasons"
 DONE = r"^(created|renamed|moved|deactivated|reactivated|deleted)$"

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from hotline.auth.deps import require_roles
 from hotline.auth.models import User
-from hotline.db import request_session
+from hotline.db import TransactionRoute, request_session
 from hotline.i18n import t
 from hotline.kit.errors import Conflict, InvalidInput
 from hotline.reports import rates
@@ -17,7 +17,9 @@ from hotline.reports.models import ALLOCATION_METHODS, CostRate
 from hotline.reports.schemas import parse_rate
 from hotline.web.templating import render
 
-router = APIRouter(prefix="/supervisor/cost-model", include_in_schema=False)
+router = APIRouter(
+    route_class=TransactionRoute, prefix="/supervisor/cost-model", include_in_schema=False
+)
 editor = require_roles(*rates.EDITING_ROLES)
 PAGE = "/supervisor/cost-model"
 DONE = r"^(created|updated|deleted)$"

@@ -10,12 +10,12 @@ from hotline.auth.deps import require_roles
 from hotline.auth.models import Role, User
 from hotline.calls import integrations
 from hotline.config import DEFAULT_CTI_TOKEN
-from hotline.db import request_session
+from hotline.db import TransactionRoute, request_session
 from hotline.i18n import t
 from hotline.kit.errors import Conflict, InvalidInput, NotFound
 from hotline.web.templating import render
 
-router = APIRouter(prefix="/admin/cti", include_in_schema=False)
+router = APIRouter(route_class=TransactionRoute, prefix="/admin/cti", include_in_schema=False)
 admin = require_roles(Role.SYSTEM_ADMIN)
 NAME = Form("", max_length=200)
 

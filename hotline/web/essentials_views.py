@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from hotline.auth.deps import current_user, require_roles
 from hotline.auth.models import Role, User
 from hotline.auth.service import administered_municipalities, ensure_can_admin_municipality
-from hotline.db import request_session
+from hotline.db import TransactionRoute, request_session
 from hotline.i18n import t
 from hotline.kit.dates import danish_date, parse_danish_date
 from hotline.kit.errors import InvalidInput
@@ -35,7 +35,7 @@ from hotline.municipalities.hours import (
 from hotline.municipalities.service import get_municipality
 from hotline.web.templating import render
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(route_class=TransactionRoute, include_in_schema=False)
 admin_user = require_roles(Role.MUNICIPALITY_ADMIN, Role.SYSTEM_ADMIN)
 CODE = Query(pattern=r"^\d{4}$")
 # Which form field the service's refusals are about.

@@ -5,14 +5,14 @@ from sqlalchemy.orm import Session
 
 from hotline.auth.deps import current_user, require_roles
 from hotline.auth.models import Role, User
-from hotline.db import request_session
+from hotline.db import TransactionRoute, request_session
 from hotline.insight.api import chosen_month, readable_insight
 from hotline.insight.report import change_lines, insight_charts, month_text
 from hotline.kit.numbers import danish_number, pct, signed
 from hotline.municipalities.service import list_participating
 from hotline.web.templating import render
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(route_class=TransactionRoute, include_in_schema=False)
 readers = require_roles(Role.SUPERVISOR, Role.SYSTEM_ADMIN, Role.MUNICIPALITY_ADMIN)
 CODE = Path(pattern=r"^\d{4}$")
 MONTH = Query(None, max_length=20)

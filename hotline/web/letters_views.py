@@ -8,7 +8,7 @@ from hotline.auth.deps import current_user
 from hotline.auth.models import User
 from hotline.calls.models import Call
 from hotline.calls.service import get_call
-from hotline.db import request_session
+from hotline.db import TransactionRoute, request_session
 from hotline.i18n import t
 from hotline.kit.errors import Conflict, InvalidInput
 from hotline.kit.numbers import danish_message
@@ -28,7 +28,7 @@ from hotline.letters.service import (
 )
 from hotline.web.templating import render
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(route_class=TransactionRoute, include_in_schema=False)
 
 
 def _form(

@@ -19,10 +19,10 @@ from hotline.auth.service import token_sha256
 from hotline.calls.agents import note_consoles_open
 from hotline.calls.events import CallsFeed
 from hotline.calls.presence import OpenConsoles
-from hotline.db import request_session
+from hotline.db import TransactionRoute, request_session
 from hotline.web.live_renders import LiveRenders, Shown, Snapshot
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(route_class=TransactionRoute, include_in_schema=False)
 
 CONSOLE_ROLES = (Role.AGENT, Role.SUPERVISOR)
 SUPERVISOR_ROLES = (Role.SUPERVISOR, Role.SYSTEM_ADMIN)

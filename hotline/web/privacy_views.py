@@ -5,7 +5,7 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from hotline.auth.models import User
-from hotline.db import request_session
+from hotline.db import TransactionRoute, request_session
 from hotline.i18n import t
 from hotline.kit.errors import InvalidInput
 from hotline.privacy.access import MAX_NUMBER_LENGTH, access_export
@@ -14,7 +14,7 @@ from hotline.privacy.summary import access_zip
 from hotline.reports.bill import hotline_letterhead
 from hotline.web.templating import render
 
-router = APIRouter(prefix="/admin/privacy", include_in_schema=False)
+router = APIRouter(route_class=TransactionRoute, prefix="/admin/privacy", include_in_schema=False)
 
 
 @router.get("/access")

@@ -8,13 +8,13 @@ from sqlalchemy.orm import Session
 
 from hotline.auth.deps import require_roles
 from hotline.auth.models import Role, User
-from hotline.db import request_session
+from hotline.db import TransactionRoute, request_session
 from hotline.reports.bill_job import start_bill_zip
 from hotline.reports.filters import MAX_CODES, checked_filters
 from hotline.reports.jobs import ReportJob, ReportJobs
 from hotline.web.templating import render
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(route_class=TransactionRoute, include_in_schema=False)
 report_reader = require_roles(Role.SUPERVISOR, Role.SYSTEM_ADMIN)
 SHOWN_JOBS = 3
 REFRESH_SECONDS = 2  # the page without script reloads itself this often while the job runs

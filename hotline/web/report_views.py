@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from hotline.auth.deps import require_roles
 from hotline.auth.models import Role, User
-from hotline.db import request_session
+from hotline.db import TransactionRoute, request_session
 from hotline.i18n import t
 from hotline.kit.errors import InvalidInput
 from hotline.municipalities.models import Municipality
@@ -20,7 +20,7 @@ from hotline.reports.filters import MAX_CODES, checked_filters, filtered_report
 from hotline.reports.period import last_whole_month
 from hotline.web.templating import render
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(route_class=TransactionRoute, include_in_schema=False)
 report_reader = require_roles(Role.SUPERVISOR, Role.SYSTEM_ADMIN)
 
 

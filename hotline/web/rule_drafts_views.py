@@ -7,7 +7,7 @@ from fastapi.responses import RedirectResponse
 from sqlalchemy.orm import Session
 
 from hotline.auth.models import User
-from hotline.db import request_session
+from hotline.db import TransactionRoute, request_session
 from hotline.i18n import t
 from hotline.kit.errors import Conflict, InvalidInput, NotFound
 from hotline.kit.forms import posted_form
@@ -31,7 +31,7 @@ from hotline.web.rule_form import (
 from hotline.web.rules_admin_views import _render_form, admin_user
 from hotline.web.templating import render
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(route_class=TransactionRoute, include_in_schema=False)
 DRAFT_PATH = "/admin/rules/{code}/{slug}/draft"
 
 

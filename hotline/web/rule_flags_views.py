@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from hotline.auth.deps import current_user, require_roles
 from hotline.auth.models import Role, User
 from hotline.auth.service import administered_municipalities
-from hotline.db import request_session
+from hotline.db import TransactionRoute, request_session
 from hotline.i18n import t
 from hotline.kit.errors import Conflict, InvalidInput
 from hotline.municipalities.service import get_municipality
@@ -28,7 +28,7 @@ from hotline.rules.resolve import resolve_rule
 from hotline.rules.service import admin_overview
 from hotline.web.templating import render
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(route_class=TransactionRoute, include_in_schema=False)
 admin_user = require_roles(Role.MUNICIPALITY_ADMIN, Role.SYSTEM_ADMIN)
 CODE = Form(pattern=r"^\d{4}$")
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from hotline.auth.deps import require_roles
 from hotline.auth.models import Role, User
 from hotline.auth.service import administered_municipalities
-from hotline.db import request_session
+from hotline.db import TransactionRoute, request_session
 from hotline.i18n import t
 from hotline.kit.markdown import render_markdown
 from hotline.kit.markdown_diff import markdown_diff
@@ -24,7 +24,7 @@ from hotline.rules.history import national_change
 from hotline.rules.service import admin_overview, local_rule_for_edit
 from hotline.web.templating import render
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(route_class=TransactionRoute, include_in_schema=False)
 admin_user = require_roles(Role.MUNICIPALITY_ADMIN, Role.SYSTEM_ADMIN)
 
 

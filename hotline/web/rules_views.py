@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from hotline.auth.deps import current_user
 from hotline.auth.models import User
-from hotline.db import request_session
+from hotline.db import TransactionRoute, request_session
 from hotline.i18n import t
 from hotline.insight.consultations import record_consultation
 from hotline.insight.search_gaps import record_opened, record_search
@@ -17,7 +17,7 @@ from hotline.rules.search import search_topics
 from hotline.web.rule_flags_views import flag_form_context
 from hotline.web.templating import render
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(route_class=TransactionRoute, include_in_schema=False)
 CODE = Query(pattern=r"^\d{4}$")
 TOPIC_LIST_TARGET = "rule-topics"
 

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from hotline.auth.deps import require_roles
 from hotline.auth.models import Role, User
 from hotline.auth.service import administered_municipalities, ensure_can_admin_municipality
-from hotline.db import request_session
+from hotline.db import TransactionRoute, request_session
 from hotline.i18n import t
 from hotline.insight.monthly import previous_month
 from hotline.insight.report import month_text
@@ -21,7 +21,7 @@ from hotline.rules.resolve import today_in_denmark
 from hotline.rules.synonyms import add_local_synonym, delete_local_synonym, list_synonyms
 from hotline.web.templating import render
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(route_class=TransactionRoute, include_in_schema=False)
 admin_user = require_roles(Role.MUNICIPALITY_ADMIN, Role.SYSTEM_ADMIN)
 PAGE = "/admin/search"
 CODE = Path(pattern=r"^\d{4}$")

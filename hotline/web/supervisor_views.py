@@ -8,14 +8,14 @@ from hotline.auth.models import Role, User
 from hotline.calls.agents import list_agents
 from hotline.calls.models import AgentState, Call
 from hotline.calls.queue import list_waiting_calls, waited_seconds
-from hotline.db import request_session, utcnow
+from hotline.db import TransactionRoute, request_session, utcnow
 from hotline.kit.dates import COPENHAGEN
 from hotline.reports.filters import MAX_CODES
 from hotline.web.report_job_views import recent_jobs
 from hotline.web.report_views import report_context
 from hotline.web.templating import render
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(route_class=TransactionRoute, include_in_schema=False)
 supervisor_user = require_roles(Role.SUPERVISOR, Role.SYSTEM_ADMIN)
 
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from hotline.auth.deps import require_roles
 from hotline.auth.models import Role, User
 from hotline.calls.service import get_own_open_call
-from hotline.db import request_session
+from hotline.db import TransactionRoute, request_session
 from hotline.i18n import t
 from hotline.insight import survey, survey_results
 from hotline.insight.classify import load_word_list
@@ -27,7 +27,7 @@ from hotline.reports.filters import MAX_CODES, checked_filters
 from hotline.web.console_views import FLASH_KEY
 from hotline.web.templating import render
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(route_class=TransactionRoute, include_in_schema=False)
 call_taker = require_roles(Role.AGENT, Role.SUPERVISOR)
 reviewer = require_roles(*survey_results.ALL_MUNICIPALITIES)
 result_reader = require_roles(*survey_results.ALL_MUNICIPALITIES, Role.MUNICIPALITY_ADMIN)

@@ -11,13 +11,13 @@ from hotline.auth import users
 from hotline.auth.deps import require_roles
 from hotline.auth.models import Role, User
 from hotline.auth.passwords import MAX_LENGTH, MIN_LENGTH
-from hotline.db import request_session
+from hotline.db import TransactionRoute, request_session
 from hotline.i18n import t
 from hotline.kit.errors import Conflict, InvalidInput, NotFound
 from hotline.municipalities.models import Municipality
 from hotline.web.templating import render
 
-router = APIRouter(prefix="/admin/users", include_in_schema=False)
+router = APIRouter(route_class=TransactionRoute, prefix="/admin/users", include_in_schema=False)
 admin = require_roles(Role.SYSTEM_ADMIN)
 PAGE = "/admin/users"
 DONE = r"^(created|updated|deactivated|reactivated|password)$"
