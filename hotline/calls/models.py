@@ -15,6 +15,13 @@ from hotline.municipalities.models import Municipality
 HIDDEN_NUMBERS = frozenset({"anonymous", "unknown", "private", "restricted", "withheld"})
 
 
+def shown_number(from_number: str | None) -> str | None:
+    """A caller's number to show or call back; None when hidden ("anonymous") or unknown."""
+    if from_number is None or from_number.lower() in HIDDEN_NUMBERS:
+        return None
+    return from_number
+
+
 class CallState(enum.StrEnum):
     """Where a call is in its life."""
 
@@ -123,9 +130,7 @@ class Call(Base):
     @property
     def caller_number(self) -> str | None:
         """The caller's number to show or call back; None when hidden ("anonymous") or unknown."""
-        if self.from_number is None or self.from_number.lower() in HIDDEN_NUMBERS:
-            return None
-        return self.from_number
+        return shown_number(self.from_number)
 
     @property
     def wait_seconds(self) -> int | None:

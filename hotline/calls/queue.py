@@ -5,14 +5,15 @@ from datetime import datetime
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from hotline.auth.models import Role, User
 from hotline.auth.service import ensure_role
 from hotline.calls.agents import mark_on_call
-from hotline.calls.models import AgentState, AgentStatus, Call, CallState
+from hotline.calls.models import AgentState, AgentStatus, Call, CallState, shown_number
 from hotline.db import utcnow
 from hotline.kit.errors import Conflict, NotFound
+from hotline.municipalities.models import Municipality, short_municipality_name
 
 CLAIMING_ROLES = (Role.AGENT, Role.SUPERVISOR)
 BUSY_STATES = (CallState.ACTIVE, CallState.WRAP_UP)
@@ -35,22 +36,56 @@ def list_waiting_calls(*, session: Session, limit: int | None = None) -> list[Ca
 
 
 @dataclass(frozen=True)
+class QueuedCall:
+    """A waiting call as the queue lists it."""
+
+    id: int
+    reference: str
+    caller_number: str | None
+    offered_at: datetime
+    line_name: str | None  # the municipality's short name: the one chosen, else the line's
+
+
+@dataclass(frozen=True)
 class QueueWindow:
     """The oldest waiting calls, how many wait in all, and the newest one's reference."""
 
-    calls: list[Call]
+    calls: list[QueuedCall]
     count: int
     newest: str | None
 
 
 def queue_window(*, session: Session, rows: int) -> QueueWindow:
     """The oldest `rows` waiting calls, with the count and the newest (three indexed reads)."""
+    # Plain rows, not Call objects: the queue is read for every change in a surge, and a Call
+    # loads its agent, contact reason and both municipalities with it.
     waiting = Call.state == CallState.WAITING
     count = session.scalar(select(func.count(Call.id)).where(waiting))
     newest = session.scalar(
         select(Call.reference).where(waiting).order_by(Call.offered_at.desc(), Call.id.desc())
     )
-    return QueueWindow(list_waiting_calls(session=session, limit=rows), count, newest)
+    chosen, line = aliased(Municipality), aliased(Municipality)
+    oldest = session.execute(
+        select(
+            Call.id,
+            Call.reference,
+            Call.from_number,
+            Call.offered_at,
+            func.coalesce(chosen.name, line.name),
+        )
+        .outerjoin(chosen, chosen.code == Call.municipality_code)
+        .outerjoin(line, line.code == Call.line_municipality_code)
+        .where(waiting)
+        .order_by(Call.offered_at, Call.id)
+        .limit(rows)
+    )
+    calls = [
+        QueuedCall(
+            id, reference, shown_number(number), offered_at, name and short_municipality_name(name)
+        )
+        for id, reference, number, offered_at, name in oldest
+    ]
+    return QueueWindow(calls, count, newest)
 
 
 def queue_status(*, session: Session, now: datetime | None = None) -> QueueStatus:

@@ -30,7 +30,12 @@ class Municipality(Base):
     @property
     def short_name(self) -> str:
         """The name without the trailing "Kommune" (e.g. "Aarhus")."""
-        return self.name.removesuffix(" Kommune")
+        return short_municipality_name(self.name)
+
+
+def short_municipality_name(name: str) -> str:
+    """A municipality's name without the trailing "Kommune" (e.g. "Aarhus")."""
+    return name.removesuffix(" Kommune")
 
 
 class PostalCode(Base):

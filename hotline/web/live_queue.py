@@ -16,7 +16,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from hotline.calls.queue import QueueWindow, waited_seconds
+from hotline.calls.queue import QueuedCall, QueueWindow, waited_seconds
 from hotline.web.console_views import QUEUE_VARIANTS, window_context
 from hotline.web.templating import templates
 
@@ -47,7 +47,7 @@ def render_queue_views(window: QueueWindow, now: datetime) -> dict[str, QueueVie
     keyed = [(c, _row_key(c)) for c in window.calls]
     rows = {
         may_take: {
-            c.id: (key, str(parts.queue_row(c, waited_seconds(c.offered_at, now), n, may_take)))
+            c.id: (key, parts.queue_row(c, waited_seconds(c.offered_at, now), n, may_take))
             for n, (c, key) in enumerate(keyed, start=1)
         }
         for may_take in (False, True)
@@ -57,11 +57,12 @@ def render_queue_views(window: QueueWindow, now: datetime) -> dict[str, QueueVie
     views = {}
     for variant, flags in QUEUE_VARIANTS.items():
         may_take = not flags["agent_busy"] and not flags["agent_away"]
+        rendered = [html for _key, html in rows[may_take].values()]
         views[variant] = QueueView(
-            full=fragment.render(**context, **flags),
+            full=fragment.render(**context, **flags, rendered_rows=rendered),
             head=str(parts.queue_head(window.count, flags["agent_busy"], flags["agent_away"])),
             more=more,
-            rows=rows[may_take],
+            rows={n: (key, str(html)) for n, (key, html) in rows[may_take].items()},
         )
     return views
 
@@ -85,11 +86,5 @@ def needs_whole(old: QueueView | None, new: QueueView) -> bool:
     return old is None or bool(old.rows) != bool(new.rows)
 
 
-def _row_key(call) -> RowKey:
-    municipality = call.municipality or call.line_municipality
-    return (
-        call.reference,
-        call.caller_number,
-        municipality.short_name if municipality else None,
-        call.offered_at,
-    )
+def _row_key(call: QueuedCall) -> RowKey:
+    return (call.reference, call.caller_number, call.line_name, call.offered_at)
