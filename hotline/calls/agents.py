@@ -3,8 +3,9 @@
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 
-from sqlalchemy import case, or_, select, update
+from sqlalchemy import bindparam, case, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -130,21 +131,32 @@ def _open_call(session: Session, user_id: int) -> int | None:
 
 def _put(session: Session, user_id: int, state: AgentState, call_id: int | None = None) -> None:
     """Insert or update the agent's row in one statement (two requests may create it at once)."""
-    insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    now = utcnow()
-    statement = insert(AgentStatus).values(user_id=user_id, state=state, call_id=call_id, since=now)
-    unchanged = (AgentStatus.state == statement.excluded.state) & (
-        AgentStatus.call_id.is_not_distinct_from(statement.excluded.call_id)
-    )
-    session.execute(
-        statement.on_conflict_do_update(
-            index_elements=[AgentStatus.user_id],
-            set_={
-                "state": statement.excluded.state,
-                "call_id": statement.excluded.call_id,
-                # "since" is when the state began: setting the same state again keeps it.
-                "since": case((unchanged, AgentStatus.since), else_=statement.excluded.since),
-            },
-        )
-    )
+    session.flush()  # the call the row points to, if it is new
+    values = {"new_user_id": user_id, "new_state": state, "new_call_id": call_id}
+    session.execute(_upsert_state(session.get_bind().dialect.name), {**values, "now": utcnow()})
     mark_calls_changed(session)
+
+
+@lru_cache(maxsize=4)
+def _upsert_state(dialect: str):
+    """The upsert of an agent's state (built once: building it cost more than running it)."""
+    table = AgentStatus.__table__
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert(table).values(
+        user_id=bindparam("new_user_id", type_=table.c.user_id.type),
+        state=bindparam("new_state", type_=table.c.state.type),
+        call_id=bindparam("new_call_id", type_=table.c.call_id.type),
+        since=bindparam("now", type_=table.c.since.type),
+    )
+    unchanged = (table.c.state == statement.excluded.state) & (
+        table.c.call_id.is_not_distinct_from(statement.excluded.call_id)
+    )
+    return statement.on_conflict_do_update(
+        index_elements=[table.c.user_id],
+        set_={
+            "state": statement.excluded.state,
+            "call_id": statement.excluded.call_id,
+            # "since" is when the state began: setting the same state again keeps it.
+            "since": case((unchanged, table.c.since), else_=statement.excluded.since),
+        },
+    )

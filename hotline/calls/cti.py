@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from hotline.auth.models import Role, User
 from hotline.calls.agents import mark_wrap_up
@@ -55,8 +55,12 @@ def record_cti_event(*, session: Session, payload: Mapping[str, Any]) -> Call | 
     event = parse_cti_event(payload)
     lock_for_write(session, f"cti:{event.call_id}")
     # The row too: a claim or the silence sweep changing the call meanwhile waits, or is seen.
+    # Without the agent, reason and municipalities a Call loads with: no event needs them.
     call = session.scalar(
-        select(Call).where(Call.cti_call_id == event.call_id).with_for_update(of=Call)
+        select(Call)
+        .where(Call.cti_call_id == event.call_id)
+        .options(lazyload("*"))
+        .with_for_update(of=Call)
     )
     repeated = session.scalar(
         select(CtiEvent.id).where(

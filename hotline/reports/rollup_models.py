@@ -20,7 +20,9 @@ DAY_COLUMNS = SUM_FIELDS + WAIT_COLUMNS + DAY_HOUR_COLUMNS
 
 
 def _counters(names: tuple[str, ...]) -> list[Column]:
-    return [Column(name, BigInteger, nullable=False, default=0) for name in names]
+    # A server default, not a Python one: an upsert then names only the counters it adds to,
+    # not all two hundred (a statement that long was parsed again by the driver every time).
+    return [Column(name, BigInteger, nullable=False, server_default="0") for name in names]
 
 
 def _code() -> Column:
