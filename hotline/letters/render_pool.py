@@ -18,6 +18,7 @@ import logging
 import multiprocessing
 import os
 import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
@@ -27,6 +28,7 @@ log = logging.getLogger(__name__)
 _weasyprint_logger = logging.getLogger("weasyprint")
 # A render never takes this long: the layout budget keeps letters to about a second.
 RENDER_TIMEOUT_S = 120
+PARENT_CHECK_S = 1.0
 
 _lock = threading.Lock()
 _processes = 0
@@ -100,6 +102,18 @@ def _warm_up() -> None:
     import weasyprint  # noqa: F401
 
     from hotline.letters import render  # noqa: F401
+
+    threading.Thread(target=_exit_with_server, args=(os.getppid(),), daemon=True).start()
+
+
+def _exit_with_server(server_pid: int) -> None:
+    """End this worker when the server process that started it is gone."""
+    # A worker waits on its task queue, whose pipe it holds both ends of: when the server is
+    # killed (or stops without shutting the pool down) no end-of-file ever comes, and the worker
+    # would be left running for good.
+    while os.getppid() == server_pid:
+        time.sleep(PARENT_CHECK_S)
+    os._exit(0)
 
 
 class _Collect(logging.Handler):

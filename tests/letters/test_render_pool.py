@@ -64,3 +64,40 @@ def test_no_pool_renders_in_the_calling_process(own_letterhead):
         assert "Side 1 af 1" in _text(render_letter_pdf(letter(), load()))
     finally:
         render_pool.configure(None)
+
+
+_SERVER = """
+import os, sys, time
+from hotline.letters import render_pool
+render_pool.configure(1)
+pool = render_pool._current_pool()
+print(pool.submit(os.getpid).result(), flush=True)
+time.sleep(120)
+"""
+
+
+def test_a_worker_exits_when_its_server_process_is_killed():
+    """kill -9 of the server leaves no PDF worker behind (it never gets its queue's EOF)."""
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    server = subprocess.Popen([sys.executable, "-c", _SERVER], stdout=subprocess.PIPE, text=True)
+    try:
+        worker = int(server.stdout.readline())
+    finally:
+        server.kill()
+        server.wait()
+    status = Path(f"/proc/{worker}/status")
+    deadline = time.monotonic() + 10 * render_pool.PARENT_CHECK_S
+    while time.monotonic() < deadline:
+        try:
+            if "State:\tZ" in status.read_text():  # exited; its new parent has not reaped it
+                break
+        except FileNotFoundError:
+            break
+        time.sleep(0.1)
+    else:
+        os.kill(worker, signal.SIGKILL)
+        pytest.fail("the PDF worker outlived its server process")
