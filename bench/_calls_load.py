@@ -48,6 +48,7 @@ class Load:
         self.stop_agents = asyncio.Event()
         self.stop_side = asyncio.Event()
         self.side = {"exports": [], "letters": []}  # seconds each
+        self.side_load = True
         self._order = 0
 
     def server_of(self, index: int) -> tuple[str, int]:
@@ -175,7 +176,8 @@ class Load:
     async def surge(self, rate: float, warmup_s: float, seconds: float) -> tuple[float, float]:
         """Agents, exports and letters while newCalls come at `rate`; the measured wall window."""
         workers = [asyncio.create_task(self.agent(i)) for i in range(self.agents)]
-        side = [asyncio.create_task(self.exports()), asyncio.create_task(self.letters())]
+        side = [self.exports(), self.letters()] if self.side_load else []
+        side = [asyncio.create_task(work) for work in side]
         feeder = asyncio.create_task(self.offer(rate, warmup_s + seconds))
         await asyncio.sleep(warmup_s)
         self.measuring = True

@@ -33,6 +33,7 @@ class Surge:
     exports: int
     letters: int
     client_cpu: float
+    server_cpu: float  # per server process, on average
 
     @property
     def kb_per_console_change(self) -> float:
@@ -87,9 +88,9 @@ def lost_and_double(load: Load, rows: dict, agent_ids: list[int]) -> tuple[int, 
 
 
 def surge_figures(
-    database: str, load: Load, lags: list[float], client_cpu: float, streams: int
+    database: str, load: Load, lags: list[float], cpu: tuple[float, float], streams: int
 ) -> Surge:
-    """The round's figures from what the load saw."""
+    """The round's figures from what the load saw; cpu is the client's and a server's share."""
     start, stop = load.window
     delays, missed = update_delays(load, start, stop)
     received = sum(s.bytes for s in load.streams)
@@ -110,7 +111,8 @@ def surge_figures(
         changes=load.changes,
         exports=len(load.side["exports"]),
         letters=len(load.side["letters"]),
-        client_cpu=client_cpu,
+        client_cpu=cpu[0],
+        server_cpu=cpu[1],
     )
 
 
@@ -120,14 +122,14 @@ def print_surge(s: Surge) -> None:
         f"{s.database:<10} {s.claims:>6} {s.claim_p50:>8.1f} {s.claim_p95:>8.1f} "
         f"{s.update_p50:>9.0f} {s.update_p95:>9.0f} {s.shown:>8}/{s.missed:<5} {s.lag_p99:>8.1f} "
         f"{s.kb_per_event:>8.2f} {s.kb_per_change:>8.2f} {s.changes:>7} "
-        f"{s.exports:>4}/{s.letters:<4} {s.client_cpu:>6.0%}"
+        f"{s.exports:>4}/{s.letters:<4} {s.client_cpu:>6.0%} {s.server_cpu:>6.0%}"
     )
 
 
 SURGE_HEADER = (
     f"{'database':<10} {'claims':>6} {'claim50':>8} {'claim95':>8} {'update50':>9} "
     f"{'update95':>9} {'shown/missed':>14} {'lag99':>8} {'kB/event':>8} {'kB/chg':>8} "
-    f"{'changes':>7} {'exp/let':>9} {'client':>6}"
+    f"{'changes':>7} {'exp/let':>9} {'client':>6} {'server':>6}"
 )
 
 
@@ -138,5 +140,5 @@ def print_step(database: str, step: dict) -> None:
     print(
         f"{database:<10} offered {step['offered']:>5.0f}/s per process  accepted "
         f"{step['accepted']:>6.1f}/s  p95 {p95:>7.1f} ms  lag p99 {step['lag_p99']:>6.1f} ms  "
-        f"{verdict}"
+        f"server CPU {step['server_cpu']:>4.0%}  {verdict}"
     )

@@ -3,11 +3,12 @@
 `python -m bench._calls_server <port> <database url> <data dir> <lag file>` serves
 hotline.main.create_app as `hotline serve` does (one uvicorn process, no access log), wrapped in
 a bench-only ASGI layer that starts a probe on the server's own event loop: it sleeps 10 ms at a
-time and appends how late each wake-up came (ms) to the lag file, one line per second. Nothing
-of this is in the product.
+time and appends how late each wake-up came (ms) to the lag file, one line per second, with the
+process's CPU time so far. Nothing of this is in the product.
 """
 
 import asyncio
+import math
 import subprocess
 import sys
 import time
@@ -34,7 +35,8 @@ async def _probe(lag_file: Path) -> None:
             samples.append((loop.time() - start - PROBE_INTERVAL_S) * 1000)
             if time.time() - flushed >= 1.0:
                 flushed = time.time()
-                out.write(f"{flushed:.3f} " + " ".join(f"{s:.2f}" for s in samples) + "\n")
+                lags = " ".join(f"{s:.2f}" for s in samples)
+                out.write(f"{flushed:.3f} cpu={time.process_time():.3f} {lags}\n")
                 out.flush()
                 samples.clear()
 
@@ -57,10 +59,24 @@ def lag_samples(lag_file: Path, start: float, stop: float) -> list[float]:
     if not lag_file.exists():
         return samples
     for line in lag_file.read_text(encoding="utf-8").splitlines():
-        stamp, *values = line.split()
+        stamp, _cpu, *values = line.split()
         if start <= float(stamp) <= stop + 1.0:
             samples.extend(float(v) for v in values)
     return samples
+
+
+def cpu_share(lag_file: Path, start: float, stop: float) -> float:
+    """The server process's CPU time per wall second between the wall-clock times start and stop."""
+    marks = []
+    if lag_file.exists():
+        for line in lag_file.read_text(encoding="utf-8").splitlines():
+            stamp, cpu, *_ = line.split()
+            if start <= float(stamp) <= stop + 1.0:
+                marks.append((float(stamp), float(cpu.removeprefix("cpu="))))
+    if len(marks) < 2:
+        return math.nan
+    (t0, c0), (t1, c1) = marks[0], marks[-1]
+    return (c1 - c0) / (t1 - t0)
 
 
 class CallsServer:

@@ -21,7 +21,8 @@ the offered one and its p95 latency is at most 250 ms. The capacity is the highe
 
 The targets are absolute, not ratios, so there is no floor to alternate with; what is shown is
 that the load generator is not the limit: its rate against a plain ASGI app (at least 5x the
-highest rate the ramp offers) and its own CPU share during the surge. PostgreSQL:
+highest rate the ramp offers) and its own CPU share during the surge, beside each server
+process's share (on average) and the machine's load before and after it. PostgreSQL:
 $HOTLINE_BENCH_PG_URL (a fresh database bench_calls on it), else scripts/test-postgres.
 
 Run: .venv/bin/python -m bench.calls [--seconds N] [--rate N] [--step-seconds N]
@@ -30,6 +31,8 @@ Run: .venv/bin/python -m bench.calls [--seconds N] [--rate N] [--step-seconds N]
 import argparse
 import asyncio
 import math
+import os
+import statistics
 import tempfile
 import time
 from contextlib import ExitStack
@@ -46,14 +49,14 @@ try:
         print_surge,
         surge_figures,
     )
-    from bench._calls_server import CallsServer, lag_samples
+    from bench._calls_server import CallsServer, cpu_share, lag_samples
     from bench._support import HOST, Server, percentile, postgres_url
 except ImportError:  # run as a script (bench/ itself is on sys.path)
     from _calls_client import Pool
     from _calls_data import agent_ids, build_database, call_rows
     from _calls_load import CTI_PATH, Load
     from _calls_report import SURGE_HEADER, lost_and_double, print_step, print_surge, surge_figures
-    from _calls_server import CallsServer, lag_samples
+    from _calls_server import CallsServer, cpu_share, lag_samples
     from _support import HOST, Server, percentile, postgres_url
 
 CONSOLES = 200
@@ -76,16 +79,22 @@ async def scenario(load: Load, servers: list[CallsServer], args, label: str):
     await load.offer(50.0, PREFILL / 50.0)
     load.keep_waiting = KEEP_WAITING
     cpu, started = time.process_time(), time.monotonic()
+    load_before = os.getloadavg()[0]
     wall = await load.surge(args.rate, 3.0, args.seconds)
+    print(f"{label} surge: machine load {load_before:.2f} -> {os.getloadavg()[0]:.2f}")
     client_cpu = (time.process_time() - cpu) / (time.monotonic() - started)
     lags = [x for s in servers for x in lag_samples(s.lag_file, *wall)]
-    surge = surge_figures(label, load, lags, client_cpu, CONSOLES)
+    server_cpu = statistics.fmean(cpu_share(s.lag_file, *wall) for s in servers)
+    surge = surge_figures(label, load, lags, (client_cpu, server_cpu), CONSOLES)
     steps = []
     for rate in RAMP_PER_PROCESS:
         begun = time.time()
         step = await load.ramp_step(rate, args.step_seconds)
         lags = [x for s in servers for x in lag_samples(s.lag_file, begun, time.time())]
         step["lag_p99"] = percentile(lags, 99) if lags else math.nan
+        step["server_cpu"] = statistics.fmean(
+            cpu_share(s.lag_file, begun, time.time()) for s in servers
+        )
         p95 = percentile(step["latencies"], 95) if step["latencies"] else math.inf
         held = step["ok"] and step["accepted"] >= 0.95 * rate and p95 <= RAMP_P95_LIMIT_MS
         step["sustained"] = held
@@ -107,6 +116,7 @@ def run_database(label: str, url: str, processes: int, args) -> tuple:
             for i in range(processes)
         ]
         load = Load([(HOST, s.port) for s in servers], seed, CONSOLES)
+        load.side_load = not args.no_side
         surge, steps = asyncio.run(scenario(load, servers, args, label))
     ids = agent_ids(url)
     by_index = [ids[f"bench-agent-{i:03d}"] for i in range(CONSOLES)]
@@ -147,6 +157,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--step-seconds", type=float, default=5.0, help="each ramp step")
     parser.add_argument("--no-sqlite", action="store_true", help="PostgreSQL only")
     parser.add_argument("--no-postgres", action="store_true", help="SQLite only")
+    parser.add_argument("--no-side", action="store_true", help="no exports or letters alongside")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="hotline-bench-calls-gen-") as tmp:
         generator = generator_check(Path(tmp))
