@@ -29,6 +29,7 @@ _weasyprint_logger = logging.getLogger("weasyprint")
 # A render never takes this long: the layout budget keeps letters to about a second.
 RENDER_TIMEOUT_S = 120
 PARENT_CHECK_S = 1.0
+NICENESS = 5
 
 _lock = threading.Lock()
 _processes = 0
@@ -104,6 +105,9 @@ def _warm_up() -> None:
     from hotline.letters import render  # noqa: F401
 
     threading.Thread(target=_exit_with_server, args=(os.getppid(),), daemon=True).start()
+    # A letter is waited for, but by one agent: when the cores are busy, the claims and the live
+    # queue of every console come first. Less than the exports' 10: still most of a core's share.
+    os.nice(NICENESS)
 
 
 def _exit_with_server(server_pid: int) -> None:

@@ -101,3 +101,9 @@ def test_a_worker_exits_when_its_server_process_is_killed():
     else:
         os.kill(worker, signal.SIGKILL)
         pytest.fail("the PDF worker outlived its server process")
+
+
+def test_workers_yield_the_cores_to_the_server_when_both_are_busy(workers):
+    """Claims and live queues come before a PDF: the workers run at a lower priority."""
+    worker_niceness = workers._current_pool().submit(os.nice, 0).result()
+    assert worker_niceness == min(19, os.nice(0) + render_pool.NICENESS) > os.nice(0)
