@@ -12,12 +12,14 @@ pool ran dry. A rolled-back savepoint or transaction drops what its flushes note
 rebuild_rollup() recomputes the roll-ups from the calls.
 """
 
+import hashlib
+import random
 from collections import defaultdict
 from collections.abc import Iterator
 from datetime import date
 from functools import lru_cache
 
-from sqlalchemy import Table, delete, event, inspect, select
+from sqlalchemy import Table, delete, event, inspect, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, SessionTransaction
@@ -41,6 +43,12 @@ from hotline.reports.rollup_models import (
 )
 
 REBUILD_BATCH = 20_000
+SHARDS = 16  # at most this many writers of one municipality's cells at once before one waits
+# In order, the first shard whose two-key advisory lock this transaction gets (then no more).
+_FREE_SHARD = text(
+    "SELECT s FROM generate_series(0, :shards - 1) AS s "
+    "WHERE pg_try_advisory_xact_lock(CAST(:key AS integer), s) LIMIT 1"
+)
 MONTHS, DAYS = CallMonthStats.__table__, CallDayStats.__table__
 MONTH_REASONS, DAY_REASONS = CallMonthReason.__table__, CallDayReason.__table__
 COUNTERS = {MONTHS: MONTH_COLUMNS, DAYS: DAY_COLUMNS, MONTH_REASONS: ("n",), DAY_REASONS: ("n",)}
@@ -172,22 +180,47 @@ def write_cells(session: Session, cells: Cells) -> None:
     for (table, key), counters in cells.items():
         if any(counters):
             by_table[table].append((key, counters))
+    if not any(by_table.values()):
+        return
     connection = session.connection()
+    shard = _free_shard(
+        session, {key[1] for cells_of_table in by_table.values() for key, _ in cells_of_table}
+    )
     for table in COUNTERS:  # a fixed order of tables, and key order within each
         if cells_of_table := sorted(by_table[table]):
-            statement, rows = _additive_upsert(session, table, cells_of_table)
+            statement, rows = _additive_upsert(session, table, cells_of_table, shard)
             connection.execute(statement, rows)
 
 
-def _additive_upsert(session: Session, table: Table, cells: list[tuple[tuple, list[int]]]):
+def _free_shard(session: Session, codes: set[str]) -> int:
+    """The first shard of these municipalities' cells that no other open transaction writes.
+
+    On PostgreSQL every cell of a municipality's day is one row that each wrap-up raises: its lock
+    is held until commit, and in a surge of one municipality's calls the writers queued for it (and
+    the CTI capacity with them). A transaction-level advisory lock per (municipalities, shard)
+    claims a shard; readers sum the shards. SQLite has one writer at a time: always shard 0.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return 0
+    key = int.from_bytes(
+        hashlib.sha256(",".join(sorted(codes)).encode()).digest()[:4], "big", signed=True
+    )
+    shard = session.execute(_FREE_SHARD, {"key": key, "shards": SHARDS}).scalar()
+    # All taken: wait for a random one's writer rather than always the first's.
+    return random.randrange(SHARDS) if shard is None else shard
+
+
+def _additive_upsert(
+    session: Session, table: Table, cells: list[tuple[tuple, list[int]]], shard: int
+):
     """One upsert adding a cell's counters, and its parameters for each cell (executemany)."""
     names = COUNTERS[table]
     # Only the counters some cell changes: a wrap-up names a dozen columns, not two hundred.
     used = [i for i in range(len(names)) if any(counters[i] for _, counters in cells)]
-    keys = [c.name for c in table.primary_key]
+    keys = [c.name for c in table.primary_key if c.name != "shard"]
     rows = []
     for key, counters in cells:
-        row = dict(zip(keys, key, strict=True))
+        row = dict(zip(keys, key, strict=True), shard=shard)
         if table is DAYS:
             row.update(month=key[0].replace(day=1), weekday=key[0].weekday())
         row.update({names[i]: counters[i] for i in used})
@@ -198,7 +231,7 @@ def _additive_upsert(session: Session, table: Table, cells: list[tuple[tuple, li
 @lru_cache(maxsize=512)
 def _upsert_statement(dialect: str, table: Table, used: tuple[int, ...]):
     """The additive upsert of these counters (built once: it costs more than running it)."""
-    names, keys = COUNTERS[table], [c.name for c in table.primary_key]
+    names, keys = COUNTERS[table], [c.name for c in table.primary_key]  # the shard too
     statement = (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
     return statement.on_conflict_do_update(
         index_elements=keys,

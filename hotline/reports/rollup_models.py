@@ -29,6 +29,13 @@ def _code() -> Column:
     return Column("municipality_code", String(4), primary_key=True)
 
 
+def _shard() -> Column:
+    # A cell may be split over shards (rows of the same key but this column), which readers sum:
+    # on PostgreSQL a transaction writes the first shard no other open transaction is writing,
+    # so a surge's wrap-ups of one municipality and day do not queue for one row (see rollup).
+    return Column("shard", SmallInteger, primary_key=True, server_default="0")
+
+
 class CallMonthStats(Base):
     """Finished calls of one Danish month for one billed municipality ("" when unknown)."""
 
@@ -37,6 +44,7 @@ class CallMonthStats(Base):
         Base.metadata,
         Column("month", Date, primary_key=True),
         _code(),
+        _shard(),
         *_counters(MONTH_COLUMNS),
     )
 
@@ -49,6 +57,7 @@ class CallDayStats(Base):
         Base.metadata,
         Column("day", Date, primary_key=True),
         _code(),
+        _shard(),
         Column("month", Date, nullable=False),
         Column("weekday", SmallInteger, nullable=False),  # 0 = Monday
         *_counters(DAY_COLUMNS),
@@ -62,6 +71,7 @@ def _reasons(name: str, period: str) -> Table:
         Column(period, Date, primary_key=True),
         _code(),
         Column("reason", String(50), primary_key=True),
+        _shard(),
         *_counters(("n",)),
     )
 

@@ -22,23 +22,27 @@ LINE = "+4588000751"
 
 
 def all_counters(session) -> dict:
-    """Every non-zero counter of every roll-up table, keyed (table, *primary key, column)."""
-    counters = {}
+    """Every non-zero counter of every roll-up table, summed over the shards of each cell, keyed
+    (table, *cell key, column)."""
+    counters = Counter()
     for table, columns in COUNTERS.items():
-        keys = [c.name for c in table.primary_key]
+        keys = [c.name for c in table.primary_key if c.name != "shard"]
         for row in session.execute(select(table)).mappings():
             for name in columns:
-                if row[name]:
-                    counters[(table.name, *(row[k] for k in keys), name)] = row[name]
-    return counters
+                counters[(table.name, *(row[k] for k in keys), name)] += row[name]
+    return {key: n for key, n in counters.items() if n}
 
 
 def rollup_contents(session) -> tuple[dict, dict]:
     """The roll-ups as plain dicts without zeros: (month sums, histogram and reason counters)."""
+    sums = Counter()
+    for s in session.scalars(select(CallMonthStats)):  # summed over the shards of each cell
+        for name in SUM_FIELDS:
+            sums[(s.month, s.municipality_code, name)] += getattr(s, name)
     stats = {
-        (s.month, s.municipality_code): tuple(getattr(s, name) for name in SUM_FIELDS)
-        for s in session.scalars(select(CallMonthStats))
-        if any(getattr(s, name) for name in SUM_FIELDS)
+        (month, code): tuple(sums[(month, code, name)] for name in SUM_FIELDS)
+        for month, code in {key[:2] for key in sums}
+        if any(sums[(month, code, name)] for name in SUM_FIELDS)
     }
     counts = {key: n for key, n in all_counters(session).items() if key[-1] not in SUM_FIELDS}
     return stats, counts
@@ -308,3 +312,29 @@ def test_a_report_read_in_the_same_transaction_counts_calls_not_yet_committed(se
     assert [r.tally.offered for r in report.rows if r.code == "0751"] == [1]
     session.rollback()
     assert rollup_contents(session) == ({}, {})
+
+
+def test_writers_of_one_municipalitys_day_at_once_use_shards_and_readers_sum_them(
+    session, line, engine
+):
+    """On PostgreSQL a second writer of the same cells takes another shard instead of waiting."""
+    from hotline.db import make_sessionmaker
+    from hotline.reports.rollup import write_pending_cells
+
+    offered = datetime(2026, 11, 10, 9, 0, tzinfo=UTC)
+    session.commit()
+    session.add(finished_call("DH-P1", offered))
+    write_pending_cells(session)  # the cells written, their locks held until the commit
+    with make_sessionmaker(engine)() as other:
+        if engine.dialect.name == "postgresql":
+            other.execute(text("SET lock_timeout = '1s'"))  # waiting for DH-P1's rows fails
+        else:
+            session.commit()  # one writer at a time: the second comes after the first
+        other.add(finished_call("DH-P2", offered))
+        other.commit()
+    session.commit()
+    shards = set(session.scalars(select(CallMonthStats.shard)))
+    assert shards == ({0, 1} if engine.dialect.name == "postgresql" else {0})
+    stats, _ = rollup_contents(session)
+    assert stats[(date(2026, 11, 1), "0751")][:3] == (2, 0, 2)  # both calls, offered and lost
+    assert_rollup_matches_a_rebuild(session)
