@@ -86,6 +86,8 @@ async def scenario(load: Load, servers: list[CallsServer], args, label: str):
     lags = [x for s in servers for x in lag_samples(s.lag_file, *wall)]
     server_cpu = statistics.fmean(cpu_share(s.lag_file, *wall) for s in servers)
     surge = surge_figures(label, load, lags, (client_cpu, server_cpu), CONSOLES)
+    if closed := [s.index for s in load.streams if s.closed.is_set()]:
+        print(f"{label}: {len(closed)} console streams closed by the server: {closed[:10]}")
     steps = []
     for rate in RAMP_PER_PROCESS:
         begun = time.time()
