@@ -208,7 +208,13 @@ def cost_report(*, session: Session, start: date, end: date) -> CostReport:
     if rate_on(rates, start) is None:
         raise InvalidInput("reports.no_cost_rate", day=start.isoformat())
     by_month, counters = period_tallies(session, start, end)
-    municipalities = {m.code: m for m in session.scalars(select(Municipality))}
+    # Names and regions only: not 98 objects with their self-service links and letterhead fields.
+    municipalities = {
+        code: (name, region)
+        for code, name, region in session.execute(
+            select(Municipality.code, Municipality.name, Municipality.region_code)
+        )
+    }
     reasons = dict(session.execute(select(ContactReason.code, ContactReason.label)).all())
     rows: dict[str, CostRow] = {}
     variable_exact: Counter = Counter()
@@ -216,15 +222,8 @@ def cost_report(*, session: Session, start: date, end: date) -> CostReport:
     for (month, code), tally in sorted(by_month.items()):
         if not tally.offered and not tally.outgoing:  # a month emptied by corrections
             continue
-        municipality = municipalities.get(code)
-        row = rows.get(code) or rows.setdefault(
-            code,
-            CostRow(
-                code,
-                municipality.name if municipality else UNKNOWN_NAME,
-                municipality.region_code if municipality else "",
-            ),
-        )
+        name, region = municipalities.get(code, (UNKNOWN_NAME, ""))
+        row = rows.get(code) or rows.setdefault(code, CostRow(code, name, region))
         row.tally.add(tally)
         rate = rate_on(rates, month) or rate_on(rates, start)
         handled = Decimal(tally.handled_seconds)
