@@ -70,10 +70,14 @@ def lock_for_write(session: Session, key: str) -> None:
     the lock, every read sees what the writer before committed.
     """
     if session.get_bind().dialect.name == "postgresql":
-        number = int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big", signed=True)
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": number})
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": advisory_key(key)})
         return
     begin_immediate(session.connection().connection.driver_connection)
+
+
+def advisory_key(name: str, size: int = 8) -> int:
+    """A PostgreSQL advisory lock key for a name: signed, of `size` bytes (8: bigint, 4: int)."""
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:size], "big", signed=True)
 
 
 _AT_COMMIT = "hotline_writes_at_commit"
@@ -209,7 +213,7 @@ def _ends_without_io(session: Session) -> bool:
 
 def _end(session: Session, *, commit: bool) -> None:
     try:
-        if commit:
+        if commit and session.in_transaction():  # not when its handler committed already
             session.commit()
         else:
             session.rollback()

@@ -81,9 +81,13 @@ def queue_window(*, session: Session, rows: int) -> QueueWindow:
     )
     calls = [
         QueuedCall(
-            id, reference, shown_number(number), offered_at, name and short_municipality_name(name)
+            call_id,
+            reference,
+            shown_number(number),
+            offered_at,
+            name and short_municipality_name(name),
         )
-        for id, reference, number, offered_at, name in oldest
+        for call_id, reference, number, offered_at, name in oldest
     ]
     return QueueWindow(calls, count, newest)
 

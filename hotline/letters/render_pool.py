@@ -99,7 +99,8 @@ def _shut_down() -> None:
 
 
 def _warm_up() -> None:
-    """Load WeasyPrint and the renderer when a worker starts, not at its first letter."""
+    """Start a worker: the renderer loaded now (not at its first letter), its lower priority, and
+    its end with the server's."""
     import weasyprint  # noqa: F401
 
     from hotline.letters import render  # noqa: F401

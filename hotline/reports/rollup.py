@@ -12,7 +12,6 @@ pool ran dry. A rolled-back savepoint or transaction drops what its flushes note
 rebuild_rollup() recomputes the roll-ups from the calls.
 """
 
-import hashlib
 import random
 from collections import defaultdict
 from collections.abc import Iterator
@@ -25,6 +24,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, SessionTransaction
 
 from hotline.calls.models import Call
+from hotline.db import advisory_key
 from hotline.reports.facts import (
     FACT_COLUMNS,
     FINISHED_STATES,
@@ -202,9 +202,7 @@ def _free_shard(session: Session, codes: set[str]) -> int:
     """
     if session.get_bind().dialect.name != "postgresql":
         return 0
-    key = int.from_bytes(
-        hashlib.sha256(",".join(sorted(codes)).encode()).digest()[:4], "big", signed=True
-    )
+    key = advisory_key(",".join(sorted(codes)), size=4)  # the two-key form takes two ints
     shard = session.execute(_FREE_SHARD, {"key": key, "shards": SHARDS}).scalar()
     # All taken: wait for a random one's writer rather than always the first's.
     return random.randrange(SHARDS) if shard is None else shard

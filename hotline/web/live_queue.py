@@ -62,7 +62,7 @@ def render_queue_views(window: QueueWindow, now: datetime) -> dict[str, QueueVie
             full=fragment.render(**context, **flags, rendered_rows=rendered),
             head=str(parts.queue_head(window.count, flags["agent_busy"], flags["agent_away"])),
             more=more,
-            rows={n: (key, str(html)) for n, (key, html) in rows[may_take].items()},
+            rows=rows[may_take],
         )
     return views
 
