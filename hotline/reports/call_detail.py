@@ -13,7 +13,7 @@ from datetime import datetime
 
 from sqlalchemy import (
     BigInteger,
-    Integer,
+    DateTime,
     String,
     and_,
     case,
@@ -119,16 +119,21 @@ def _postgres_batches(
     """PostgreSQL's own CSV of the computed cells, BATCH_ROWS lines a chunk."""
     sql = _literal_sql(_postgres_query(filters, part), connection)
     connection.exec_driver_sql("SET LOCAL DateStyle = 'ISO'")
+    connection.exec_driver_sql(f"SET LOCAL TimeZone = '{COPENHAGEN.key}'")
     copy = f"COPY ({sql}) TO STDOUT WITH (FORMAT csv, DELIMITER '{delimiter}')"
     with connection.connection.driver_connection.cursor() as cursor, cursor.copy(copy) as rows:
-        batch = []
+        # Each line is copied into one buffer at once: psycopg gives it as a memoryview, which
+        # the garbage collector tracks, and 5,000 of them kept alive set off its full sweeps of
+        # the whole heap (over half the export's CPU).
+        batch, lines = bytearray(), 0
         for row in rows:  # one line each
-            batch.append(row)
-            if len(batch) == BATCH_ROWS:
-                yield b"".join(batch).replace(b"\n", b"\r\n")
-                batch = []
-        if batch:
-            yield b"".join(batch).replace(b"\n", b"\r\n")
+            batch += row
+            lines += 1
+            if lines == BATCH_ROWS:
+                yield bytes(batch).replace(b"\n", b"\r\n")
+                batch, lines = bytearray(), 0
+        if lines:
+            yield bytes(batch).replace(b"\n", b"\r\n")
 
 
 def _postgres_query(filters: ReportFilters, part) -> Select:
@@ -163,8 +168,9 @@ def _postgres_query(filters: ReportFilters, part) -> Select:
 def _local_time(column) -> ColumnElement[str]:
     """A time as Danish local time to the second, "2026-11-10T19:00:00", in SQL."""
     # A timestamp's own text output costs a third of to_char's; its form is fixed by DateStyle,
-    # which the export sets (ISO) in its transaction.
-    local = func.date_trunc("second", func.timezone(COPENHAGEN.key, column))
+    # and the cast to a timestamp without zone is local by TimeZone: the export sets both in its
+    # transaction (naming the zone in every row cost a sixth of the export's time).
+    local = func.date_trunc("second", cast(column, DateTime(timezone=False)))
     return func.replace(cast(local, String), " ", "T")
 
 
@@ -181,10 +187,9 @@ def _defused(text) -> ColumnElement[str]:
 
 def _whole_seconds(start, end) -> ColumnElement[int]:
     """seconds_between in SQL: whole seconds, a half to the even one (as Python's round), >= 0."""
-    # Microseconds as a double are exact for any span under 285 years.
-    micro = cast(func.round(func.date_part("epoch", end - start) * 1_000_000), BigInteger)
-    even_half = cast(func.mod(micro, 2_000_000) == 500_000, Integer)
-    seconds = func.greatest(0, (micro + 500_000 - even_half) // 1_000_000)
+    # round() of a double is C's rint(): a half goes to the even one, as in Python. A span's
+    # seconds as a double are exact at every half second of a span under 285 years.
+    seconds = cast(func.greatest(0, func.round(func.date_part("epoch", end - start))), BigInteger)
     return case((and_(start.is_not(None), end.is_not(None)), seconds))  # greatest skips NULL
 
 
