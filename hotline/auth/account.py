@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 from hotline.audit.service import record_change
 from hotline.auth.models import ApiToken, User
 from hotline.auth.service import issue_api_token, token_sha256
+from hotline.auth.sessions import end_all_sessions
 from hotline.calls.agents import mark_signed_in_or_out
 from hotline.db import utcnow
 from hotline.kit.errors import InvalidInput, NotFound
@@ -57,6 +58,7 @@ def log_out_everywhere(*, session: Session, user: User) -> None:
     """End every cookie session of the user, this one too (API tokens stay). Audited."""
     before = {"session_epoch": user.session_epoch}
     user.session_epoch += 1
+    end_all_sessions(session=session, user=user)
     mark_signed_in_or_out(session=session, user=user)  # a call taker's consoles are gone
     session.flush()
     record_change(

@@ -59,7 +59,7 @@ def logout_everywhere(
     """End every login session of the caller, this one too; API tokens keep working."""
     account.log_out_everywhere(session=session, user=user)
     if not _by_token(request):
-        log_out(request)
+        log_out(request, session=session)
     return {"logged_out": True}
 
 

@@ -17,6 +17,7 @@ from hotline.auth.service import (
     recent_api_token_owner,
     user_for_api_token,
 )
+from hotline.auth.sessions import end_session, session_user, start_session
 from hotline.db import request_session
 from hotline.kit.errors import NotAuthenticated, PermissionDenied
 
@@ -100,8 +101,8 @@ def _bearer_token(request: Request) -> str | None:
 def _cookie_user(request: Request, session: Session) -> User:
     user_id = request.session.get("user_id")
     if user_id is not None:
-        _end_if_timed_out(request)
-    user = session.get(User, user_id) if user_id else None
+        _end_if_timed_out(request, session)
+    user = session_user(session=session, user_id=user_id, session_id=request.session.get("sid"))
     settings = request.app.state.settings
     if (
         user is None
@@ -124,7 +125,7 @@ def signed_in_user(request: Request, session: Session) -> User | None:
         return None
 
 
-def _end_if_timed_out(request: Request) -> None:
+def _end_if_timed_out(request: Request, session: Session) -> None:
     """End a session idle too long or older than the maximum, with a notice for the login page."""
     settings = request.app.state.settings
     now = time.time()
@@ -138,7 +139,7 @@ def _end_if_timed_out(request: Request) -> None:
         notice = {"key": "account.notice.max_age", "hours": hours}
     else:
         return
-    log_out(request, notice=notice)
+    log_out(request, session=session, notice=notice)
     raise NotAuthenticated("error.not_authenticated")
 
 
@@ -161,16 +162,22 @@ def require_roles(*roles: Role) -> Callable[..., User]:
     return dependency
 
 
-def log_in(request: Request, user: User) -> None:
-    """Start a fresh session for the user (a new CSRF token too, against session fixation)."""
+def log_in(request: Request, user: User, *, session: Session) -> None:
+    """Start a fresh session for the user (a new id and CSRF token, against session fixation)."""
     request.session.clear()
     now = int(time.time())
-    request.session.update(user_id=user.id, epoch=user.session_epoch, started=now, seen=now)
+    max_age_s = request.app.state.settings.session_max_age_s
+    sid = start_session(session=session, user=user, max_age_s=max_age_s)
+    request.session.update(
+        user_id=user.id, sid=sid, epoch=user.session_epoch, started=now, seen=now
+    )
     csrf_token(request)
 
 
-def log_out(request: Request, notice: dict | None = None) -> None:
-    """End the session; the notice (a text key and its parameters) shows on the login page."""
+def log_out(request: Request, *, session: Session, notice: dict | None = None) -> None:
+    """End the session, on the server too; the notice (a text key and its parameters) shows on
+    the login page."""
+    end_session(session=session, session_id=request.session.get("sid"))
     request.session.clear()
     if notice:
         request.session[NOTICE] = notice

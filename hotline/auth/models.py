@@ -1,4 +1,4 @@
-"""Users, their roles and municipalities, and personal API tokens."""
+"""Users, their roles and municipalities, their cookie sessions, and personal API tokens."""
 
 import enum
 from datetime import datetime
@@ -55,6 +55,20 @@ class User(Base):
     def municipality_codes(self) -> set[str]:
         """The codes of the municipalities this user administers."""
         return {m.code for m in self.municipalities}
+
+
+class UserSession(Base):
+    """A cookie session that has not been logged out; only its id's SHA-256 is stored.
+
+    The signed cookie carries the id: a cookie whose row is gone (logged out, or older than the
+    maximum session age) is refused, even if it was copied before.
+    """
+
+    __tablename__ = "user_sessions"
+
+    id_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
 
 
 class ApiToken(Base):

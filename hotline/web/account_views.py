@@ -61,7 +61,7 @@ def logout_everywhere(
 ):
     """End every session of the user, this one too, and go to the login page."""
     account.log_out_everywhere(session=session, user=user)
-    log_out(request, notice={"key": "account.notice.everywhere"})
+    log_out(request, session=session, notice={"key": "account.notice.everywhere"})
     return RedirectResponse("/login", status_code=303)
 
 

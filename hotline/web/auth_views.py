@@ -11,6 +11,7 @@ from hotline.auth.deps import current_user, log_in, log_out, pop_notice, verify_
 from hotline.auth.models import Role, User
 from hotline.auth.service import authenticate
 from hotline.calls.agents import mark_signed_in_or_out
+from hotline.calls.events import mark_calls_changed
 from hotline.db import TransactionRoute, request_session, utcnow
 from hotline.i18n import t
 from hotline.web.templating import render
@@ -70,7 +71,7 @@ def login(
         lockout.record_failure(**locked)
         return _refused(request, 401, next, username, t("login.failed"))
     lockout.clear_failures(session=session, policy=policy, username=username, now=now)
-    log_in(request, user)
+    log_in(request, user, session=session)
     mark_signed_in_or_out(session=session, user=user)  # an agent is away until they say ready
     return RedirectResponse(_safe_next(next), status_code=303)
 
@@ -82,7 +83,8 @@ def logout(request: Request, session: Session = request_session):
     user = session.get(User, user_id) if isinstance(user_id, int) else None
     if user is not None and request.session.get("epoch") == user.session_epoch:
         mark_signed_in_or_out(session=session, user=user)
-    log_out(request)
+    log_out(request, session=session)
+    mark_calls_changed(session)  # the session's open live streams check their login and end
     return RedirectResponse("/login", status_code=303)
 
 

@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from hotline.auth.models import ApiToken, Role, User
+from hotline.auth.sessions import live_sessions
 from hotline.calls.models import AgentState, AgentStatus, Call
 from hotline.calls.queue import BUSY_STATES, list_waiting_calls, queue_window, waited_seconds
 from hotline.db import utcnow
@@ -70,6 +71,7 @@ class Snapshot:
     busy: frozenset[int]
     signers: dict[int, Signer]
     token_owners: dict[str, int]  # an unrevoked API token's SHA-256 -> its owner's id
+    session_owners: dict[str, int]  # a live cookie session's id SHA-256 -> its user's id
     serial: int = field(default_factory=lambda: next(_serials))
     encoded: dict[tuple, bytes] = field(default_factory=dict, compare=False)
 
@@ -103,6 +105,7 @@ class Snapshot:
         demo_mode: bool,
         epoch: int | None,
         token_sha256: str | None,
+        session_sha256: str | None,
     ) -> bool:
         """Whether the stream's login still holds (the checks a new request makes)."""
         signer = self.signers.get(user_id)
@@ -112,7 +115,7 @@ class Snapshot:
             return False
         if token_sha256 is not None:
             return self.token_owners.get(token_sha256) == user_id
-        return epoch == signer.session_epoch
+        return epoch == signer.session_epoch and self.session_owners.get(session_sha256) == user_id
 
 
 def sse_event(name: str, data: str) -> str:
@@ -156,6 +159,9 @@ def build_snapshot(session: Session, board: bool = True) -> Snapshot:
         ),
         signers={user_id: Signer(*rest) for user_id, *rest in users},
         token_owners=dict(tokens.all()),
+        session_owners=live_sessions(
+            session=session, user_ids=select(User.id).where(User.role.in_(STREAM_ROLES))
+        ),
     )
 
 

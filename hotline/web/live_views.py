@@ -87,12 +87,19 @@ def event_stream(
     bearer = authorization.lower().startswith("bearer ")
     token = token_sha256(authorization[7:].strip()) if bearer else None
     user_id, epoch = user.id, request.session.get("epoch")
+    sid = request.session.get("sid") if token is None else None
+    session_sha256 = token_sha256(sid) if isinstance(sid, str) else None
 
     def events_of(snapshot: Snapshot, shown: Shown | None) -> tuple[bytes, Shown | None] | None:
         # The same checks as a new request: logged out, deactivated, or no longer allowed ends it.
         demo_mode = settings.demo_mode
         if not snapshot.signed_in(
-            user_id, roles, demo_mode=demo_mode, epoch=epoch, token_sha256=token
+            user_id,
+            roles,
+            demo_mode=demo_mode,
+            epoch=epoch,
+            token_sha256=token,
+            session_sha256=session_sha256,
         ):
             return None
         return pick_events(snapshot, shown)

@@ -1,14 +1,17 @@
 """The user's own account: details, personal API tokens, logging out everywhere."""
 
+import hashlib
 import re
+from datetime import UTC, datetime, timedelta
 
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from hotline.audit.models import AuditEntry
-from hotline.auth.models import ApiToken, Role, User
+from hotline.auth.models import ApiToken, Role, User, UserSession
 from hotline.auth.service import issue_api_token
 from hotline.calls.models import AgentState, AgentStatus
+from tests.auth.test_sessions import read_session
 from tests.conftest import log_in_client
 
 HTML = {"Accept": "text/html"}
@@ -176,3 +179,48 @@ def test_log_out_everywhere_through_the_api(make_user, api_client, login, app):
     again = log_in_client(TestClient(app), user)
     assert again.post("/api/account/logout-everywhere").status_code == 200
     assert again.get("/supervisor", follow_redirects=False).status_code == 401
+
+
+def _copy_of(browser: TestClient, app) -> TestClient:
+    """A second browser holding a copy of the first one's cookies and CSRF header."""
+    thief = TestClient(app)
+    for cookie in browser.cookies.jar:
+        thief.cookies.set(cookie.name, cookie.value, domain=cookie.domain, path=cookie.path)
+    thief.headers["X-CSRF-Token"] = browser.headers["X-CSRF-Token"]
+    return thief
+
+
+def test_logout_ends_the_session_on_the_server_for_every_copy_of_its_cookie(make_user, app, client):
+    user = make_user(Role.AGENT)
+    browser = log_in_client(TestClient(app), user)
+    other_login = log_in_client(TestClient(app), user)
+    copy = _copy_of(browser, app)
+    assert copy.get("/console").status_code == 200  # the copy works while the session lives
+
+    response = browser.post("/logout", follow_redirects=False)
+    assert response.status_code == 303 and response.headers["location"] == "/login"
+    page = copy.get("/console", headers={"Accept": "text/html"}, follow_redirects=False)
+    assert page.status_code == 303 and page.headers["location"].startswith("/login")
+    assert copy.get("/console", follow_redirects=False).status_code == 401
+    assert copy.post("/console/state", data={"state": "available"}).status_code == 401
+    assert other_login.get("/console").status_code == 200  # only that session ended
+
+
+def test_the_database_holds_only_a_hash_of_the_session_id(make_user, app, client, session):
+    browser = log_in_client(TestClient(app), make_user(Role.AGENT))
+    [row] = session.scalars(select(UserSession)).all()
+    sid = read_session(browser)["sid"]
+    assert len(sid) >= 40 and row.id_sha256 == hashlib.sha256(sid.encode()).hexdigest()
+
+
+def test_sessions_past_the_maximum_age_are_deleted_at_the_next_login(
+    make_user, app, client, session, settings
+):
+    user = make_user(Role.AGENT)
+    log_in_client(TestClient(app), user)
+    old = datetime.now(UTC) - timedelta(seconds=settings.session_max_age_s + 60)
+    session.execute(update(UserSession).values(started_at=old))
+    session.commit()
+    log_in_client(TestClient(app), user)
+    session.expire_all()
+    assert [row.started_at > old for row in session.scalars(select(UserSession))] == [True]

@@ -231,6 +231,25 @@ def test_the_stream_ends_when_the_user_is_logged_out_everywhere(
         assert client.get("/console/stream").status_code == 401
 
 
+def test_a_logout_ends_that_sessions_stream_and_no_other(server, settings, make_user, aarhus_line):
+    make_user(Role.AGENT, username="mette")
+    with (
+        browser(server, "mette") as leaving,
+        browser(server, "mette") as staying,
+        leaving.stream("GET", "/console/stream") as ended,
+        staying.stream("GET", "/console/stream") as kept,
+    ):
+        ending, going_on = EventReader(ended), EventReader(kept)
+        ending.wait_for(named("queue"))
+        going_on.wait_for(named("queue"))
+        csrf = CSRF_FIELD.search(leaving.get("/console").text).group(1)
+        assert leaving.post("/logout", data={"csrf_token": csrf}).status_code == 303
+        while ending.next() is not None:  # the logout's own change ends the stream
+            pass
+        reference = offer_call(server, settings)
+        going_on.wait_for(lambda event: reference in event.data)
+
+
 def test_the_stream_ends_when_the_session_expires(settings, make_user, aarhus_line):
     settings.session_max_age_s = 2
     make_user(Role.AGENT, username="mette")
