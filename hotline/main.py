@@ -80,7 +80,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         https_only=settings.cookies_secure,
     )
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
-    app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware, cacheable=("/static/",))
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     add_error_handlers(app)
     # The routers' routes as they are, built once per process: included, FastAPI would build each

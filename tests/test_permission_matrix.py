@@ -14,13 +14,15 @@ everything else with the session cookie and its CSRF header. Every request has a
 entry needs a 422 excuse), so a refusal is about who asks, never about what was sent.
 
 Each route is one test on fresh data, and each actor a subtest of it, reported as "<route> as
-<actor>". Refused actors go first, and a refused request must leave the data exactly as it was;
-before each allowed actor, the case's prepare step restores what the previous one used up (a waiting
-call, a failed e-mail, the rule's newest version, an open rule flag, a draft). The data: Aarhus and
-Aalborg participate with their own lines; contact reasons and the default cost rate; two calls
-offered through the CTI webhook on the Aarhus line, the first answered by the agent; and, where the
-route uses them, the shipped knowledge base (settings.kb_rules_dir) and an e-mail reply citing
-"pas". Login runs the real form, with a cheap Argon2 cost so the ~250 logins stay fast.
+<actor>". Every answer, allowed or refused, must carry "Cache-Control: no-store" (personal data is
+never kept by a browser or proxy). Refused actors go first, and a refused request must leave the
+data exactly as it was; before each allowed actor, the case's prepare step restores what the
+previous one used up (a waiting call, a failed e-mail, the rule's newest version, an open rule flag,
+a draft). The data: Aarhus and Aalborg participate with their own lines; contact reasons and the
+default cost rate; two calls offered through the CTI webhook on the Aarhus line, the first answered
+by the agent; and, where the route uses them, the shipped knowledge base (settings.kb_rules_dir) and
+an e-mail reply citing "pas". Login runs the real form, with a cheap Argon2 cost so the ~250 logins
+stay fast.
 """
 
 import itertools
@@ -1002,6 +1004,9 @@ def test_permission(
                 follow_redirects=False,
             )
             got = outcome(response)
+            assert "no-store" in response.headers.get("cache-control", ""), (
+                f"{method} {path} as {actor}: may be stored ({response.headers})"
+            )
             assert got == expected, (
                 f"{method} {path} as {actor}: expected {expected}, got {response.status_code} "
                 f"{response.headers.get('location', '')} {response.text[:300]}"

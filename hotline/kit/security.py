@@ -19,6 +19,9 @@ SECURITY_HEADERS = {
     "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
     "Cross-Origin-Opener-Policy": "same-origin",
 }
+# Pages and API answers carry personal data (caller numbers, notes, replies): no browser or proxy
+# may keep a copy. A route may say more (exports: "private, no-store"); static files may be cached.
+NOT_STORED = "no-store"
 # Only on HTTPS responses (a browser ignores it on plain HTTP): a year, this host only (the
 # municipality's other hosts are not ours to pin).
 STRICT_TRANSPORT_SECURITY = "max-age=31536000"
@@ -27,24 +30,30 @@ STRICT_TRANSPORT_SECURITY = "max-age=31536000"
 class SecurityHeadersMiddleware:
     """Add the security headers to every HTTP response; over HTTPS, HSTS and Secure cookies.
 
-    HTTPS is the request's scheme: TLS in uvicorn itself, or X-Forwarded-Proto from a proxy that
-    uvicorn trusts (FORWARDED_ALLOW_IPS). So a cookie is Secure whenever the browser got it over
-    HTTPS, even if HOTLINE_SECURE_COOKIES was not set behind a TLS proxy on the same host.
+    Every response outside the cacheable path prefixes gets "Cache-Control: no-store" unless it
+    sets its own. HTTPS is the request's scheme: TLS in uvicorn itself, or X-Forwarded-Proto
+    from a proxy that uvicorn trusts (FORWARDED_ALLOW_IPS). So a cookie is Secure whenever the
+    browser got it over HTTPS, even if HOTLINE_SECURE_COOKIES was not set behind a TLS proxy on
+    the same host.
     """
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, cacheable: tuple[str, ...] = ()) -> None:
         self.app = app
+        self.cacheable = cacheable
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        stored = scope["path"].startswith(self.cacheable)
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
                 for name, value in SECURITY_HEADERS.items():
                     headers.setdefault(name, value)
+                if not stored:
+                    headers.setdefault("Cache-Control", NOT_STORED)
                 if scope.get("scheme") == "https":
                     headers.setdefault("Strict-Transport-Security", STRICT_TRANSPORT_SECURITY)
                     message["headers"] = [_secure_cookie(item) for item in message["headers"]]

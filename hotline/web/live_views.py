@@ -111,8 +111,8 @@ def event_stream(
     return StreamingResponse(
         stream,
         media_type="text/event-stream",
-        # No caching, and no buffering in a reverse proxy (nginx honours this header).
-        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        # Never stored, and no buffering in a reverse proxy (nginx honours this header).
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
     )
 
 

@@ -170,6 +170,14 @@ def test_every_response_has_the_security_headers(client, path):
     assert "Strict-Transport-Security" not in headers  # plain HTTP
 
 
+def test_pages_are_never_stored_and_static_files_may_be(agent_browser):
+    # Every route of the permission matrix is checked for no-store there; here the exceptions.
+    assert agent_browser.get("/console").headers["Cache-Control"] == "no-store"
+    assert agent_browser.get("/nowhere").headers["Cache-Control"] == "no-store"
+    static = agent_browser.get("/static/app/favicon.svg")
+    assert static.status_code == 200 and "no-store" not in static.headers.get("Cache-Control", "")
+
+
 def test_a_logged_in_browser_gets_the_same_flags_on_every_new_cookie(agent_browser):
     _back_after(agent_browser, idle_s=61)
     cookie = agent_browser.get("/console").headers["set-cookie"].lower()

@@ -62,7 +62,7 @@ def browser(url: str, username: str) -> Iterator[httpx.Client]:
 def test_a_new_call_reaches_an_open_console_stream(server, settings, make_user, aarhus_line):
     make_user(Role.AGENT, username="mette")
     with browser(server, "mette") as client, client.stream("GET", "/console/stream") as response:
-        assert response.headers["cache-control"] == "no-cache"
+        assert response.headers["cache-control"] == "no-store"
         events = EventReader(response)
         assert "Ingen ventende opkald" in events.wait_for(named("queue")).data
         assert "Ikke klar" in events.wait_for(named("agent-state")).data  # away after login
