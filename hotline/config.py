@@ -43,12 +43,15 @@ class Settings(BaseSettings):
     # session_idle_minutes without a request (an open console's live stream counts).
     session_max_age_s: int = 8 * 3600
     session_idle_minutes: int = Field(default=60, ge=5)
-    # Login lockout (hotline/auth/lockout.py): a username with login_max_failures failed logins
-    # in the last login_lockout_minutes, or a client address with login_max_failures_per_ip, is
-    # refused until the oldest of them is that old.
+    # Login lockout (hotline/auth/lockout.py): a username failing from one address waits
+    # login_slowdown_s x 2^(n-2) s after its n-th failure (n >= 2), and is locked there at
+    # login_max_failures failed logins in the last login_lockout_minutes; a client address with
+    # login_max_failures_per_ip is locked for every username. A lock lifts when the oldest
+    # failure that makes the count is that old.
     login_max_failures: int = Field(default=5, ge=1)
     login_max_failures_per_ip: int = Field(default=30, ge=1)
     login_lockout_minutes: int = Field(default=15, ge=1)
+    login_slowdown_s: float = Field(default=2.0, ge=0)
     outbox_interval_s: float = 5.0
     # How long a claimed reply stays "sending" before another worker may send it again: keep it
     # well above the longest a send can take, or a slow send is sent twice.

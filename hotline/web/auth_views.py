@@ -61,16 +61,17 @@ def login(
     locked = dict(session=session, policy=policy, username=username, client_ip=client_ip, now=now)
     if wait := lockout.locked_for(**locked):
         lockout.log_refusal(username, client_ip, wait)
-        minutes = math.ceil(wait.total_seconds() / 60)
-        error = t("account.locked_one") if minutes <= 1 else t("account.locked", minutes=minutes)
-        return _refused(request, 429, next, username, error)
+        seconds = math.ceil(wait.total_seconds())
+        response = _refused(request, 429, next, username, _wait_text(seconds))
+        response.headers["Retry-After"] = str(seconds)
+        return response
     user = authenticate(
         session=session, username=username, password=password, demo_mode=settings.demo_mode
     )
     if user is None:
         lockout.record_failure(**locked)
         return _refused(request, 401, next, username, t("login.failed"))
-    lockout.clear_failures(session=session, policy=policy, username=username, now=now)
+    lockout.clear_failures(**locked)
     log_in(request, user, session=session)
     mark_signed_in_or_out(session=session, user=user)  # an agent is away until they say ready
     return RedirectResponse(_safe_next(next), status_code=303)
@@ -86,6 +87,14 @@ def logout(request: Request, session: Session = request_session):
     log_out(request, session=session)
     mark_calls_changed(session)  # the session's open live streams check their login and end
     return RedirectResponse("/login", status_code=303)
+
+
+def _wait_text(seconds: int) -> str:
+    """The login page's refusal while slowed down or locked, in seconds or whole minutes."""
+    if seconds < 60:
+        return t("account.wait_seconds", seconds=seconds)
+    minutes = math.ceil(seconds / 60)
+    return t("account.locked_one") if minutes <= 1 else t("account.locked", minutes=minutes)
 
 
 def _refused(request: Request, status_code: int, next: str, username: str, error: str):

@@ -1,8 +1,10 @@
-"""Login lockout: failed logins lock a username or an address for a while, in every process."""
+"""Login lockout: failures slow down, then lock, one username from one address; a flooding
+address is locked for every username; in every process."""
 
 import logging
 from datetime import timedelta
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -14,6 +16,14 @@ from tests.conftest import TEST_PASSWORD, _csrf_from
 
 WRONG = "not-the-password-7"
 LOCKED = "For mange mislykkede forsøg på at logge ind. Prøv igen om"
+WAIT = "Forkert brugernavn eller adgangskode for mange gange. Vent"
+ELSEWHERE = ("198.51.100.20", 50000)  # another client address
+
+
+@pytest.fixture(autouse=True)
+def no_slowdown(settings):
+    """The lock tests fail five times in a row; the slowdown has tests of its own."""
+    settings.login_slowdown_s = 0
 
 
 def _log_in(client: TestClient, username: str, password: str, **headers):
@@ -33,7 +43,7 @@ def _age_failures(session, by: timedelta) -> None:
     session.commit()
 
 
-def test_five_failures_lock_the_username_and_the_password_is_not_even_checked(
+def test_five_failures_lock_the_username_from_that_address_without_checking_the_password(
     client, make_user, session
 ):
     user = make_user(Role.AGENT)
@@ -54,6 +64,62 @@ def test_five_failures_lock_the_username_and_the_password_is_not_even_checked(
     assert session.scalar(select(LoginFailure.id).offset(5)) is None
 
 
+def test_the_right_password_from_an_address_without_failures_gets_in(
+    app, client, make_user, session
+):
+    admin = make_user(Role.SYSTEM_ADMIN)
+    _fail(client, admin.username, 5)  # an outsider tries to lock the system admin out
+    assert _log_in(client, admin.username, TEST_PASSWORD).status_code == 429
+    with TestClient(app, client=ELSEWHERE) as own_browser:
+        assert _log_in(own_browser, admin.username, TEST_PASSWORD).status_code == 303
+        assert own_browser.get("/admin/users").status_code == 200
+    assert _log_in(client, admin.username, TEST_PASSWORD).status_code == 429  # still locked there
+
+
+def test_a_successful_login_clears_only_its_own_addresses_failures(app, client, make_user):
+    user = make_user(Role.AGENT)
+    _fail(client, user.username, 5)
+    with TestClient(app, client=ELSEWHERE) as own_browser:
+        _fail(own_browser, user.username, 4)
+        assert _log_in(own_browser, user.username, TEST_PASSWORD).status_code == 303
+        _fail(own_browser, user.username, 4)  # counted afresh there
+        assert _log_in(own_browser, user.username, TEST_PASSWORD).status_code == 303
+    assert _log_in(client, user.username, TEST_PASSWORD).status_code == 429
+
+
+def test_failures_slow_down_the_next_attempt_before_they_lock(client, make_user, settings):
+    settings.login_slowdown_s = 30
+    user = make_user(Role.AGENT)
+    assert _log_in(client, user.username, WRONG).status_code == 401
+    assert _log_in(client, user.username, WRONG).status_code == 401  # one failure: no wait
+    slowed = _log_in(client, user.username, TEST_PASSWORD)
+    assert slowed.status_code == 429 and f"{WAIT} 30 sekunder" in slowed.text
+    assert slowed.headers["Retry-After"] == "30"
+    assert _log_in(client, "someone-else", WRONG).status_code == 401  # only that username
+
+
+def test_the_waits_double_up_to_a_minute_and_refusals_do_not_lengthen_them(session):
+    policy = LockoutPolicy(
+        max_failures=10, max_failures_per_ip=100, window=timedelta(minutes=15),
+        slowdown=timedelta(seconds=2),
+    )  # fmt: skip
+    start = utcnow()
+    waits = []
+    ole = {"session": session, "policy": policy, "username": "ole", "client_ip": "::1"}
+    for _failure in range(8):
+        record_failure(**ole, now=start)
+        wait = locked_for(**ole, now=start)
+        waits.append(wait and wait.total_seconds())
+    assert waits == [None, 2, 4, 8, 16, 32, 60, 60]
+    later = start + timedelta(seconds=59)
+    again = locked_for(session=session, policy=policy, username="ole", client_ip="::1", now=later)
+    assert again == timedelta(seconds=1)
+    assert (
+        locked_for(session=session, policy=policy, username="ole", client_ip="::2", now=start)
+        is None
+    )
+
+
 def _without_csrf(html: str) -> str:
     return html.replace(_csrf_from(html), "")
 
@@ -72,7 +138,7 @@ def test_the_lock_lifts_when_the_failures_are_older_than_the_window(client, make
     _age_failures(session, timedelta(minutes=14, seconds=30))
     response = _log_in(client, user.username, TEST_PASSWORD)
     assert response.status_code == 429
-    assert f"{LOCKED} 1 minut." in response.text
+    assert f"{WAIT} 30 sekunder" in response.text
 
     _age_failures(session, timedelta(seconds=31))
     assert _log_in(client, user.username, TEST_PASSWORD).status_code == 303
@@ -80,7 +146,7 @@ def test_the_lock_lifts_when_the_failures_are_older_than_the_window(client, make
     assert session.scalars(select(LoginFailure)).all() == []  # cleared by the login
 
 
-def test_a_successful_login_clears_the_usernames_failures(client, make_user):
+def test_a_successful_login_clears_the_failures_it_had_from_there(client, make_user):
     user = make_user(Role.AGENT)
     _fail(client, user.username, 4)
     assert _log_in(client, user.username, TEST_PASSWORD).status_code == 303
@@ -155,9 +221,11 @@ def test_the_wait_is_until_the_oldest_counted_failure_leaves_the_window(session)
         is None
     )
     # Another address and another username are not locked by these.
-    assert (
-        locked_for(session=session, policy=policy, username="eva", client_ip="::2", now=at) is None
-    )
+    for username, address in (("eva", "::1"), ("ole", "::2")):
+        assert (
+            locked_for(session=session, policy=policy, username=username, client_ip=address, now=at)
+            is None
+        )
 
 
 def test_failures_older_than_the_window_are_deleted_when_another_is_recorded(session):
