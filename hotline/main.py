@@ -69,7 +69,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     except MailURLError as exc:
         raise RuntimeError(f"HOTLINE_MAIL_URL: {exc}") from None
 
-    app = FastAPI(title="Hotline", version="0.1.0", lifespan=lifespan)
+    # /docs is our own page over vendored Swagger UI (web/api_docs_views.py); FastAPI's pages
+    # load their scripts from a CDN, which the CSP blocks. No ReDoc: one description is enough.
+    app = FastAPI(
+        title="Hotline", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None
+    )
     app.state.settings = settings
     app.add_middleware(
         SessionUnlessBearerMiddleware,

@@ -551,8 +551,6 @@ MATRIX: dict[tuple[str, str], Case] = {
     # FastAPI's generated API description: public, it holds no data (the HTML routes are left out).
     ("GET", "/openapi.json"): Case(PUBLIC),
     ("GET", "/docs"): Case(PUBLIC),
-    ("GET", "/docs/oauth2-redirect"): Case(PUBLIC),
-    ("GET", "/redoc"): Case(PUBLIC),
     ("GET", "/healthz"): Case(PUBLIC),
     # The telephony platform authenticates with the secret in the path, not as a user.
     ("POST", "/api/cti/{token}"): Case(PUBLIC, json=_new_call_event),

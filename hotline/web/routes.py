@@ -2,6 +2,7 @@
 
 from hotline.web import (
     account_views,
+    api_docs_views,
     archive_views,
     audit_views,
     auth_views,
@@ -55,4 +56,5 @@ routers = [
     privacy_views.router,
     account_views.router,
     survey_views.router,
+    api_docs_views.router,
 ]
