@@ -53,9 +53,13 @@ class Settings(BaseSettings):
     login_lockout_minutes: int = Field(default=15, ge=1)
     login_slowdown_s: float = Field(default=2.0, ge=0)
     outbox_interval_s: float = 5.0
-    # How long a claimed reply stays "sending" before another worker may send it again: keep it
-    # well above the longest a send can take, or a slow send is sent twice.
+    # How long a claimed e-mail stays "sending" before a worker on another host may send it again
+    # (on the same host it is taken back at once when its worker has ended): keep it well above
+    # the longest a send can take, or a slow send is sent twice.
     outbox_lease_s: float = 600.0
+    # How many e-mails are sent at once, each on its own connection (one slow server or recipient
+    # then holds up only its own).
+    outbox_connections: int = Field(default=4, ge=1, le=32)
     outbox_worker: bool = True
     # E-mail new callbacks to the municipality's admins from inside the web server; None: as
     # outbox_worker (set true when `hotline outbox run` delivers the replies elsewhere).

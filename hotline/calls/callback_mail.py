@@ -67,6 +67,7 @@ CALLBACKS = MailQueue(
     next_attempt_at=Callback.mail_next_attempt_at,
     attempts=Callback.mail_attempts,
     last_error=Callback.mail_last_error,
+    claimed_by=Callback.mail_claimed_by,
     statuses=MailStatus,
     build=_build,
     maildir_name=lambda callback_id: f"callback-{callback_id}",  # apart from the replies' files

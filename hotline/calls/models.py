@@ -244,6 +244,7 @@ class Callback(Base):
     mail_attempts: Mapped[int] = mapped_column(default=0)
     mail_next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     mail_last_error: Mapped[str | None] = mapped_column(Text)
+    mail_claimed_by: Mapped[str | None] = mapped_column(String(120))  # the sending process
     message_id: Mapped[str | None] = mapped_column(String(300))
 
     booked_by: Mapped[User] = relationship(foreign_keys=[booked_by_id], lazy="joined")

@@ -10,6 +10,7 @@ import os
 import smtplib
 import ssl
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -60,14 +61,25 @@ def build_reply_message(
     return message
 
 
-def send_message(message: EmailMessage, *, mail_url: str, reply_id: int | str) -> None:
-    """Deliver through the transport the mail URL names (maildir://, smtp://, smtps://)."""
+def send_message(
+    message: EmailMessage,
+    *,
+    mail_url: str,
+    reply_id: int | str,
+    accepted: Callable[[], None] = lambda: None,
+) -> None:
+    """Deliver through the transport the mail URL names (maildir://, smtp://, smtps://).
+
+    accepted is called the moment the message is delivered: when the file is in new/, or when
+    the mail server has answered the end of DATA with 250, before QUIT.
+    """
     parts = urlsplit(mail_url)
     scheme = parts.scheme.lower()
     if scheme == "maildir":
         write_to_maildir(message, Path(unquote(parts.netloc + parts.path)), reply_id=reply_id)
+        accepted()
     elif scheme in ("smtp", "smtps"):
-        _send_smtp(message, parse_smtp_url(mail_url))
+        _send_smtp(message, parse_smtp_url(mail_url), accepted)
     else:
         raise ValueError(f"unsupported mail URL scheme: {scheme!r}")
 
@@ -189,7 +201,7 @@ def _tls_context(cafile: str | None) -> ssl.SSLContext:
         raise MailURLError(f"cannot read the CA certificates in cafile {cafile!r}: {exc}") from exc
 
 
-def _send_smtp(message: EmailMessage, target: SmtpTarget) -> None:
+def _send_smtp(message: EmailMessage, target: SmtpTarget, accepted: Callable[[], None]) -> None:
     context = _tls_context(target.cafile) if target.encrypted else None
     if target.implicit_tls:
         client = smtplib.SMTP_SSL(target.host, target.port, timeout=SMTP_TIMEOUT_S, context=context)
@@ -201,10 +213,11 @@ def _send_smtp(message: EmailMessage, target: SmtpTarget) -> None:
             client.starttls(context=context)
         if target.username:
             _login(client, target.username, target.password or "")
-        client.send_message(message)
+        client.send_message(message)  # returns on the server's 250 to the end of DATA
+        accepted()
     finally:
-        # After the server's 250 the message is delivered: a failed QUIT must not make it look
-        # undelivered, or the outbox would send it again.
+        # After the server's 250 the message is delivered (and recorded): a failed or slow QUIT
+        # changes nothing.
         try:
             client.quit()
         except (smtplib.SMTPException, OSError):

@@ -1,23 +1,31 @@
-"""Delivering e-mail queued in a table, with retries, at most once per claim.
+"""Delivering e-mail queued in a table, with retries: at least once, and twice only where SMTP must.
 
-A row is claimed by one atomic UPDATE (queued -> sending) that is committed before sending, so
-two workers never send the same row. While a row is SENDING, its next-attempt time holds the end
-of its lease (HOTLINE_OUTBOX_LEASE_S); a worker killed mid-send leaves it there, and after the
-lease it is queued again. A worker killed before the server's final 250 loses nothing: the server
-drops the unfinished transaction and the retry delivers once. A worker killed after it recorded
-"sent" sends nothing again. The one window left is between the server's 250 and the UPDATE that
-records "sent" (the QUIT exchange and one short commit: milliseconds): a worker killed there sends
-the message again after the lease, the classic duplicate of RFC 1047. That retry reuses the
-stored Message-ID (and, for Maildir, the same file name), so a receiver that deduplicates on
-Message-ID sees it once.
+A row is claimed by one atomic UPDATE (queued -> sending, with the claiming process's name) that
+is committed before sending, so two workers never send the same row. While a row is SENDING, its
+next-attempt time holds the end of its lease (HOTLINE_OUTBOX_LEASE_S). A row is recorded "sent"
+the moment the mail server has answered the end of DATA with 250 (or the Maildir file is in
+place), before QUIT: a worker killed while the server closes the connection sends nothing again.
+A worker killed before the server's 250 loses nothing: the row stays SENDING and is sent again,
+at once by the next worker on the same host (its claimer is seen to have ended) or after the
+lease by a worker elsewhere. If the server had already stored the message when the worker died
+(killed while the server was answering DATA, or between the 250 and the commit of "sent"), that
+resend is the duplicate of RFC 1047 that no SMTP client can avoid; it reuses the stored
+Message-ID (and, for Maildir, the same file name), so a receiver that deduplicates on Message-ID
+sees it once.
 
-Replies (hotline/letters/outbox.py) and callbacks (hotline/calls/callback_mail.py) each describe
-their table with a MailQueue and share everything else.
+Up to HOTLINE_OUTBOX_CONNECTIONS rows are sent at once, each on its own connection with its own
+timeout, so one slow mail server or recipient does not hold up the rest.
+
+Replies (hotline/letters/outbox.py), callbacks (hotline/calls/callback_mail.py) and the monthly
+documents (hotline/monthly/mail.py) each describe their table with a MailQueue and share
+everything else.
 """
 
 import asyncio
 import logging
+import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -29,6 +37,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
 
 from hotline.config import Settings
 from hotline.db import utcnow
+from hotline.kit.processes import gone_from_this_host, this_process
 from hotline.letters.mail import send_message
 
 log = logging.getLogger(__name__)
@@ -53,6 +62,7 @@ class MailQueue:
     next_attempt_at: InstrumentedAttribute
     attempts: InstrumentedAttribute
     last_error: InstrumentedAttribute
+    claimed_by: InstrumentedAttribute  # the process that holds a SENDING row
     statuses: Any  # an enum with QUEUED, SENDING, SENT and FAILED
     # The message for a row, or None when it has nobody to go to (the row gets nobody_status).
     build: Callable[[Session, Any, Settings], EmailMessage | None]
@@ -78,21 +88,33 @@ def deliver_due(
     settings: Settings,
     clock: Callable[[], datetime] = utcnow,
 ) -> int:
-    """Send every due queued row once; return how many were sent (clock is read at each step)."""
+    """Send every due queued row once, several at a time; return how many were sent."""
     lease = timedelta(seconds=settings.outbox_lease_s)
-    _requeue_expired_leases(queue, make_session=make_session, now=clock())
-    sent = 0
-    for _ in range(BATCH_SIZE):
-        # Read the clock per claim: a lease counted from the start of a long batch could already
-        # have run out when the send begins, and another worker would then send it again.
-        row_id = _claim_next(queue, make_session=make_session, clock=clock, lease=lease)
-        if row_id is None:
-            break
-        if _deliver(queue, row_id, make_session=make_session, settings=settings, clock=clock):
-            sent += 1
-    if sent:
-        log.info("sent %d %s e-mail(s)", sent, queue.name)
-    return sent
+    _requeue_abandoned(queue, make_session=make_session, now=clock())
+    budget, lock, sent = [BATCH_SIZE], threading.Lock(), [0]
+
+    def sender() -> None:
+        while True:
+            with lock:
+                if budget[0] == 0:
+                    return
+                budget[0] -= 1
+            # Read the clock per claim: a lease counted from the start of a long batch could
+            # already have run out when the send begins, and another worker would send it again.
+            row_id = _claim_next(queue, make_session=make_session, clock=clock, lease=lease)
+            if row_id is None:
+                return
+            if _deliver(queue, row_id, make_session=make_session, settings=settings, clock=clock):
+                with lock:
+                    sent[0] += 1
+
+    connections = settings.outbox_connections
+    with ThreadPoolExecutor(connections, thread_name_prefix=f"{queue.name}-mail") as pool:
+        for done in [pool.submit(sender) for _ in range(connections)]:
+            done.result()
+    if sent[0]:
+        log.info("sent %d %s e-mail(s)", sent[0], queue.name)
+    return sent[0]
 
 
 async def run_worker(
@@ -120,19 +142,27 @@ def short_error(exc: Exception, settings: Settings) -> str:
     return text[:300]
 
 
-def _requeue_expired_leases(
+def _requeue_abandoned(
     queue: MailQueue, *, make_session: sessionmaker[Session], now: datetime
 ) -> None:
+    """Queue again the SENDING rows whose lease ran out or whose claimer here has ended."""
+    sending = queue.status == queue.statuses.SENDING
     with make_session() as session:
+        claimers = session.scalars(select(queue.claimed_by).where(sending).distinct()).all()
+        ended = [c for c in claimers if c and gone_from_this_host(c)]
         result = session.execute(
             update(queue.model)
-            .where(queue.status == queue.statuses.SENDING, queue.next_attempt_at <= now)
-            .values(queue.values(status=queue.statuses.QUEUED, next_attempt_at=now))
+            .where(sending, or_(queue.next_attempt_at <= now, queue.claimed_by.in_(ended)))
+            .values(
+                queue.values(status=queue.statuses.QUEUED, next_attempt_at=now, claimed_by=None)
+            )
         )
         session.commit()
         if result.rowcount:
             log.warning(
-                "re-queued %d %s e-mail(s) whose lease expired", result.rowcount, queue.name
+                "re-queued %d %s e-mail(s) whose lease expired or whose worker ended",
+                result.rowcount,
+                queue.name,
             )
 
 
@@ -148,21 +178,26 @@ def _claim_next(
     with make_session() as session:
         while True:
             now = clock()
+            due = (queue.status == queued) & or_(
+                queue.next_attempt_at.is_(None), queue.next_attempt_at <= now
+            )
             row_id = session.scalar(
-                select(model.id)
-                .where(
-                    queue.status == queued,
-                    or_(queue.next_attempt_at.is_(None), queue.next_attempt_at <= now),
-                )
-                .order_by(queue.next_attempt_at, model.id)
-                .limit(1)
+                select(model.id).where(due).order_by(queue.next_attempt_at, model.id).limit(1)
             )
             if row_id is None:
                 return None
+            # Due again, not only queued: meanwhile another sender may have claimed it, failed
+            # and queued it for a later retry.
             claimed = session.execute(
                 update(model)
-                .where(model.id == row_id, queue.status == queued)
-                .values(queue.values(status=queue.statuses.SENDING, next_attempt_at=now + lease))
+                .where(model.id == row_id, due)
+                .values(
+                    queue.values(
+                        status=queue.statuses.SENDING,
+                        next_attempt_at=now + lease,
+                        claimed_by=this_process(),
+                    )
+                )
             )
             session.commit()
             if claimed.rowcount == 1:
@@ -182,6 +217,27 @@ def _deliver(
     with make_session() as session:
         row = session.get(queue.model, row_id)
         attempts = getattr(row, queue.attempts.key) + 1
+        delivered, recorded = [], []
+
+        def record_sent() -> None:
+            # The server has the message: record it before QUIT, so a kill while the connection
+            # closes sends nothing again.
+            delivered.append(True)
+            values = queue.values(
+                status=statuses.SENT,
+                next_attempt_at=None,
+                attempts=attempts,
+                last_error=None,
+                claimed_by=None,
+            )
+            marked = session.execute(
+                update(queue.model)
+                .where(queue.model.id == row_id, queue.status == statuses.SENDING)
+                .values({**values, **queue.sent_values(clock())})
+            )
+            session.commit()
+            recorded.append(marked.rowcount == 1)
+
         try:
             message = queue.build(session, row, settings)
             if message is None:
@@ -190,9 +246,19 @@ def _deliver(
             # End the read before talking to the server: no transaction stays open during a send.
             session.commit()
             send_message(
-                message, mail_url=settings.resolved_mail_url, reply_id=queue.maildir_name(row_id)
+                message,
+                mail_url=settings.resolved_mail_url,
+                reply_id=queue.maildir_name(row_id),
+                accepted=record_sent,
             )
-        except Exception as exc:  # any failure: keep it and try again later
+        except Exception as exc:  # any failure before the 250: keep it and try again later
+            if recorded:  # delivered and recorded; only the goodbye failed
+                log.info("%s %s: sent; closing the connection failed: %s", queue.name, row_id, exc)
+                return True
+            session.rollback()
+            if delivered:  # left SENDING: sent again after the lease, with the same Message-ID
+                log.error("%s %s: sent, but recording it failed: %s", queue.name, row_id, exc)
+                return False
             failed = attempts >= MAX_ATTEMPTS
             _finish(
                 queue,
@@ -205,17 +271,7 @@ def _deliver(
             )
             log.warning("%s %s: attempt %d failed: %s", queue.name, row_id, attempts, exc)
             return False
-        # Record "sent" first thing after the server's 250: a kill before this commit resends it.
-        values = queue.values(
-            status=statuses.SENT, next_attempt_at=None, attempts=attempts, last_error=None
-        )
-        marked = session.execute(
-            update(queue.model)
-            .where(queue.model.id == row_id, queue.status == statuses.SENDING)
-            .values({**values, **queue.sent_values(clock())})
-        )
-        session.commit()
-        if marked.rowcount != 1:
+        if recorded != [True]:
             log.warning(
                 "%s %s was sent after its lease ran out and may be sent twice; "
                 "raise HOTLINE_OUTBOX_LEASE_S above the longest a send takes",
@@ -229,6 +285,6 @@ def _finish(queue: MailQueue, session: Session, row_id: int, **values) -> None:
     session.execute(
         update(queue.model)
         .where(queue.model.id == row_id, queue.status == queue.statuses.SENDING)
-        .values(queue.values(**values))
+        .values(queue.values(claimed_by=None, **values))
     )
     session.commit()

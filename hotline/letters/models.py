@@ -53,6 +53,7 @@ class Reply(Base):
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     last_error: Mapped[str | None] = mapped_column(Text)
+    claimed_by: Mapped[str | None] = mapped_column(String(120))  # the sending process
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Set when the retention period removed the PDF and the personal content; the rest stays.
@@ -60,7 +61,9 @@ class Reply(Base):
 
 
 # What a reply said and to whom is archived as sent; only the delivery fields may change.
-DELIVERY_FIELDS = frozenset({"status", "attempts", "next_attempt_at", "last_error", "sent_at"})
+DELIVERY_FIELDS = frozenset(
+    {"status", "attempts", "next_attempt_at", "last_error", "claimed_by", "sent_at"}
+)
 
 
 @event.listens_for(Reply, "before_update")

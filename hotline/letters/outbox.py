@@ -50,6 +50,7 @@ REPLIES = MailQueue(
     next_attempt_at=Reply.next_attempt_at,
     attempts=Reply.attempts,
     last_error=Reply.last_error,
+    claimed_by=Reply.claimed_by,
     statuses=ReplyStatus,
     build=_build_message,
     sent_values=lambda now: {"sent_at": now},

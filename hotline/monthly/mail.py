@@ -59,6 +59,7 @@ MONTHLY_MAILS = MailQueue(
     next_attempt_at=MonthlyMail.mail_next_attempt_at,
     attempts=MonthlyMail.mail_attempts,
     last_error=MonthlyMail.mail_last_error,
+    claimed_by=MonthlyMail.mail_claimed_by,
     statuses=MailStatus,
     build=_build,
     maildir_name=lambda mail_id: f"bill-{mail_id}",  # apart from the replies' files (both kinds)

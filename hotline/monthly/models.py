@@ -37,6 +37,7 @@ class MonthlyMail(Base):
     mail_attempts: Mapped[int] = mapped_column(default=0)
     mail_next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     mail_last_error: Mapped[str | None] = mapped_column(Text)
+    mail_claimed_by: Mapped[str | None] = mapped_column(String(120))  # the sending process
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     municipality: Mapped[Municipality] = relationship(lazy="joined")

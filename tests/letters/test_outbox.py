@@ -265,12 +265,13 @@ class SteppingClock:
 def _slow_send(clock: SteppingClock, make_session, seen: list, *, takes: timedelta, fail=False):
     """A send_message that notes the reply's lease and the time, then takes a while."""
 
-    def send(message, *, mail_url, reply_id):
+    def send(message, *, mail_url, reply_id, accepted):
         with make_session() as s:
             seen.append((reply_id, clock(), s.get(Reply, reply_id).next_attempt_at))
         clock.now += takes
         if fail:
             raise ConnectionRefusedError("no mail server")
+        accepted()
 
     return send
 
@@ -280,6 +281,7 @@ def test_each_claim_in_a_long_batch_gets_a_lease_from_its_own_claim_time(
 ):
     create_reply(session=session, call=call, author=agent, form=reply_form(), settings=settings)
     session.commit()
+    settings.outbox_connections = 1  # one send after the other, as the clock steps
     clock, seen = SteppingClock(), []
     slow = _slow_send(clock, make_session, seen, takes=timedelta(minutes=20))
     monkeypatch.setattr(mail_queue, "send_message", slow)
@@ -300,6 +302,7 @@ def test_backoff_counts_from_the_failure_not_from_the_start_of_the_batch(
 ):
     create_reply(session=session, call=call, author=agent, form=reply_form(), settings=settings)
     session.commit()
+    settings.outbox_connections = 1  # one send after the other, as the clock steps
     clock, seen = SteppingClock(), []
     # Each failed send takes 10 s, less than the first backoff: no reply comes due again.
     slow = _slow_send(clock, make_session, seen, takes=timedelta(seconds=10), fail=True)

@@ -1,6 +1,7 @@
-"""A real outbox worker process, killed with SIGKILL mid-delivery and restarted: nothing lost,
-nothing sent twice, and the one documented window (after the 250, before "sent") re-sends with the
-same Message-ID."""
+"""A real outbox worker process, killed with SIGKILL at each point of an SMTP delivery and
+restarted: nothing lost; sent twice only when killed while the server stored the message and had
+not yet answered for it (RFC 1047's window), then with the same Message-ID; a restart takes back
+the dead worker's mail at once. And several sends at once: one slow recipient holds up no other."""
 
 import asyncio
 import email
@@ -15,9 +16,11 @@ from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
+from sqlalchemy import select
 
 from hotline.db import utcnow
 from hotline.letters.models import Reply, ReplyStatus
+from hotline.letters.outbox import deliver_due_replies
 from hotline.letters.service import create_reply
 from tests.conftest import require
 from tests.letters.conftest import reply_form
@@ -33,6 +36,7 @@ class GatedHandler:
     def __init__(self) -> None:
         self.accepted: list[email.message.EmailMessage] = []
         self.hold_at: str | None = None
+        self.hold_for: str | None = None  # RCPT only: hold this recipient, every time
         self.holding = threading.Event()
         self.release = threading.Event()
 
@@ -40,14 +44,23 @@ class GatedHandler:
         if self.hold_at != command:
             return
         self.hold_at = None  # only the first such command: the restarted worker goes through
+        await self._hold()
+
+    async def _hold(self) -> None:
         self.holding.set()
         while not self.release.is_set():
             await asyncio.sleep(0.01)
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
         await self._hold_if_asked("RCPT")
+        if address == self.hold_for:
+            await self._hold()
         envelope.rcpt_tos.append(address)
         return "250 OK"
+
+    async def handle_QUIT(self, server, session, envelope):  # noqa: N802
+        await self._hold_if_asked("QUIT")
+        return "221 Bye"
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802
         # Kept before the 250, as a real server stores a message before it answers for it.
@@ -86,11 +99,11 @@ def worker(database_url, mail_server, tmp_path):
     )
     processes: list[subprocess.Popen] = []
 
-    def start(*args: str) -> subprocess.Popen:
+    def start(*args: str, **settings: str) -> subprocess.Popen:
         log = open(tmp_path / f"worker-{len(processes) + 1}.log", "wb")  # noqa: SIM115
         process = subprocess.Popen(
             [str(command), "outbox", "run", *args],
-            env=env,
+            env=env | {f"HOTLINE_{name.upper()}": value for name, value in settings.items()},
             cwd=tmp_path,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -222,3 +235,71 @@ def test_killed_after_the_250_before_sent_is_recorded_sends_again_with_the_same_
 
     message_id = _reload(session, queued_reply).message_id
     assert [m["Message-ID"].strip() for m in handler.accepted] == [message_id, message_id]
+
+
+def test_killed_while_the_server_says_goodbye_sends_nothing_again(
+    session, queued_reply, mail_server, worker
+):
+    """Recorded as sent at the server's 250 to the end of DATA, before QUIT."""
+    handler: GatedHandler = mail_server.handler
+    handler.hold_at = "QUIT"
+    first = worker()
+    wait_for(handler.holding.is_set, "the QUIT", process=first)
+    reply = _reload(session, queued_reply)
+    assert reply.status == ReplyStatus.SENT and reply.claimed_by is None
+    kill_hard(first)
+    handler.release.set()
+    wait_for(lambda: utcnow() > reply.sent_at + timedelta(seconds=LEASE_S), "end of the lease")
+
+    second = worker("--once")
+    assert second.wait(timeout=DEADLINE_S) == 0, _log_of(second)
+    assert "0 replies sent" in _log_of(second)
+    assert len(handler.accepted) == 1
+
+
+def test_a_restarted_worker_takes_back_its_dead_predecessors_mail_at_once(
+    session, queued_reply, mail_server, worker
+):
+    handler: GatedHandler = mail_server.handler
+    handler.hold_at = "RCPT"
+    first = worker(outbox_lease_s="600")  # the default lease: ten minutes
+    wait_for(handler.holding.is_set, "SMTP transaction from the worker", process=first)
+    assert f":{first.pid}:" in _reload(session, queued_reply).claimed_by
+    kill_hard(first)
+    handler.release.set()
+
+    second = worker(outbox_lease_s="600")
+    wait_for(  # within DEADLINE_S, not after the lease
+        lambda: _reload(session, queued_reply).status == ReplyStatus.SENT,
+        "delivery after the restart",
+        process=second,
+    )
+    assert "whose lease expired or whose worker ended" in _log_of(second)
+    [message] = handler.accepted
+    assert message["Message-ID"].strip() == _reload(session, queued_reply).message_id
+
+
+def test_one_slow_recipient_holds_up_no_other_mail(
+    session, call, agent, settings, make_session, mail_server
+):
+    handler: GatedHandler = mail_server.handler
+    handler.hold_for = "slow@borger.example"
+    settings.mail_url = f"smtp://127.0.0.1:{mail_server.port}"
+    addresses = ["slow@borger.example", "a@borger.example", "b@borger.example"]
+    for address in addresses:
+        form = reply_form(recipient_email=address)
+        create_reply(session=session, call=call, author=agent, form=form, settings=settings)
+    session.commit()
+    run = threading.Thread(
+        target=deliver_due_replies, kwargs={"make_session": make_session, "settings": settings}
+    )
+    run.start()
+    try:
+        wait_for(lambda: len(handler.accepted) == 2, "the two other replies")
+        assert handler.holding.is_set()
+        assert {m["To"].addresses[0].addr_spec for m in handler.accepted} == set(addresses[1:])
+    finally:
+        handler.release.set()
+        run.join(timeout=DEADLINE_S)
+    session.expire_all()
+    assert {r.status for r in session.scalars(select(Reply))} == {ReplyStatus.SENT}
