@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
-from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
@@ -28,6 +27,7 @@ from hotline.municipalities.service import load_municipalities
 from hotline.rules.cache import clear as clear_rule_cache
 from hotline.rules.search.synonyms import clear as clear_synonyms
 from hotline.rules.search.vocabulary import clear as clear_vocabulary
+from tests.hashing import CHEAP_HASHER
 from tests.live import free_port
 from tests.smtp import Inbox
 from tests.tables import empty_tables
@@ -56,9 +56,7 @@ def require_executable(name: str) -> str:
 def _cheap_password_hashing() -> Iterator[None]:
     """Argon2 at minimal cost in this process: at full cost each new user and login takes 0.25 s."""
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(
-            auth_service, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
-        )
+        patch.setattr(auth_service, "_hasher", CHEAP_HASHER)
         yield
 
 

@@ -3,12 +3,11 @@
 At full cost every login through a live server's form takes a quarter of a second or more.
 """
 
-from argon2 import PasswordHasher
-
 from hotline.auth import service
 from hotline.cli import main
+from tests.hashing import CHEAP_HASHER
 
-service._hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+service._hasher = CHEAP_HASHER
 
 if __name__ == "__main__":
     main()
