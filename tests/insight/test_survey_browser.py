@@ -7,6 +7,7 @@ import re
 from datetime import datetime
 from email import message_from_bytes, policy
 
+import pytest
 from playwright.sync_api import expect
 from pypdf import PdfReader
 
@@ -15,6 +16,8 @@ from tests.browser.conftest import chromium, live_server, log_in, make_ready, pa
 from tests.browser.test_accessibility import axe_page, blocking_violations  # noqa: F401
 from tests.browser.test_hotline_flow import new_call_on, wait_for
 from tests.browser.test_keyboard_path import tab_to
+
+pytestmark = pytest.mark.browser  # Chromium: not in the lowest-versions run
 
 LOOP_CALLER = "+4520777002"
 CITIZEN_EMAIL = "karen.borger@example.dk"
