@@ -5,7 +5,6 @@ mail URL's cafile), and never sends a password over an unencrypted connection.
 """
 
 import base64
-import mailbox
 import os
 import smtplib
 import ssl
@@ -95,8 +94,11 @@ def check_mail_url(mail_url: str) -> None:
 
 def write_to_maildir(message: EmailMessage, directory: Path, *, reply_id: int | str) -> Path:
     """Write the message into new/ under a name fixed by the reply, so a re-delivery overwrites."""
-    directory.parent.mkdir(parents=True, exist_ok=True)
-    mailbox.Maildir(directory, create=True)
+    # Not mailbox.Maildir(create=True): the outbox sends on several threads, and its "make the
+    # folder, then its subfolders" races (one thread fails on the folder, another lists a cur/
+    # not yet made).
+    for part in ("tmp", "new", "cur"):
+        (directory / part).mkdir(mode=0o700, parents=True, exist_ok=True)
     name = f"hotline-reply-{reply_id}"
     seen = directory / "cur"
     if any(entry.split(":", 1)[0] == name for entry in os.listdir(seen)):

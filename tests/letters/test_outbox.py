@@ -4,13 +4,17 @@ import asyncio
 import email
 import email.policy
 import mailbox
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from email.message import EmailMessage
 
 import pytest
 from aiosmtpd.controller import Controller
 
 from hotline.db import utcnow
 from hotline.letters import mail_queue
+from hotline.letters.mail import write_to_maildir
 from hotline.letters.models import Reply, ReplyStatus
 from hotline.letters.outbox import (
     LEASE,
@@ -318,3 +322,23 @@ def test_backoff_counts_from_the_failure_not_from_the_start_of_the_batch(
         assert reply.status == ReplyStatus.QUEUED and reply.attempts == 1
         assert reply.next_attempt_at == claimed_at + timedelta(seconds=10) + backoff(1)
     assert seen[1][1] == started + timedelta(seconds=10)
+
+
+def test_many_senders_at_once_into_a_new_maildir_lose_nothing(tmp_path):
+    """The outbox sends on several threads: creating the Maildir must not race."""
+    directory, messages = tmp_path / "new-maildir", []
+    for n in range(16):
+        message = EmailMessage()
+        message["Subject"], message["Message-ID"] = f"Svar {n}", f"<{n}@hotline.test>"
+        message.set_content("Tak for din henvendelse.")
+        messages.append(message)
+    start = threading.Barrier(len(messages))
+
+    def send(n: int) -> None:
+        start.wait()
+        write_to_maildir(messages[n], directory, reply_id=n)
+
+    with ThreadPoolExecutor(len(messages)) as pool:
+        list(pool.map(send, range(len(messages))))  # re-raises any thread's error
+    delivered = sorted(path.name for path in (directory / "new").iterdir())
+    assert delivered == sorted(f"hotline-reply-{n}" for n in range(16))
