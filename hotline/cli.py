@@ -2,15 +2,9 @@
 
 import click
 from pydantic import ValidationError
-from sqlalchemy.orm import Session
 
 from hotline.config import Settings
-from hotline.db import make_engine, make_sessionmaker
-
-
-def open_session(settings: Settings) -> Session:
-    """A session on the configured database (the caller commits)."""
-    return make_sessionmaker(make_engine(settings.resolved_database_url))()
+from hotline.db import cli_session
 
 
 @click.group()
@@ -70,7 +64,7 @@ def _load_reference_data(settings: Settings) -> str:
     from hotline.reports.rollup import rebuild_rollup_if_empty
     from hotline.rules.search import index_missing_versions
 
-    with open_session(settings) as session:
+    with cli_session(settings.resolved_database_url) as session:
         municipalities = load_municipalities(session=session)
         reasons = seed_contact_reasons(session=session)
         rolled_up = rebuild_rollup_if_empty(session)
@@ -94,7 +88,7 @@ def demo_load() -> None:
     from hotline.demo import load_demo
 
     settings = Settings()
-    with open_session(settings) as session:
+    with cli_session(settings.resolved_database_url) as session:
         summary = load_demo(session=session, settings=settings)
         session.commit()
     for line in summary:
@@ -112,7 +106,7 @@ def purge(dry_run: bool) -> None:
         settings = Settings()
     except ValidationError as exc:
         raise click.ClickException(str(exc)) from exc
-    with open_session(settings) as session:
+    with cli_session(settings.resolved_database_url) as session:
         reports = run_purge(session, settings=settings, now=utcnow(), dry_run=dry_run)
         if not dry_run:
             session.commit()

@@ -4,7 +4,8 @@ import asyncio
 import hashlib
 import inspect
 import weakref
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from functools import partial, wraps
@@ -109,6 +110,23 @@ def _drop_writes_at_commit(session: Session) -> None:
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     """A sessionmaker whose objects stay readable after commit."""
     return sessionmaker(engine, expire_on_commit=False)
+
+
+@contextmanager
+def cli_sessions(database_url: str) -> Iterator[sessionmaker[Session]]:
+    """Sessions for a command-line run; its connections are closed when the run ends."""
+    engine = make_engine(database_url)
+    try:
+        yield make_sessionmaker(engine)
+    finally:
+        engine.dispose()
+
+
+@contextmanager
+def cli_session(database_url: str) -> Iterator[Session]:
+    """One session for a command-line run (the caller commits); closed with its connections."""
+    with cli_sessions(database_url) as make_session, make_session() as session:
+        yield session
 
 
 # Ending a session gets threads of its own: on the routes' limiter, a connection's holder could

@@ -1,8 +1,9 @@
 """The session's transaction semantics hold on both databases."""
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 
-from hotline.db import make_sessionmaker
+from hotline import db
+from hotline.db import make_engine, make_sessionmaker
 from hotline.municipalities.models import Municipality
 
 
@@ -175,3 +176,18 @@ def test_a_transaction_route_commits_in_the_handler_thread_and_rolls_back_on_err
         assert session.get(Municipality, "0751").name == "Aarhus Ny"
         session.get(Municipality, "0751").name = "Aarhus Kommune"
         session.commit()
+
+
+def test_a_command_line_session_closes_its_connections_at_the_end(database_url, monkeypatch):
+    engines = []
+
+    def recording_engine(url):
+        engines.append(make_engine(url))
+        return engines[-1]
+
+    monkeypatch.setattr(db, "make_engine", recording_engine)
+    with db.cli_session(database_url) as session:
+        assert session.execute(text("SELECT 1")).scalar() == 1
+        session.commit()
+        assert engines[0].pool.checkedout() == 0 and engines[0].pool.checkedin() == 1
+    assert engines[0].pool.checkedin() == 0  # disposed: nothing left open

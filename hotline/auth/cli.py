@@ -32,10 +32,10 @@ def users() -> None:
 @contextmanager
 def _session() -> Iterator[Session]:
     """A session committed at the end; a service error becomes a Danish message and exit code 1."""
-    from hotline.cli import open_session
+    from hotline.db import cli_session
     from hotline.i18n import t
 
-    with open_session(Settings()) as session:
+    with cli_session(Settings().resolved_database_url) as session:
         try:
             yield session
         except HotlineError as exc:

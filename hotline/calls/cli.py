@@ -99,10 +99,10 @@ def simulate(url, token, count, to_number, from_number, hangup_after) -> None:
 
 
 def _participating_lines(settings: Settings) -> list[str]:
-    from hotline.cli import open_session
+    from hotline.db import cli_session
     from hotline.municipalities.service import list_participating
 
-    with open_session(settings) as session:
+    with cli_session(settings.resolved_database_url) as session:
         numbers = [m.dialled_number for m in list_participating(session=session)]
     numbers = [n for n in numbers if n]
     if not numbers:
@@ -150,9 +150,9 @@ def cti_revoke(name: str) -> None:
 def cti_list() -> None:
     """Every integration's tokens: state, created, last used, ended."""
     from hotline.calls.integrations import list_integrations
-    from hotline.cli import open_session
+    from hotline.db import cli_session
 
-    with open_session(Settings()) as session:
+    with cli_session(Settings().resolved_database_url) as session:
         rows = list_integrations(session=session)
     if not rows:
         click.echo("no CTI integrations (create one with `hotline cti create NAME`)")
@@ -166,11 +166,11 @@ def cti_list() -> None:
 def _cti_change(function: str, **kwargs):
     """Run one change of hotline.calls.integrations and commit it; errors as Danish messages."""
     from hotline.calls import integrations
-    from hotline.cli import open_session
+    from hotline.db import cli_session
     from hotline.i18n import t
     from hotline.kit.errors import HotlineError
 
-    with open_session(Settings()) as session:
+    with cli_session(Settings().resolved_database_url) as session:
         try:
             result = getattr(integrations, function)(session=session, actor=None, **kwargs)
         except HotlineError as exc:
@@ -194,7 +194,7 @@ def cti_asterisk() -> None:
     import logging
 
     from hotline.calls.asterisk import AsteriskAdapter, AsteriskLoginError, run_until_signalled
-    from hotline.db import make_engine, make_sessionmaker
+    from hotline.db import cli_sessions
 
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -204,11 +204,11 @@ def cti_asterisk() -> None:
         raise click.ClickException(
             "set HOTLINE_ASTERISK_USERNAME and HOTLINE_ASTERISK_SECRET (a manager.conf user)"
         )
-    make_session = make_sessionmaker(make_engine(settings.resolved_database_url))
-    adapter = AsteriskAdapter(make_session, settings)
-    click.echo(f"recording Asterisk's queue events from {adapter.address}; Ctrl-C stops")
-    try:
-        asyncio.run(run_until_signalled(adapter))
-    except AsteriskLoginError as exc:
-        raise click.ClickException(str(exc)) from exc
+    with cli_sessions(settings.resolved_database_url) as make_session:
+        adapter = AsteriskAdapter(make_session, settings)
+        click.echo(f"recording Asterisk's queue events from {adapter.address}; Ctrl-C stops")
+        try:
+            asyncio.run(run_until_signalled(adapter))
+        except AsteriskLoginError as exc:
+            raise click.ClickException(str(exc)) from exc
     click.echo("stopped")

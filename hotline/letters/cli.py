@@ -77,26 +77,26 @@ def run_command(once: bool) -> None:
     import logging
 
     from hotline.config import Settings
-    from hotline.db import make_engine, make_sessionmaker
+    from hotline.db import cli_sessions
     from hotline.letters.outbox import deliver_due_replies, run_outbox_worker
 
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     settings = Settings()
-    make_session = make_sessionmaker(make_engine(settings.resolved_database_url))
-    if once:
-        sent = deliver_due_replies(make_session=make_session, settings=settings)
-        click.echo(f"{sent} replies sent")
-        return
-    click.echo(
-        f"delivering to {_without_password(settings.resolved_mail_url)} every "
-        f"{settings.outbox_interval_s:g} s (lease {settings.outbox_lease_s:g} s); Ctrl-C stops"
-    )
-    try:
-        asyncio.run(run_outbox_worker(make_session, settings))
-    except KeyboardInterrupt:
-        click.echo("stopped")
+    with cli_sessions(settings.resolved_database_url) as make_session:
+        if once:
+            sent = deliver_due_replies(make_session=make_session, settings=settings)
+            click.echo(f"{sent} replies sent")
+            return
+        click.echo(
+            f"delivering to {_without_password(settings.resolved_mail_url)} every "
+            f"{settings.outbox_interval_s:g} s (lease {settings.outbox_lease_s:g} s); Ctrl-C stops"
+        )
+        try:
+            asyncio.run(run_outbox_worker(make_session, settings))
+        except KeyboardInterrupt:
+            click.echo("stopped")
 
 
 def _without_password(url: str) -> str:

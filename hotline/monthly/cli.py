@@ -29,25 +29,25 @@ def send_insight_reports(month: str | None) -> None:
 
 
 def _make_and_send(kind: str, month: str | None, what: str) -> None:
-    from hotline.db import make_engine, make_sessionmaker, utcnow
+    from hotline.db import cli_sessions, utcnow
     from hotline.monthly.mail import deliver_due_monthly_mails
     from hotline.monthly.service import due_month, parse_month
     from hotline.monthly.worker import CREATORS
 
     settings = Settings()
-    make_session = make_sessionmaker(make_engine(settings.resolved_database_url))
-    try:
-        chosen = parse_month(month) if month else due_month(utcnow())
-        run = CREATORS[kind](make_session=make_session, settings=settings, month=chosen)
-    except ValueError as exc:
-        raise click.ClickException(str(exc)) from exc
-    sent = deliver_due_monthly_mails(make_session=make_session, settings=settings)
-    click.echo(
-        f"{chosen:%Y-%m}: {run.created} {what} made, {run.existing} made before; "
-        f"{sent} e-mailed now"
-    )
-    for status, count in sorted(_statuses(make_session, kind, chosen).items()):
-        click.echo(f"  {status}: {count}")
+    with cli_sessions(settings.resolved_database_url) as make_session:
+        try:
+            chosen = parse_month(month) if month else due_month(utcnow())
+            run = CREATORS[kind](make_session=make_session, settings=settings, month=chosen)
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from exc
+        sent = deliver_due_monthly_mails(make_session=make_session, settings=settings)
+        click.echo(
+            f"{chosen:%Y-%m}: {run.created} {what} made, {run.existing} made before; "
+            f"{sent} e-mailed now"
+        )
+        for status, count in sorted(_statuses(make_session, kind, chosen).items()):
+            click.echo(f"  {status}: {count}")
 
 
 def _statuses(make_session, kind: str, month: date) -> Counter:

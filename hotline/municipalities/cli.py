@@ -23,7 +23,7 @@ def load_essentials_command(file: Path | None, only_missing: bool) -> None:
     FILE defaults to the shipped hotline/municipalities/data/borgerservice.toml. A municipality in
     the file has its hours, links and phone replaced, admins' edits included (see --only-missing).
     """
-    from hotline.cli import open_session
+    from hotline.db import cli_session
     from hotline.municipalities.essentials_file import (
         DEFAULT_FILE,
         EssentialsFileError,
@@ -31,7 +31,7 @@ def load_essentials_command(file: Path | None, only_missing: bool) -> None:
     )
 
     settings = Settings()
-    with open_session(settings) as session:
+    with cli_session(settings.resolved_database_url) as session:
         try:
             loaded = load_essentials(
                 session=session, path=file or DEFAULT_FILE, only_missing=only_missing

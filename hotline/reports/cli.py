@@ -13,10 +13,10 @@ def reports() -> None:
 @reports.command("rebuild-rollup")
 def rebuild_rollup_command() -> None:
     """Recompute the roll-ups (months, days) from the calls (after a restore or a bulk import)."""
-    from hotline.cli import open_session
+    from hotline.db import cli_session
     from hotline.reports.rollup import rebuild_rollup
 
-    with open_session(Settings()) as session:
+    with cli_session(Settings().resolved_database_url) as session:
         counted = rebuild_rollup(session)
         session.commit()
     click.echo(f"roll-ups rebuilt from {counted} finished calls")

@@ -14,12 +14,12 @@ def rules() -> None:
 @click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
 def import_command(directory: Path | None) -> None:
     """Import the rule files in DIRECTORY (default: HOTLINE_KB_RULES_DIR) in one transaction."""
-    from hotline.cli import open_session
     from hotline.config import Settings
+    from hotline.db import cli_session
     from hotline.rules.importer import RuleImportError, import_rules
 
     settings = Settings()
-    with open_session(settings) as session:
+    with cli_session(settings.resolved_database_url) as session:
         try:
             summary = import_rules(session=session, directory=directory or settings.kb_rules_dir)
         except RuleImportError as exc:
@@ -43,12 +43,12 @@ def export_command(directory: Path, overwrite: bool) -> None:
 
     DIRECTORY is required: nothing is written into the shipped kb_rules unless you name it.
     """
-    from hotline.cli import open_session
     from hotline.config import Settings
+    from hotline.db import cli_session
     from hotline.rules.exporter import RuleExportError, export_local_rules
 
     settings = Settings()
-    with open_session(settings) as session:
+    with cli_session(settings.resolved_database_url) as session:
         try:
             summary = export_local_rules(session=session, directory=directory, overwrite=overwrite)
         except RuleExportError as exc:
@@ -66,11 +66,11 @@ def export_command(directory: Path, overwrite: bool) -> None:
 @rules.command("reindex")
 def reindex_command() -> None:
     """Rebuild the search index of every rule version (after an upgrade or a stemming change)."""
-    from hotline.cli import open_session
     from hotline.config import Settings
+    from hotline.db import cli_session
     from hotline.rules.search import reindex_all
 
-    with open_session(Settings()) as session:
+    with cli_session(Settings().resolved_database_url) as session:
         count = reindex_all(session=session)
         session.commit()
     click.echo(f"{count} rule versions indexed")
