@@ -78,8 +78,7 @@ def locked_for(
     *, session: Session, policy: LockoutPolicy, username: str, client_ip: str, now: datetime
 ) -> timedelta | None:
     """How long logins for this username from this address stay refused, or None."""
-    by_pair = (LoginFailure.username == _key(username)) & (LoginFailure.client_ip == client_ip)
-    by_address = LoginFailure.client_ip == client_ip
+    by_pair, by_address = _counted(username, client_ip)
     waits = [
         _wait(session, by_pair, policy.max_failures, policy.window, now),
         _wait(session, by_address, policy.max_failures_per_ip, policy.window, now),
@@ -87,6 +86,12 @@ def locked_for(
     ]
     waits = [wait for wait in waits if wait is not None]
     return max(waits) if waits else None
+
+
+def _counted(username: str, client_ip: str):
+    """The failures that count against this username from this address, and against the address."""
+    by_address = LoginFailure.client_ip == client_ip
+    return (LoginFailure.username == _key(username)) & by_address, by_address
 
 
 def _wait(session, condition, limit: int, window: timedelta, now: datetime) -> timedelta | None:
@@ -123,8 +128,7 @@ def record_failure(
     _prune(session, policy, now)
     session.add(LoginFailure(username=_key(username), client_ip=client_ip, failed_at=now))
     session.flush()
-    by_pair = (LoginFailure.username == _key(username)) & (LoginFailure.client_ip == client_ip)
-    by_address = LoginFailure.client_ip == client_ip
+    by_pair, by_address = _counted(username, client_ip)
     if _wait(session, by_pair, policy.max_failures, policy.window, now) or _wait(
         session, by_address, policy.max_failures_per_ip, policy.window, now
     ):

@@ -91,30 +91,37 @@ def deliver_due(
     """Send every due queued row once, several at a time; return how many were sent."""
     lease = timedelta(seconds=settings.outbox_lease_s)
     _requeue_abandoned(queue, make_session=make_session, now=clock())
-    budget, lock, sent = [BATCH_SIZE], threading.Lock(), [0]
+    slots, lock = iter(range(BATCH_SIZE)), threading.Lock()
 
-    def sender() -> None:
-        while True:
-            with lock:
-                if budget[0] == 0:
-                    return
-                budget[0] -= 1
-            # Read the clock per claim: a lease counted from the start of a long batch could
-            # already have run out when the send begins, and another worker would send it again.
-            row_id = _claim_next(queue, make_session=make_session, clock=clock, lease=lease)
-            if row_id is None:
-                return
-            if _deliver(queue, row_id, make_session=make_session, settings=settings, clock=clock):
-                with lock:
-                    sent[0] += 1
+    def claim() -> int | None:
+        with lock:
+            if next(slots, None) is None:
+                return None
+        # Read the clock per claim: a lease counted from the start of a long batch could already
+        # have run out when the send begins, and another worker would send it again.
+        return _claim_next(queue, make_session=make_session, clock=clock, lease=lease)
 
+    def sender(row_id: int | None) -> int:
+        sent = 0
+        if row_id is None:
+            row_id = claim()
+        while row_id is not None:
+            sent += _deliver(
+                queue, row_id, make_session=make_session, settings=settings, clock=clock
+            )
+            row_id = claim()
+        return sent
+
+    first = claim()
+    if first is None:
+        return 0  # nothing due (the usual case): no threads
     connections = settings.outbox_connections
     with ThreadPoolExecutor(connections, thread_name_prefix=f"{queue.name}-mail") as pool:
-        for done in [pool.submit(sender) for _ in range(connections)]:
-            done.result()
-    if sent[0]:
-        log.info("sent %d %s e-mail(s)", sent[0], queue.name)
-    return sent[0]
+        runs = [pool.submit(sender, first if n == 0 else None) for n in range(connections)]
+        sent = sum(run.result() for run in runs)
+    if sent:
+        log.info("sent %d %s e-mail(s)", sent, queue.name)
+    return sent
 
 
 async def run_worker(
