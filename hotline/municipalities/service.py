@@ -144,14 +144,13 @@ def get_municipality(*, session: Session, code: str) -> Municipality:
     return municipality
 
 
-def municipality_for_dialled_number(*, session: Session, number: str | None) -> Municipality | None:
-    """The participating municipality whose after-hours line has this number."""
+def line_for_dialled_number(*, session: Session, number: str | None) -> str | None:
+    """The code of the participating municipality whose after-hours line has this number."""
     if not number:
         return None
+    table = Municipality.__table__
     return session.scalar(
-        select(Municipality).where(
-            Municipality.dialled_number == number, Municipality.participating.is_(True)
-        )
+        select(table.c.code).where(table.c.dialled_number == number, table.c.participating)
     )
 
 
