@@ -9,7 +9,7 @@ from hotline.auth.service import create_user, issue_api_token
 from hotline.calls.models import AgentState, AgentStatus, Call
 from hotline.calls.reasons import seed_contact_reasons
 from hotline.db import make_engine, make_sessionmaker, utcnow
-from hotline.demo import demo_dialled_number
+from hotline.municipalities.demo_lines import demo_dialled_number
 from hotline.reports.rates import ensure_default_cost_rate
 
 try:

@@ -20,8 +20,8 @@ from hotline.auth.service import create_user, issue_api_token
 from hotline.calls.models import Call
 from hotline.calls.reasons import seed_contact_reasons
 from hotline.db import make_engine, make_sessionmaker
-from hotline.demo import demo_dialled_number
 from hotline.migrate import upgrade_database
+from hotline.municipalities.demo_lines import demo_dialled_number
 from hotline.municipalities.models import Municipality
 from hotline.municipalities.service import load_municipalities
 from hotline.reports.rates import ensure_default_cost_rate

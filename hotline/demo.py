@@ -6,6 +6,7 @@ from sqlalchemy.orm import Session
 from hotline.auth.models import Role, User
 from hotline.auth.service import create_user
 from hotline.config import Settings
+from hotline.municipalities.demo_lines import demo_dialled_number
 from hotline.municipalities.essentials_file import load_essentials
 from hotline.municipalities.models import Municipality
 from hotline.municipalities.service import load_municipalities
@@ -21,11 +22,6 @@ DEMO_USERS = [
     ("admin-aalborg", "Peter Larsen", Role.MUNICIPALITY_ADMIN, ("0851",)),
     ("sysadmin", "Hanne Madsen", Role.SYSTEM_ADMIN, ()),
 ]
-
-
-def demo_dialled_number(code: str) -> str:
-    """The fictitious after-hours number of a demo municipality: +45 88 00 <code>."""
-    return f"+458800{code}"
 
 
 def load_demo(*, session: Session, settings: Settings) -> list[str]:

@@ -9,8 +9,8 @@ from sqlalchemy.orm import Session
 
 from hotline.calls.models import Call, CallState, Outcome
 from hotline.calls.reasons import CONTACT_REASONS
-from hotline.demo import demo_dialled_number
 from hotline.kit.dates import COPENHAGEN
+from hotline.municipalities.demo_lines import demo_dialled_number
 from hotline.municipalities.models import Municipality
 from hotline.reports.rollup import rebuild_rollup
 
