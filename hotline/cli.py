@@ -100,7 +100,7 @@ def demo_load() -> None:
 def purge(dry_run: bool) -> None:
     """Purge personal data past retention. The web server also does it daily."""
     from hotline.db import utcnow
-    from hotline.letters.retention import run_purge
+    from hotline.privacy.retention import run_purge
 
     try:
         settings = Settings()
@@ -108,12 +108,16 @@ def purge(dry_run: bool) -> None:
         raise click.ClickException(str(exc)) from exc
     with cli_session(settings.resolved_database_url) as session:
         reports = run_purge(session, settings=settings, now=utcnow(), dry_run=dry_run)
-        if not dry_run:
-            session.commit()
     verb = "would be purged" if dry_run else "purged"
     for report in reports:
         cutoff = report.cutoff.strftime("%Y-%m-%d %H:%M UTC")
-        click.echo(f"{report.what}: {report.count} {verb} (older than {cutoff})")
+        if report.failed:
+            click.echo(f"{report.what}: failed, nothing purged (older than {cutoff})")
+        else:
+            click.echo(f"{report.what}: {report.count} {verb} (older than {cutoff})")
+    failed = [report.what for report in reports if report.failed]
+    if failed:
+        raise click.ClickException(f"the purge of {', '.join(failed)} failed; see the error above")
 
 
 def _register_domain_commands() -> None:

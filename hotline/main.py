@@ -157,7 +157,7 @@ def _routers():
 async def _background_workers(app: FastAPI):
     """Run the outbox, the daily purge (each unless disabled), the presence check, the CTI sweep."""
     from hotline.letters.outbox import run_outbox_worker
-    from hotline.letters.retention import run_purge_worker
+    from hotline.privacy.retention import run_purge_worker
 
     settings: Settings = app.state.settings
     workers = []

@@ -2,6 +2,8 @@
 
 The call sites are read from the source: each record_change(action=…, entity_type=…) is followed
 back through constants, f-strings, conditionals and the small _audit helpers that pass them on.
+The retention runner writes the entry that each PurgeStep(action=…, entity_type=…) declares, so
+those declarations are its call sites.
 """
 
 import ast
@@ -15,6 +17,8 @@ from hotline.audit.service import record_change
 from hotline.i18n import catalogue
 
 SOURCE = Path(hotline.__file__).parent
+RETENTION_RUNNER = SOURCE / "privacy" / "retention.py"
+WRITERS = ("record_change", "PurgeStep")
 
 
 class Unresolved(Exception):
@@ -101,11 +105,13 @@ def emitted() -> tuple[set[str], set[str], int]:
             continue  # the log itself, not a writer
         module = Module(path)
         for node in ast.walk(module.tree):
-            if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "record_change":
-                given = {k.arg: k.value for k in node.keywords}
-                actions |= module.values(given["action"], node)
-                subjects |= module.values(given["entity_type"], node)
-                sites += 1
+            writer = getattr(node.func, "id", "") if isinstance(node, ast.Call) else ""
+            if writer not in WRITERS or (writer == "record_change" and path == RETENTION_RUNNER):
+                continue
+            given = {k.arg: k.value for k in node.keywords}
+            actions |= module.values(given["action"], node)
+            subjects |= module.values(given["entity_type"], node)
+            sites += 1
     return actions, subjects, sites
 
 

@@ -13,13 +13,14 @@ from hotline.audit.models import AuditEntry
 from hotline.auth.models import Role
 from hotline.calls.cti import record_cti_event
 from hotline.calls.models import Call, Callback, CallbackStatus, MailStatus
-from hotline.calls.retention import anonymise_callbacks, anonymise_calls
+from hotline.calls.retention import CALLBACKS_PURGE, CALLS_PURGE
 from hotline.calls.service import save_call_notes
 from hotline.db import utcnow
 from hotline.insight.models import SurveyInvite
 from hotline.letters.models import Channel, Reply, ReplyStatus
 from hotline.municipalities.models import Municipality
 from hotline.privacy.access import caller_number, masked_number
+from hotline.privacy.retention import purge_step
 
 LINE = "+4588000751"
 CALLER = "+4520123456"
@@ -222,8 +223,8 @@ def test_after_retention_the_export_has_nothing_more_to_show(
             status=CallbackStatus.DONE, handled_at=utcnow(), mail_status=MailStatus.SENT
         )
     )
-    anonymise_calls(session, now=later, retention_days=90)
-    anonymise_callbacks(session, now=later, retention_days=90)
+    purge_step(session, CALLS_PURGE, now=later, retention_days=90)
+    purge_step(session, CALLBACKS_PURGE, now=later, retention_days=90)
     session.commit()
 
     export = _export(api_client(make_user(Role.SYSTEM_ADMIN)))

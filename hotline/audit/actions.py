@@ -42,6 +42,7 @@ class AuditAction(StrEnum):
     RULE_SAVE = "rule.save"
     RULE_FLAG_CLOSE = "rule_flag.close"
     RULE_FLAG_CREATE = "rule_flag.create"
+    RULE_SEARCHES_DELETE = "rule_searches.delete"
     RULE_SEARCHES_PURGE = "rule_searches.purge"
     SURVEY_CLASSIFY = "survey.classify"
     SURVEY_COMMENTS_PURGE = "survey_comments.purge"
@@ -86,6 +87,7 @@ WHOLE_TABLE = frozenset(
         AuditAction.CALLBACKS_PURGE,
         AuditAction.CALLS_PURGE,
         AuditAction.CONTACT_REASON_REORDER,
+        AuditAction.RULE_SEARCHES_DELETE,
         AuditAction.RULE_SEARCHES_PURGE,
         AuditAction.SURVEY_COMMENTS_PURGE,
     }

@@ -7,35 +7,27 @@ been handled that long ago; an open callback is kept until it is handled, howeve
 municipality still has to call back. Everything the reports read stays: times, state, municipality,
 contact reason, outcome, avoidable and its URL, so the roll-ups are untouched.
 
-Both steps are set-based UPDATEs in batches of ids (keyset: each batch starts after the last id of
-the one before), so millions of calls are one pass over the table, never loaded as objects.
+Both steps are set-based UPDATEs of the batches of ids that hotline/privacy/retention.py chooses,
+so millions of calls are one pass over the table, never loaded as objects.
 """
 
-from datetime import datetime, timedelta
+from datetime import datetime
+from operator import attrgetter
 
 from sqlalchemy import ColumnElement, and_, case, func, literal_column, or_, select, update
 from sqlalchemy.orm import Session
 
-from hotline.audit.service import record_change
 from hotline.calls.models import Call, Callback, CallbackStatus, CtiEvent, MailStatus
-from hotline.config import Settings
-from hotline.letters.retention import PurgeReport
+from hotline.privacy.purge_step import PurgeStep
 
-BATCH_SIZE = 1000
 # What a stripped CTI event keeps: the event, the call's id and these (nothing about the caller).
 KEPT_CTI_FIELDS = ("direction", "cause")
 # A callback whose e-mail to the municipality is still on its way keeps what the e-mail needs.
 MAIL_PENDING = (MailStatus.QUEUED, MailStatus.SENDING)
 
 
-def call_cutoff(*, now: datetime, retention_days: int) -> datetime:
-    """Calls that ended (callbacks handled) before this moment are past the retention period."""
-    if retention_days < 1:
-        raise ValueError(f"the retention period must be at least 1 day, not {retention_days}")
-    return now - timedelta(days=retention_days)
-
-
-def _expired_call(cutoff: datetime) -> ColumnElement[bool]:
+def expired_call(cutoff: datetime) -> ColumnElement[bool]:
+    """Calls that ended (or, never ended, were offered) before the cut-off and name the caller."""
     personal = or_(
         Call.from_number.is_not(None),
         Call.notes != "",
@@ -47,7 +39,8 @@ def _expired_call(cutoff: datetime) -> ColumnElement[bool]:
     )
 
 
-def _expired_callback(cutoff: datetime) -> ColumnElement[bool]:
+def expired_callback(cutoff: datetime) -> ColumnElement[bool]:
+    """Callbacks handled before the cut-off, their e-mail gone, that still name the caller."""
     personal = or_(
         Callback.caller_name != "",
         Callback.caller_phone != "",
@@ -62,95 +55,43 @@ def _expired_callback(cutoff: datetime) -> ColumnElement[bool]:
     )
 
 
-def count_expired_calls(session: Session, *, now: datetime, retention_days: int) -> int:
-    """How many calls an anonymisation would change now."""
-    cutoff = call_cutoff(now=now, retention_days=retention_days)
-    return session.scalar(select(func.count()).select_from(Call).where(_expired_call(cutoff)))
-
-
-def count_expired_callbacks(session: Session, *, now: datetime, retention_days: int) -> int:
-    """How many handled callbacks an anonymisation would change now."""
-    cutoff = call_cutoff(now=now, retention_days=retention_days)
-    query = select(func.count()).select_from(Callback).where(_expired_callback(cutoff))
-    return session.scalar(query)
-
-
-def anonymise_calls(session: Session, *, now: datetime, retention_days: int) -> int:
-    """Remove caller numbers, notes and CTI caller data past retention; flush only; the count."""
-    cutoff = call_cutoff(now=now, retention_days=retention_days)
+def anonymise_calls(session: Session, ids: list[int], *, cutoff: datetime, now: datetime) -> int:
+    """Remove the caller's number, the notes and the CTI caller data of these calls; flush only."""
     stripped = _stripped_payload(session.get_bind().dialect.name)
-    done, last_id = 0, 0
-    while ids := _next_batch(session, Call.id, _expired_call(cutoff), last_id):
-        last_id = ids[-1]
-        events_of_batch = select(Call.cti_call_id).where(Call.id.in_(ids))
-        session.execute(
-            update(CtiEvent)
-            .where(CtiEvent.cti_call_id.in_(events_of_batch))
-            .values(payload=stripped)
-            .execution_options(synchronize_session=False)
+    events_of_batch = select(Call.cti_call_id).where(Call.id.in_(ids))
+    session.execute(
+        update(CtiEvent)
+        .where(CtiEvent.cti_call_id.in_(events_of_batch))
+        .values(payload=stripped)
+        .execution_options(synchronize_session=False)
+    )
+    # Core UPDATEs of non-report columns: the roll-up's flush listener never sees them, and needs
+    # not. The condition is repeated so that a call changed since it was chosen is judged on what
+    # it is now.
+    result = session.execute(
+        update(Call)
+        .where(Call.id.in_(ids), expired_call(cutoff))
+        .values(
+            from_number=None,
+            notes="",
+            to_number=case((Call.direction == "out", None), else_=Call.to_number),
         )
-        # Core UPDATEs of non-report columns: the roll-up's flush listener never sees them, and
-        # needs not. The condition is repeated so that a call changed since the SELECT is judged
-        # on what it is now.
-        result = session.execute(
-            update(Call)
-            .where(Call.id.in_(ids), _expired_call(cutoff))
-            .values(
-                from_number=None,
-                notes="",
-                to_number=case((Call.direction == "out", None), else_=Call.to_number),
-            )
-            .execution_options(synchronize_session="fetch")
-        )
-        done += result.rowcount
-    _audit(session, "calls.purge", "calls", done, cutoff, retention_days)
-    return done
+        .execution_options(synchronize_session="fetch")
+    )
+    return result.rowcount
 
 
-def anonymise_callbacks(session: Session, *, now: datetime, retention_days: int) -> int:
-    """Remove the caller's details from callbacks handled before the cut-off; flush only."""
-    cutoff = call_cutoff(now=now, retention_days=retention_days)
-    done, last_id = 0, 0
-    while ids := _next_batch(session, Callback.id, _expired_callback(cutoff), last_id):
-        last_id = ids[-1]
-        result = session.execute(
-            update(Callback)
-            .where(Callback.id.in_(ids), _expired_callback(cutoff))
-            .values(caller_name="", caller_phone="", question="", handled_note="")
-            .execution_options(synchronize_session="fetch")
-        )
-        done += result.rowcount
-    _audit(session, "callbacks.purge", "callbacks", done, cutoff, retention_days)
-    return done
-
-
-def calls_step(
-    session: Session, *, settings: Settings, now: datetime, dry_run: bool
-) -> PurgeReport:
-    """The purge step of calls (see letters/retention.py: purge_steps)."""
-    days = settings.call_retention_days
-    if dry_run:
-        count = count_expired_calls(session, now=now, retention_days=days)
-    else:
-        count = anonymise_calls(session, now=now, retention_days=days)
-    return PurgeReport("calls", count, call_cutoff(now=now, retention_days=days))
-
-
-def callbacks_step(
-    session: Session, *, settings: Settings, now: datetime, dry_run: bool
-) -> PurgeReport:
-    """The purge step of handled callbacks."""
-    days = settings.call_retention_days
-    if dry_run:
-        count = count_expired_callbacks(session, now=now, retention_days=days)
-    else:
-        count = anonymise_callbacks(session, now=now, retention_days=days)
-    return PurgeReport("callbacks", count, call_cutoff(now=now, retention_days=days))
-
-
-def _next_batch(session: Session, id_column, condition, last_id: int) -> list[int]:
-    query = select(id_column).where(condition, id_column > last_id).order_by(id_column)
-    return list(session.scalars(query.limit(BATCH_SIZE)))
+def anonymise_callbacks(
+    session: Session, ids: list[int], *, cutoff: datetime, now: datetime
+) -> int:
+    """Remove the caller's details from these handled callbacks if still expired; flush only."""
+    result = session.execute(
+        update(Callback)
+        .where(Callback.id.in_(ids), expired_callback(cutoff))
+        .values(caller_name="", caller_phone="", question="", handled_note="")
+        .execution_options(synchronize_session="fetch")
+    )
+    return result.rowcount
 
 
 def _stripped_payload(dialect: str) -> ColumnElement:
@@ -163,12 +104,24 @@ def _stripped_payload(dialect: str) -> ColumnElement:
     return build(*parts)
 
 
-def _audit(session, action, what, count, cutoff, retention_days) -> None:
-    record_change(
-        session=session,
-        actor=None,
-        action=action,
-        entity_type=what,
-        entity_id=what,
-        after={"purged": count, "cutoff": cutoff.isoformat(), "retention_days": retention_days},
-    )
+CALLS_PURGE = PurgeStep(
+    what="calls",
+    action="calls.purge",
+    entity_type="calls",
+    entity_id="calls",
+    retention_days=attrgetter("call_retention_days"),
+    id=Call.id,
+    expired=expired_call,
+    purge=anonymise_calls,
+)
+CALLBACKS_PURGE = PurgeStep(
+    what="callbacks",
+    action="callbacks.purge",
+    entity_type="callbacks",
+    entity_id="callbacks",
+    retention_days=attrgetter("call_retention_days"),
+    id=Callback.id,
+    expired=expired_callback,
+    purge=anonymise_callbacks,
+)
+PURGE_STEPS = (CALLS_PURGE, CALLBACKS_PURGE)

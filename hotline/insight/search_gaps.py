@@ -11,7 +11,7 @@ import os
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Integer, and_, case, delete, desc, func, or_, select, update
+from sqlalchemy import Integer, and_, case, desc, func, or_, select
 from sqlalchemy.orm import Session
 
 from hotline.auth.models import User
@@ -122,13 +122,3 @@ def knowledge_gaps(
         .limit(limit)
     )
     return [Gap(query, n, found or 0, unanswered or 0) for query, n, found, unanswered in rows]
-
-
-def expired_searches(*, unlink_before: datetime, delete_before: datetime):
-    """The statements that unlink old searches from their agents and delete the oldest."""
-    return [
-        update(RuleSearch)
-        .where(RuleSearch.searched_at < unlink_before, RuleSearch.agent_id.is_not(None))
-        .values(agent_id=None),
-        delete(RuleSearch).where(RuleSearch.searched_at < delete_before),
-    ]

@@ -1,1 +1,1 @@
-"""Data protection: the right-of-access export of everything stored about one caller number."""
+"""Data protection: retention of personal data, and the right-of-access export of a caller."""

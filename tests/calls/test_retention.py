@@ -10,7 +10,6 @@ from sqlalchemy import select
 
 from hotline.audit.models import AuditEntry
 from hotline.auth.models import Role
-from hotline.calls import retention
 from hotline.calls.cti import record_cti_event
 from hotline.calls.models import (
     Call,
@@ -21,17 +20,13 @@ from hotline.calls.models import (
     MailStatus,
     Outcome,
 )
-from hotline.calls.retention import (
-    anonymise_callbacks,
-    anonymise_calls,
-    count_expired_callbacks,
-    count_expired_calls,
-)
+from hotline.calls.retention import CALLBACKS_PURGE, CALLS_PURGE
 from hotline.calls.service import save_call_notes, seed_contact_reasons, wrap_up_call
 from hotline.config import Settings
 from hotline.db import make_sessionmaker, utcnow
 from hotline.kit.dates import COPENHAGEN
-from hotline.letters.retention import run_purge
+from hotline.privacy import retention
+from hotline.privacy.retention import count_expired, purge_step, run_purge
 from hotline.reports.call_detail import call_detail_csv
 from hotline.reports.filters import ReportFilters
 from hotline.reports.rollup import rebuild_rollup
@@ -103,7 +98,7 @@ def _reload(session, model, row_id):
 
 
 def _anonymise(session, now=LATER) -> int:
-    count = anonymise_calls(session, now=now, retention_days=DAYS)
+    count = purge_step(session, CALLS_PURGE, now=now, retention_days=DAYS)
     session.commit()
     return count
 
@@ -185,11 +180,11 @@ def test_batches_a_second_run_and_the_audit_log(session, monkeypatch):
         _call(session, f"DH-{n}", offered_days_ago=DAYS + 2 + n, ended_days_ago=DAYS + 1 + n)
     young = _call(session, "DH-Y", offered_days_ago=DAYS, ended_days_ago=DAYS - 1)
 
-    assert count_expired_calls(session, now=NOW, retention_days=DAYS) == 5
+    assert count_expired(session, CALLS_PURGE, now=NOW, retention_days=DAYS) == 5
     assert _anonymise(session, now=NOW) == 5
     assert _anonymise(session, now=NOW + timedelta(hours=1)) == 0  # idempotent
 
-    assert count_expired_calls(session, now=NOW, retention_days=DAYS) == 0
+    assert count_expired(session, CALLS_PURGE, now=NOW, retention_days=DAYS) == 0
     assert _reload(session, Call, young.id).from_number == CALLER
     entries = session.scalars(
         select(AuditEntry).where(AuditEntry.action == "calls.purge").order_by(AuditEntry.id)
@@ -219,7 +214,7 @@ def test_reports_roll_ups_and_the_call_export_are_the_same_after_anonymisation(s
         return report, export, rollup_contents(session)
 
     before = snapshot()
-    expired = count_expired_calls(session, now=NOW, retention_days=DAYS)
+    expired = count_expired(session, CALLS_PURGE, now=NOW, retention_days=DAYS)
     total = session.query(Call).count()
     assert 0 < expired < total
 
@@ -278,8 +273,8 @@ def test_handled_callbacks_lose_the_callers_details_open_ones_are_kept(session, 
     still_open = make_callback(status=CallbackStatus.OPEN)
     mail_pending = make_callback(handled_days_ago=DAYS + 1, mail=MailStatus.QUEUED)
 
-    assert count_expired_callbacks(session, now=NOW, retention_days=DAYS) == 1
-    assert anonymise_callbacks(session, now=NOW, retention_days=DAYS) == 1
+    assert count_expired(session, CALLBACKS_PURGE, now=NOW, retention_days=DAYS) == 1
+    assert purge_step(session, CALLBACKS_PURGE, now=NOW, retention_days=DAYS) == 1
     session.commit()
 
     gone = _reload(session, Callback, handled_long_ago.id)
@@ -290,7 +285,7 @@ def test_handled_callbacks_lose_the_callers_details_open_ones_are_kept(session, 
     for kept in (handled_lately, still_open, mail_pending):
         kept = _reload(session, Callback, kept.id)
         assert kept.caller_phone == CALLER and kept.question
-    assert anonymise_callbacks(session, now=NOW, retention_days=DAYS) == 0
+    assert purge_step(session, CALLBACKS_PURGE, now=NOW, retention_days=DAYS) == 0
 
 
 def test_a_dry_run_counts_and_changes_nothing(session, make_callback, settings):
@@ -307,6 +302,7 @@ def test_a_dry_run_counts_and_changes_nothing(session, make_callback, settings):
         "callbacks": 1,
         "survey comments": 0,
         "rule searches' agents": 0,
+        "rule searches": 0,
     }
     cutoffs = {report.what: report.cutoff for report in reports}
     assert cutoffs["calls"] == cutoffs["callbacks"] == NOW - timedelta(days=DAYS)

@@ -4,13 +4,15 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from hotline.audit.models import AuditEntry
 from hotline.auth.models import Role
 from hotline.db import utcnow
 from hotline.insight.models import RuleSearch
 from hotline.insight.monthly import insight_month
-from hotline.insight.retention import search_log_step
+from hotline.insight.retention import PURGE_STEPS, SEARCH_LOG_DAYS
 from hotline.insight.search_gaps import BURST, knowledge_gaps, record_opened, record_search
 from hotline.municipalities.service import get_municipality
+from hotline.privacy.retention import run_purge
 from tests.rules.conftest import write_rule
 
 DAY = timedelta(days=1)
@@ -118,9 +120,22 @@ def test_the_purge_unlinks_old_searches_and_deletes_the_oldest(session, make_use
     old.searched_at = utcnow() - timedelta(days=settings.call_retention_days + 10)
     older.searched_at = utcnow() - timedelta(days=401)
     session.commit()
-    assert search_log_step(session, settings=settings, now=utcnow(), dry_run=True).count == 2
-    assert search_log_step(session, settings=settings, now=utcnow(), dry_run=False).count == 2
-    session.commit()
+    now = utcnow()
+
+    # The deletion is a step of its own: a dry run counts it, and it has its own audit entry.
+    dry = run_purge(session, settings=settings, now=now, dry_run=True, steps=PURGE_STEPS)
+    counts = {r.what: r.count for r in dry}
+    assert (counts["rule searches' agents"], counts["rule searches"]) == (2, 1)
+    done = run_purge(session, settings=settings, now=now, steps=PURGE_STEPS)
+    assert [(r.what, r.count) for r in done] == [r[:2] for r in dry]
+
     session.expire_all()
     [kept] = session.scalars(select(RuleSearch)).all()
     assert kept.query == "vuggestue" and kept.agent_id is None
+    audit = session.scalars(
+        select(AuditEntry).where(AuditEntry.entity_type == "rule_searches").order_by(AuditEntry.id)
+    ).all()
+    assert [(e.action, e.after["purged"], e.after["retention_days"]) for e in audit] == [
+        ("rule_searches.purge", 2, settings.call_retention_days),
+        ("rule_searches.delete", 1, SEARCH_LOG_DAYS),
+    ]

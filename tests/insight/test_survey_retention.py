@@ -7,7 +7,7 @@ from sqlalchemy import select
 from hotline.audit.models import AuditEntry
 from hotline.calls.models import Call, CallState
 from hotline.insight.models import SurveyInvite
-from hotline.letters.retention import run_purge
+from hotline.privacy.retention import run_purge
 
 NOW = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
 

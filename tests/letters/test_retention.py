@@ -1,29 +1,20 @@
 """Archive retention: old replies lose their PDF and personal content, keep their facts."""
 
-import asyncio
 import hashlib
-import logging
-import time
 from datetime import timedelta
 
 import pytest
 from click.testing import CliRunner
-from fastapi.testclient import TestClient
 from pydantic import ValidationError
 from sqlalchemy import select
 
 from hotline.audit.models import AuditEntry
 from hotline.config import Settings
 from hotline.db import utcnow
-from hotline.letters import retention
 from hotline.letters.models import Channel, Reply, ReplyStatus
-from hotline.letters.retention import (
-    count_purgeable_replies,
-    purge_archive,
-    run_purge,
-    run_purge_worker,
-)
-from hotline.main import create_app
+from hotline.letters.retention import REPLIES_PURGE
+from hotline.privacy import retention
+from hotline.privacy.retention import count_expired, purge_step, run_purge
 
 DAYS = 1826
 NOW = utcnow()
@@ -71,7 +62,7 @@ def _reload(session, reply: Reply) -> Reply:
 
 
 def _purge(session, now=NOW) -> int:
-    count = purge_archive(session, now=now, retention_days=DAYS)
+    count = purge_step(session, REPLIES_PURGE, now=now, retention_days=DAYS)
     session.commit()
     return count
 
@@ -142,7 +133,7 @@ def test_the_purge_works_through_many_batches(session, make_reply, monkeypatch):
     make_reply(days_old=DAYS + 1, status=ReplyStatus.QUEUED)
 
     assert _purge(session) == 5
-    assert count_purgeable_replies(session, now=NOW, retention_days=DAYS) == 0
+    assert count_expired(session, REPLIES_PURGE, now=NOW, retention_days=DAYS) == 0
 
 
 def test_a_dry_run_changes_nothing(session, make_reply, settings):
@@ -220,39 +211,3 @@ def test_an_outbox_lease_that_is_not_positive_is_refused(lease, monkeypatch):
     monkeypatch.setenv("HOTLINE_OUTBOX_LEASE_S", lease)
     with pytest.raises(ValidationError, match="HOTLINE_OUTBOX_LEASE_S must be"):
         Settings()
-
-
-def test_the_app_purges_at_start_up(session, make_reply, settings):
-    reply = make_reply(days_old=DAYS + 1)
-    settings.purge_worker = True
-
-    with TestClient(create_app(settings)):
-        deadline = time.monotonic() + 10
-        while _reload(session, reply).purged_at is None and time.monotonic() < deadline:
-            time.sleep(0.05)
-
-    assert _reload(session, reply).purged_at is not None
-    assert len(_audit_entries(session)) == 1
-
-
-def test_a_failing_purge_is_logged_and_the_worker_goes_on(settings, caplog):
-    def broken_sessionmaker():
-        raise ConnectionRefusedError("database down")
-
-    async def run_briefly():
-        task = asyncio.create_task(run_purge_worker(broken_sessionmaker, settings))
-        for _ in range(200):
-            await asyncio.sleep(0.01)
-            if caplog.records:
-                break
-        assert not task.done()  # still alive, waiting for the next day
-        task.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await task
-
-    with caplog.at_level(logging.ERROR, logger="hotline.letters.retention"):
-        asyncio.run(run_briefly())
-
-    [record] = caplog.records
-    assert "the retention purge failed" in record.getMessage()
-    assert "database down" in record.exc_text
