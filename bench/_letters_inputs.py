@@ -9,7 +9,7 @@ refused ones are the shapes that once took seconds; they must come back 422 with
 from collections.abc import Callable
 from functools import cache
 
-from hotline.letters.layout_budget import MAX_TABLE_COLUMNS, layout_problem
+from hotline.documents.layout_budget import MAX_TABLE_COLUMNS, layout_problem
 from hotline.letters.render import MAX_BODY_CHARS
 
 WORDS = "ordord " * 5

@@ -216,7 +216,7 @@ def measure_loadgen() -> dict:
 def measure_cpu(floor: Floor) -> dict:
     """Median CPU and wall ms of one 1p letter: render_letter_pdf here (pool off), and the floor."""
     from hotline.config import PROJECT_ROOT
-    from hotline.letters import render_pool
+    from hotline.documents import render_pool
     from hotline.letters.letterheads import load_letterhead
     from hotline.letters.render import LetterContent, render_letter_pdf
     from hotline.municipalities.models import Municipality
@@ -264,7 +264,7 @@ def _load() -> str:
 
 def main() -> None:
     print(f"load average at start: {_load()} ({os.cpu_count()} CPUs)")
-    from hotline.letters.harfbuzz import harfbuzz_subset_available
+    from hotline.documents.harfbuzz import harfbuzz_subset_available
 
     processes = os.environ.get("HOTLINE_RENDER_PROCESSES") or f"default, {os.cpu_count()}"
     print(

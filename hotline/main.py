@@ -33,9 +33,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        from hotline.documents import render_pool
+        from hotline.documents.harfbuzz import warn_if_harfbuzz_subset_missing
         from hotline.kit.logging import install_cpr_log_filter
-        from hotline.letters import render_pool
-        from hotline.letters.harfbuzz import warn_if_harfbuzz_subset_missing
         from hotline.reports import export_pool
 
         install_cpr_log_filter()  # before anything logs: a CPR number never reaches a log
@@ -62,7 +62,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await asyncio.to_thread(report_jobs.shutdown)
         engine.dispose()
 
-    from hotline.letters.mail import MailURLError, check_mail_url
+    from hotline.mail.transports import MailURLError, check_mail_url
 
     try:
         check_mail_url(settings.resolved_mail_url)

@@ -1,6 +1,6 @@
 """Each new callback is e-mailed to the municipality's admins, through the shared mail queue.
 
-Claiming, leases, retries and backoff are hotline/letters/mail_queue.py, as for the replies.
+Claiming, leases, retries and backoff are hotline/mail/queue.py, as for the replies.
 """
 
 from collections.abc import Callable
@@ -17,7 +17,7 @@ from hotline.config import Settings
 from hotline.db import utcnow
 from hotline.i18n import t
 from hotline.kit.dates import danish_datetime
-from hotline.letters.mail_queue import MailQueue, deliver_due, run_worker
+from hotline.mail.queue import MailQueue, deliver_due, run_worker
 
 
 def build_callback_message(

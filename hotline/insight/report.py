@@ -12,17 +12,20 @@ from pathlib import Path
 from markupsafe import Markup
 
 from hotline.db import utcnow
+from hotline.documents.letterhead import Letterhead
+from hotline.documents.pdf import html_to_pdf
+from hotline.documents.templates import document_environment, figures_css
 from hotline.i18n import t
 from hotline.insight.charts import month_bars_svg, scores_svg
 from hotline.insight.monthly import InsightMonth
 from hotline.kit.dates import danish_date
 from hotline.kit.numbers import danish_number, pct, points, signed
-from hotline.letters.documents import document_templates, figures_css
-from hotline.letters.letterheads import Letterhead, load_letterhead
-from hotline.letters.render import html_to_pdf
+from hotline.letters.letterheads import load_letterhead
 from hotline.municipalities.models import Municipality
 from hotline.reports.bill import name_slug, period_text
 from hotline.reports.period import month_end
+
+report_templates = document_environment(Path(__file__).parent / "templates")
 
 
 @dataclass(frozen=True)
@@ -106,7 +109,7 @@ def insight_pdf(
 ) -> bytes:
     """The month's insight report of one municipality."""
     month = month_text(insight.month)
-    html = document_templates.get_template("insight_report.html").render(
+    html = report_templates.get_template("insight_report.html").render(
         insight=insight,
         letterhead=letterhead,
         generated_at=generated_at or utcnow(),

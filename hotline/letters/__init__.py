@@ -1,1 +1,1 @@
-"""Letterheads, replies, PDF and e-mail rendering, the outbox and the archive."""
+"""Replies to callers: letterheads, the letter and its e-mail, the outbox, the archive."""

@@ -10,12 +10,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from hotline.letters.letterheads import (
-    DEFAULT_DIR_NAME,
-    Letterhead,
-    LetterheadError,
-    load_letterhead,
-)
+from hotline.documents.letterhead import Letterhead
+from hotline.letters.letterheads import DEFAULT_DIR_NAME, LetterheadError, load_letterhead
 from hotline.letters.render import CitedRule, LetterContent, render_letter_pdf
 from hotline.municipalities.models import Municipality
 from hotline.municipalities.service import DATA_DIR

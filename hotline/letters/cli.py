@@ -26,8 +26,8 @@ def letterheads() -> None:
 def check_command(letterheads_dir: Path | None, out: Path | None) -> None:
     """Render a sample letter on every letterhead (and the default) and report problems."""
     from hotline.config import Settings
+    from hotline.documents.harfbuzz import MISSING_MESSAGE, harfbuzz_subset_available
     from hotline.letters.check import check_letterheads
-    from hotline.letters.harfbuzz import MISSING_MESSAGE, harfbuzz_subset_available
 
     if harfbuzz_subset_available():
         click.echo("libharfbuzz-subset: found (fast font subsetting)")

@@ -1,35 +1,63 @@
 """The replies' outbox: e-mail replies delivered with retries, at most once per claim.
 
 The mechanism (claim with a lease, send, record; retries with backoff; what a killed worker
-leaves behind) is hotline/letters/mail_queue.py; this module says how a reply is sent.
+leaves behind) is hotline/mail/queue.py; this module says what a reply's e-mail is.
 """
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from email.headerregistry import Address
 from email.message import EmailMessage
+from email.utils import format_datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from hotline.config import Settings
 from hotline.db import utcnow
+from hotline.documents.letterhead import Letterhead
+from hotline.i18n import t
 from hotline.insight.survey import survey_link_for_mail
 from hotline.letters.letterheads import load_letterhead
-from hotline.letters.mail import build_reply_message
-from hotline.letters.mail_queue import (
-    BATCH_SIZE,
-    MAX_ATTEMPTS,
-    MailQueue,
-    backoff,
-    deliver_due,
-    run_worker,
-)
 from hotline.letters.models import Reply, ReplyStatus
+from hotline.letters.render import cited_lead, letter_templates, signature
+from hotline.letters.service import pdf_filename
+from hotline.mail.queue import MailQueue, deliver_due, run_worker
 from hotline.municipalities.models import Municipality
-
-__all__ = ["BATCH_SIZE", "LEASE", "MAX_ATTEMPTS", "REPLIES", "backoff"]
 
 # The default lease; the one in force is settings.outbox_lease_s.
 LEASE = timedelta(seconds=Settings.model_fields["outbox_lease_s"].default)
+
+
+def build_reply_message(
+    reply: Reply, *, letterhead: Letterhead, mail_from: str, survey_url: str | None = None
+) -> EmailMessage:
+    """The e-mail of a reply: multipart/alternative text and HTML, with the PDF attached."""
+    message = EmailMessage()
+    local, _, domain = mail_from.partition("@")
+    sender_name = t("letters.mail.from_name", municipality=letterhead.name)
+    message["From"] = Address(display_name=sender_name, username=local, domain=domain)
+    if letterhead.email:
+        message["Reply-To"] = Address(display_name=letterhead.name, addr_spec=letterhead.email)
+    message["To"] = Address(display_name=reply.recipient_name, addr_spec=reply.recipient_email)
+    message["Subject"] = reply.subject
+    message["Date"] = format_datetime(utcnow())
+    message["Message-ID"] = reply.message_id
+    context = {
+        "reply": reply,
+        "letterhead": letterhead,
+        "survey_url": survey_url,
+        "cited_lead": cited_lead(len(reply.cited_rules or [])),
+        "signature": signature(author_name=reply.author_name, municipality_name=letterhead.name),
+    }
+    message.set_content(letter_templates.get_template("mail.txt").render(context))
+    message.add_alternative(
+        letter_templates.get_template("mail.html").render(context),
+        subtype="html",
+    )
+    message.add_attachment(
+        reply.pdf, maintype="application", subtype="pdf", filename=pdf_filename(reply)
+    )
+    return message
 
 
 def _build_message(session: Session, reply: Reply, settings: Settings) -> EmailMessage:

@@ -13,10 +13,10 @@ from hotline.calls.models import Call
 from hotline.calls.service import OPEN_STATES, get_call
 from hotline.config import Settings
 from hotline.db import utcnow
+from hotline.documents.layout_budget import layout_problem
 from hotline.kit.cpr import contains_cpr
 from hotline.kit.dates import COPENHAGEN
 from hotline.kit.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from hotline.letters.layout_budget import layout_problem
 from hotline.letters.letterheads import load_letterhead
 from hotline.letters.models import Channel, Reply, ReplyStatus
 from hotline.letters.render import (
@@ -65,7 +65,7 @@ def reply_form_errors(form: ReplyIn, *, for_preview: bool = False) -> dict[str, 
     if not form.body_md.strip():
         errors["body_md"] = "letters.body_required"
     if "body_md" not in errors and (problem := layout_problem(form.body_md)):
-        errors["body_md"] = problem.key
+        errors["body_md"] = f"letters.{problem.limit}"
     if len(set(form.topics)) > MAX_CITED_RULES:
         errors["topics"] = "letters.too_many_rules"
     email = form.recipient_email.strip()

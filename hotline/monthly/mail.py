@@ -1,6 +1,6 @@
 """The monthly documents' e-mails: built from the stored PDF and sent through the mail queue.
 
-Claiming, leases, retries and backoff are hotline/letters/mail_queue.py, as for the replies.
+Claiming, leases, retries and backoff are hotline/mail/queue.py, as for the replies.
 """
 
 from collections.abc import Callable
@@ -15,7 +15,7 @@ from hotline.calls.models import MailStatus
 from hotline.config import Settings
 from hotline.db import utcnow
 from hotline.i18n import t
-from hotline.letters.mail_queue import MailQueue, deliver_due
+from hotline.mail.queue import MailQueue, deliver_due
 from hotline.monthly.models import MonthlyMail
 from hotline.monthly.service import BILL, INSIGHT
 from hotline.reports.bill import period_text

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from hotline.config import Settings
 from hotline.db import utcnow
 from hotline.insight.monthly_mail import create_insight_mails
-from hotline.letters.mail_queue import deliver_due
+from hotline.mail.queue import deliver_due
 from hotline.monthly.mail import MONTHLY_MAILS
 from hotline.monthly.service import BILL, INSIGHT, MONTHLY_KINDS, MonthlyRun, due_month
 from hotline.reports.bill_monthly import create_bill_mails

@@ -10,15 +10,17 @@ import json
 import zipfile
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
+from hotline.documents.letterhead import Letterhead
+from hotline.documents.pdf import html_to_pdf
+from hotline.documents.templates import document_environment, figures_css
 from hotline.i18n import catalogue, t
 from hotline.kit.dates import danish_date, danish_datetime
 from hotline.kit.numbers import danish_number
-from hotline.letters.documents import document_templates, figures_css
-from hotline.letters.letterheads import Letterhead
-from hotline.letters.render import html_to_pdf
 
+summary_templates = document_environment(Path(__file__).parent / "templates")
 KINDS = ("calls", "callbacks", "replies", "cti_events", "survey_answers")
 # Each kind's fields in the order the PDF lists them; each has a label in privacy.toml.
 FIELDS = {
@@ -149,7 +151,7 @@ def access_summary_html(export: dict[str, Any], letterhead: Letterhead) -> str:
     generated = datetime.fromisoformat(export["generated_at"])
     number = phone_text(export["number"])
     days = export["retention_days"]
-    return document_templates.get_template("access_summary.html").render(
+    return summary_templates.get_template("access_summary.html").render(
         letterhead=letterhead,
         logo_url=letterhead.logo_path.as_uri() if letterhead.logo_path else None,
         css=figures_css(),

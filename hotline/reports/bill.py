@@ -1,6 +1,6 @@
 """The bill basis (afregningsgrundlag) as PDF: one per municipality, a summary of all, and a zip.
 
-Rendered like the letters (hotline/letters/render.py: WeasyPrint, the restricted URL fetcher, the
+Rendered like the letters (hotline/documents/pdf.py: WeasyPrint, the restricted URL fetcher, the
 letter stylesheets) on the hotline's own letterhead; only aggregates, never a caller's data.
 """
 
@@ -19,12 +19,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hotline.db import utcnow
+from hotline.documents.letterhead import Letterhead
+from hotline.documents.pdf import html_to_pdf
+from hotline.documents.templates import document_environment, figures_css
 from hotline.i18n import t
 from hotline.kit.dates import MONTHS, danish_date
 from hotline.kit.numbers import danish_number, pct
-from hotline.letters.documents import document_templates, figures_css
-from hotline.letters.letterheads import Letterhead, load_letterhead
-from hotline.letters.render import html_to_pdf
+from hotline.letters.letterheads import load_letterhead
 from hotline.municipalities.models import Municipality
 from hotline.reports.charts import cost_bars_svg, hour_of_week_svg
 from hotline.reports.models import CostRate
@@ -33,6 +34,7 @@ from hotline.reports.service import CostReport, CostRow
 # No municipality has this code, so load_letterhead fills the default folder's letterhead (the
 # hotline's own) with the hotline's name instead of reading a municipality's folder.
 HOTLINE_CODE = "0000"
+bill_templates = document_environment(Path(__file__).parent / "templates")
 
 
 def is_whole_month(start: date, end: date) -> bool:
@@ -245,7 +247,7 @@ def _shares(report: CostReport) -> dict[str, str]:
 
 def _render(template: str, context: BillContext, report: CostReport, **values) -> str:
     letterhead = context.letterhead
-    return document_templates.get_template(template).render(
+    return bill_templates.get_template(template).render(
         report=report,
         letterhead=letterhead,
         rates=context.rates,

@@ -16,7 +16,7 @@ from hotline.calls.callback_mail import deliver_due_callbacks, run_callback_mail
 from hotline.calls.callbacks import CallbackIn, book_callback
 from hotline.calls.models import Call, Callback, CallState, MailStatus
 from hotline.db import utcnow
-from hotline.letters.outbox import MAX_ATTEMPTS
+from hotline.mail.queue import MAX_ATTEMPTS
 from tests.live import free_port
 from tests.smtp import Inbox
 

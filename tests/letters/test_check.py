@@ -7,7 +7,7 @@ from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
 from hotline.config import PROJECT_ROOT
-from hotline.letters import harfbuzz
+from hotline.documents import harfbuzz
 from hotline.letters.cli import letterheads
 from hotline.main import create_app
 

@@ -9,8 +9,10 @@ import pytest
 from pypdf import PdfReader
 
 from hotline.config import PROJECT_ROOT
+from hotline.documents.pdf import html_to_pdf, make_url_fetcher
+from hotline.documents.stylesheets import FONTS_DIR
 from hotline.letters.letterheads import load_letterhead
-from hotline.letters.render import FONTS_DIR, html_to_pdf, make_url_fetcher, render_letter_pdf
+from hotline.letters.render import render_letter_pdf
 from hotline.municipalities.models import Municipality
 from tests.letters.test_render import letter
 

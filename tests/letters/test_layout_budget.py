@@ -2,7 +2,7 @@
 
 import pytest
 
-from hotline.letters.layout_budget import MAX_LAYOUT_UNITS, MAX_TABLE_COLUMNS, layout_problem
+from hotline.documents.layout_budget import MAX_LAYOUT_UNITS, MAX_TABLE_COLUMNS, layout_problem
 from tests.letters.conftest import reply_form
 
 PROSE = ("Du kan forny dit pas i Borgerservice, når du har bestilt tid. " * 6 + "\n\n") * 50
@@ -30,13 +30,13 @@ def test_letters_as_agents_write_them_fit(body):
 
 def test_a_table_wider_than_a_letter_is_refused_with_its_width():
     problem = layout_problem("Satser:\n\n" + _table(1000, 1))
-    assert (problem.key, problem.count, problem.max) == (
-        "letters.too_many_columns",
+    assert (problem.limit, problem.count, problem.max) == (
+        "too_many_columns",
         1000,
         MAX_TABLE_COLUMNS,
     )
     assert layout_problem(_table(MAX_TABLE_COLUMNS, 3)) is None
-    assert layout_problem(_table(MAX_TABLE_COLUMNS + 1, 3)).key == "letters.too_many_columns"
+    assert layout_problem(_table(MAX_TABLE_COLUMNS + 1, 3)).limit == "too_many_columns"
 
 
 @pytest.mark.parametrize(
@@ -53,7 +53,7 @@ def test_a_table_wider_than_a_letter_is_refused_with_its_width():
 )
 def test_text_that_asks_for_too_much_layout_is_refused(body):
     problem = layout_problem(body)
-    assert problem.key == "letters.too_much_layout"
+    assert problem.limit == "too_much_layout"
     assert problem.count > problem.max == MAX_LAYOUT_UNITS
 
 
@@ -82,6 +82,6 @@ def test_the_api_says_why_in_danish(call, agent, api_client):
 @pytest.mark.parametrize("mark", ["\u05b8", "\u064e", "\u0301"], ids=["hebrew", "arabic", "acute"])
 def test_a_character_under_a_pile_of_marks_is_refused(mark):
     problem = layout_problem("Svar: a" + mark * 19_000)
-    assert (problem.key, problem.count) == ("letters.too_many_marks", 19_000)
+    assert (problem.limit, problem.count) == ("too_many_marks", 19_000)
     # Real text stacks a few: Vietnamese, pointed Hebrew and vocalised Arabic fit.
     assert layout_problem("Tiếng Việt, שָׁלוֹם, مَرْحَبًا, e\u0301\u0302\u0303") is None

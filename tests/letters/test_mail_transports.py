@@ -16,10 +16,10 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
 
 from hotline.db import utcnow
-from hotline.letters.mail import MailURLError, parse_smtp_url, send_message
 from hotline.letters.models import Reply, ReplyStatus
 from hotline.letters.outbox import deliver_due_replies
 from hotline.letters.service import create_reply
+from hotline.mail.transports import MailURLError, parse_smtp_url, send_message
 from tests.letters.conftest import reply_form
 from tests.live import free_port
 
@@ -304,7 +304,7 @@ def test_a_password_with_special_characters_works(kind, mechanism, start_relay, 
     url = mail_url(kind, controller.port, cafile=cafile)
     assert "p%C3%A6%40ss%3Aw%2Frd" in url
 
-    send_message(message, mail_url=url, reply_id=1)
+    send_message(message, mail_url=url, file_key=1)
 
     assert relay.users == [USER]
     assert [(m, accepted) for m, _, accepted in relay.logins] == [(mechanism, True)]
@@ -360,7 +360,7 @@ def test_a_missing_cafile_is_a_clear_error(start_relay, server_tls, tmp_path):
     message.set_content("Hej")
 
     with pytest.raises(MailURLError, match="cannot read the CA certificates") as raised:
-        send_message(message, mail_url=url, reply_id=1)
+        send_message(message, mail_url=url, file_key=1)
 
     assert "s3cret" not in str(raised.value)
     assert relay.connections == 0
@@ -379,7 +379,7 @@ def test_the_app_refuses_to_start_with_a_mail_url_that_could_never_deliver(setti
 
 
 def test_a_delivery_error_never_shows_the_password_in_either_form(settings):
-    from hotline.letters.mail_queue import short_error
+    from hotline.mail.queue import short_error
 
     with_password = settings.model_copy(
         update={"mail_url": "smtps://user:p%C3%A6ss%40word@mail.example:465"}

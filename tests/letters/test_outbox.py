@@ -13,17 +13,12 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from hotline.db import utcnow
-from hotline.letters import mail_queue
-from hotline.letters.mail import write_to_maildir
 from hotline.letters.models import Reply, ReplyStatus
-from hotline.letters.outbox import (
-    LEASE,
-    MAX_ATTEMPTS,
-    backoff,
-    deliver_due_replies,
-    run_outbox_worker,
-)
+from hotline.letters.outbox import LEASE, deliver_due_replies, run_outbox_worker
 from hotline.letters.service import create_reply
+from hotline.mail import queue as mail_queue
+from hotline.mail.queue import MAX_ATTEMPTS, backoff
+from hotline.mail.transports import write_to_maildir
 from tests.letters.conftest import reply_form
 from tests.live import free_port
 
@@ -269,9 +264,9 @@ class SteppingClock:
 def _slow_send(clock: SteppingClock, make_session, seen: list, *, takes: timedelta, fail=False):
     """A send_message that notes the reply's lease and the time, then takes a while."""
 
-    def send(message, *, mail_url, reply_id, accepted):
+    def send(message, *, mail_url, file_key, accepted):
         with make_session() as s:
-            seen.append((reply_id, clock(), s.get(Reply, reply_id).next_attempt_at))
+            seen.append((file_key, clock(), s.get(Reply, file_key).next_attempt_at))
         clock.now += takes
         if fail:
             raise ConnectionRefusedError("no mail server")
@@ -336,7 +331,7 @@ def test_many_senders_at_once_into_a_new_maildir_lose_nothing(tmp_path):
 
     def send(n: int) -> None:
         start.wait()
-        write_to_maildir(messages[n], directory, reply_id=n)
+        write_to_maildir(messages[n], directory, file_key=n)
 
     with ThreadPoolExecutor(len(messages)) as pool:
         list(pool.map(send, range(len(messages))))  # re-raises any thread's error

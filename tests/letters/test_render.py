@@ -137,7 +137,7 @@ def test_headings_stay_with_what_follows():
 
 
 def _letterhead_stub():
-    from hotline.letters.letterheads import Letterhead
+    from hotline.documents.letterhead import Letterhead
 
     return Letterhead(name="X Kommune", sender=["X"], directory=Path("/nonexistent"), code="0000")
 

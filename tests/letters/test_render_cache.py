@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from pypdf import PdfReader
 
-from hotline.letters import render_pool, stylesheets
+from hotline.documents import render_pool, stylesheets
 from hotline.letters.render import letter_html, render_letter_html, render_letter_pdf
 from tests.letters.conftest import LETTERHEAD_TOML
 from tests.letters.test_render import letter

@@ -6,8 +6,9 @@ import signal
 
 import pytest
 
-from hotline.letters import render_pool
-from hotline.letters.render import letter_html, render_here, render_letter_pdf
+from hotline.documents import render_pool
+from hotline.documents.pdf import render_here
+from hotline.letters.render import letter_html, render_letter_pdf
 from tests.letters.test_render import letter
 from tests.letters.test_render_cache import _text, _write_css
 
@@ -68,7 +69,7 @@ def test_no_pool_renders_in_the_calling_process(own_letterhead):
 
 _SERVER = """
 import os, sys, time
-from hotline.letters import render_pool
+from hotline.documents import render_pool
 render_pool.configure(1)
 pool = render_pool._current_pool()
 print(pool.submit(os.getpid).result(), flush=True)

@@ -22,7 +22,7 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
-from hotline.letters.letterheads import Letterhead
+from hotline.documents.letterhead import Letterhead
 
 log = logging.getLogger(__name__)
 _weasyprint_logger = logging.getLogger("weasyprint")
@@ -103,7 +103,7 @@ def _warm_up() -> None:
     its end with the server's."""
     import weasyprint  # noqa: F401
 
-    from hotline.letters import render  # noqa: F401
+    from hotline.documents import pdf  # noqa: F401
 
     threading.Thread(target=_exit_with_server, args=(os.getppid(),), daemon=True).start()
     # A letter is waited for, but by one agent: when the cores are busy, the claims and the live
@@ -134,7 +134,7 @@ def _render_in_worker(
     html: str, letterhead: Letterhead, identifier: str
 ) -> tuple[bytes, list[tuple[int, str]]]:
     """In a worker: the PDF, and the renderer's warnings for the caller to log."""
-    from hotline.letters.render import render_here
+    from hotline.documents.pdf import render_here
 
     collect = _Collect()
     _weasyprint_logger.addHandler(collect)

@@ -1,7 +1,9 @@
-"""A letter's stylesheets: what they are, and each render slot's parsed copies of them.
+"""A document's stylesheets: what they are, and each render slot's parsed copies of them.
 
-The letter's HTML carries no CSS. Its stylesheets are parsed once per render slot, with the slot's
-own FontConfiguration (so the fonts load once), and parsed again only when their file changes.
+Every document is laid out with the letter stylesheets (the fonts, the letterhead's colours,
+letter.css and the letterhead's style.css), which its HTML does not carry. They are parsed once
+per render slot, with the slot's own FontConfiguration (so the fonts load once), and parsed again
+only when their file changes.
 """
 
 import logging
@@ -12,7 +14,7 @@ from functools import cache, lru_cache
 from pathlib import Path
 from typing import NamedTuple
 
-from hotline.letters.letterheads import Letterhead
+from hotline.documents.letterhead import Letterhead
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 LETTER_CSS = TEMPLATES_DIR / "letter.css"
@@ -93,7 +95,7 @@ def parse_stylesheet(source: StyleSource, font_config):
     """A weasyprint.CSS of the source; its @font-face rules load into font_config."""
     from weasyprint import CSS
 
-    from hotline.letters.render import restricted_fetcher
+    from hotline.documents.pdf import restricted_fetcher
 
     return CSS(
         string=source.string,

@@ -1,11 +1,12 @@
-"""How much layout a reply's text asks of the PDF renderer, refused before it is rendered.
+"""How much layout a Markdown text asks of the PDF renderer, measured before it is rendered.
 
 WeasyPrint's time grows with the boxes it lays out, not with the characters: 20,000 characters
 of prose render in a quarter of a second, but the same length as a table of many columns, as
 thousands of one-word lines or list items, or as a paragraph of thousands of emphasised words,
-takes up to ten seconds and holds up every agent's letters. So a reply is measured in layout units
-and refused above a budget that keeps any accepted reply well inside two seconds on the hotline's
-servers (bench/letters.py searches for the slowest). One unit is about a millisecond of layout:
+takes up to ten seconds and holds up every agent's letters. So a text is measured in layout
+units, and a reply is refused above a budget that keeps any accepted reply well inside two seconds
+on the hotline's servers (bench/letters.py searches for the slowest). One unit is about a
+millisecond of layout:
 
 - a block (paragraph, heading, rule, code line, table cell) and each further line its text wraps
   to (about 90 characters to a line, a table cell's share of that in a table);
@@ -34,9 +35,9 @@ _INLINE_ELEMENTS = {"em_open", "strong_open", "link_open", "code_inline", "s_ope
 
 @dataclass(frozen=True)
 class LayoutProblem:
-    """What is too much: the locale key, how much the text has, and the most a letter takes."""
+    """Which limit the text goes over, how much the text has, and the most a letter takes."""
 
-    key: str
+    limit: str
     count: int
     max: int
 
@@ -45,14 +46,14 @@ def layout_problem(body_md: str) -> LayoutProblem | None:
     """The first limit the reply's text goes over, or None when it fits a letter."""
     marks = _longest_mark_run(body_md or "")
     if marks > MAX_COMBINING_MARKS:
-        return LayoutProblem("letters.too_many_marks", marks, MAX_COMBINING_MARKS)
+        return LayoutProblem("too_many_marks", marks, MAX_COMBINING_MARKS)
     tokens = BREAKS_PARSER.parse(body_md or "")
     widest = max(_table_columns(tokens), default=0)
     if widest > MAX_TABLE_COLUMNS:
-        return LayoutProblem("letters.too_many_columns", widest, MAX_TABLE_COLUMNS)
+        return LayoutProblem("too_many_columns", widest, MAX_TABLE_COLUMNS)
     units = layout_units(tokens)
     if units > MAX_LAYOUT_UNITS:
-        return LayoutProblem("letters.too_much_layout", units, MAX_LAYOUT_UNITS)
+        return LayoutProblem("too_much_layout", units, MAX_LAYOUT_UNITS)
     return None
 
 

@@ -18,7 +18,7 @@ timeout, so one slow mail server or recipient does not hold up the rest.
 
 Replies (hotline/letters/outbox.py), callbacks (hotline/calls/callback_mail.py) and the monthly
 documents (hotline/monthly/mail.py) each describe their table with a MailQueue and share
-everything else.
+everything else; nothing here knows their tables.
 """
 
 import asyncio
@@ -38,7 +38,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
 from hotline.config import Settings
 from hotline.db import utcnow
 from hotline.kit.processes import gone_from_this_host, this_process
-from hotline.letters.mail import send_message
+from hotline.mail.transports import send_message
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
@@ -255,7 +255,7 @@ def _deliver(
             send_message(
                 message,
                 mail_url=settings.resolved_mail_url,
-                reply_id=queue.maildir_name(row_id),
+                file_key=queue.maildir_name(row_id),
                 accepted=record_sent,
             )
         except Exception as exc:  # any failure before the 250: keep it and try again later

@@ -1,4 +1,4 @@
-"""A reply as an e-mail (text + HTML + the PDF) and the transports: Maildir, SMTP, SMTPS.
+"""Delivering an e-mail through the transport the mail URL names: Maildir, SMTP or SMTPS.
 
 SMTP always verifies the server's certificate and host name (against the system's CAs, or the
 mail URL's cafile), and never sends a password over an unencrypted connection.
@@ -11,71 +11,30 @@ import ssl
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import format_datetime
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from hotline.db import utcnow
-from hotline.i18n import t
-from hotline.letters.documents import document_templates
-from hotline.letters.letterheads import Letterhead
-from hotline.letters.models import Reply
-from hotline.letters.render import cited_lead, signature
-from hotline.letters.service import pdf_filename
-
 SMTP_TIMEOUT_S = 30
-
-
-def build_reply_message(
-    reply: Reply, *, letterhead: Letterhead, mail_from: str, survey_url: str | None = None
-) -> EmailMessage:
-    """The e-mail of a reply: multipart/alternative text and HTML, with the PDF attached."""
-    message = EmailMessage()
-    local, _, domain = mail_from.partition("@")
-    sender_name = t("letters.mail.from_name", municipality=letterhead.name)
-    message["From"] = Address(display_name=sender_name, username=local, domain=domain)
-    if letterhead.email:
-        message["Reply-To"] = Address(display_name=letterhead.name, addr_spec=letterhead.email)
-    message["To"] = Address(display_name=reply.recipient_name, addr_spec=reply.recipient_email)
-    message["Subject"] = reply.subject
-    message["Date"] = format_datetime(utcnow())
-    message["Message-ID"] = reply.message_id
-    context = {
-        "reply": reply,
-        "letterhead": letterhead,
-        "survey_url": survey_url,
-        "cited_lead": cited_lead(len(reply.cited_rules or [])),
-        "signature": signature(author_name=reply.author_name, municipality_name=letterhead.name),
-    }
-    message.set_content(document_templates.get_template("mail.txt").render(context))
-    message.add_alternative(
-        document_templates.get_template("mail.html").render(context),
-        subtype="html",
-    )
-    message.add_attachment(
-        reply.pdf, maintype="application", subtype="pdf", filename=pdf_filename(reply)
-    )
-    return message
 
 
 def send_message(
     message: EmailMessage,
     *,
     mail_url: str,
-    reply_id: int | str,
+    file_key: int | str,
     accepted: Callable[[], None] = lambda: None,
 ) -> None:
     """Deliver through the transport the mail URL names (maildir://, smtp://, smtps://).
 
     accepted is called the moment the message is delivered: when the file is in new/, or when
-    the mail server has answered the end of DATA with 250, before QUIT.
+    the mail server has answered the end of DATA with 250, before QUIT. file_key names the
+    Maildir file (fixed per queued row, so a re-delivery overwrites); SMTP does not use it.
     """
     parts = urlsplit(mail_url)
     scheme = parts.scheme.lower()
     if scheme == "maildir":
-        write_to_maildir(message, Path(unquote(parts.netloc + parts.path)), reply_id=reply_id)
+        write_to_maildir(message, Path(unquote(parts.netloc + parts.path)), file_key=file_key)
         accepted()
     elif scheme in ("smtp", "smtps"):
         _send_smtp(message, parse_smtp_url(mail_url), accepted)
@@ -92,14 +51,15 @@ def check_mail_url(mail_url: str) -> None:
         raise MailURLError(f"unsupported mail URL scheme: {scheme!r} (maildir, smtp or smtps)")
 
 
-def write_to_maildir(message: EmailMessage, directory: Path, *, reply_id: int | str) -> Path:
-    """Write the message into new/ under a name fixed by the reply, so a re-delivery overwrites."""
+def write_to_maildir(message: EmailMessage, directory: Path, *, file_key: int | str) -> Path:
+    """Write the message into new/ under a name fixed by the key, so a re-delivery overwrites."""
     # Not mailbox.Maildir(create=True): the outbox sends on several threads, and its "make the
     # folder, then its subfolders" races (one thread fails on the folder, another lists a cur/
     # not yet made).
     for part in ("tmp", "new", "cur"):
         (directory / part).mkdir(mode=0o700, parents=True, exist_ok=True)
-    name = f"hotline-reply-{reply_id}"
+    # The replies' prefix for every queue: the files keep the names they have always had.
+    name = f"hotline-reply-{file_key}"
     seen = directory / "cur"
     if any(entry.split(":", 1)[0] == name for entry in os.listdir(seen)):
         return seen  # a mail client has already picked it up: delivered before
