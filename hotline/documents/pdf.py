@@ -8,63 +8,20 @@ and access summaries are all rendered here, in a worker process when the server 
 import atexit
 import queue
 from contextlib import contextmanager
-from functools import cache
-from pathlib import Path
-from urllib.parse import unquote, urlsplit
-from urllib.request import url2pathname
 
 from hotline.documents import render_pool
+from hotline.documents.fetcher import restricted_fetcher
 from hotline.documents.letterhead import Letterhead
 from hotline.documents.stylesheets import FONTS_DIR, ParsedStylesheets, letter_stylesheets
 
 PDF_VARIANT = "pdf/a-3u"
 # Callers run a render in a worker thread, and at most this many render at once (one per slot).
 MAX_CONCURRENT_RENDERS = 2
-_MIME_TYPES = {".svg": "image/svg+xml", ".png": "image/png", ".css": "text/css", ".ttf": "font/ttf"}
-
-
-@cache
-def _letter_fetcher_class():
-    from weasyprint.urls import URLFetcher, URLFetcherResponse
-
-    class LetterheadOnlyFetcher(URLFetcher):
-        """Serve only the letterhead's own files and the vendored fonts; refuse everything else."""
-
-        def __init__(self, roots: list[Path]) -> None:
-            super().__init__(allowed_protocols=("file",), allow_redirects=False, timeout=1)
-            self.roots = [root.resolve() for root in roots]
-            self.refused: list[str] = []
-
-        def fetch(self, url, headers=None):
-            path = self.allowed_path(url)
-            if path is None:
-                self.refused.append(url)
-                raise ValueError(f"refused by the letter's URL fetcher: {url[:100]}")
-            mime = _MIME_TYPES[path.suffix]
-            return URLFetcherResponse(path.as_uri(), path.read_bytes(), {"Content-Type": mime})
-
-        def allowed_path(self, url: str) -> Path | None:
-            """The file a URL names if it lies inside an allowed root, else None."""
-            parts = urlsplit(url)
-            if parts.scheme.lower() != "file" or parts.netloc not in ("", "localhost"):
-                return None
-            path = Path(url2pathname(unquote(parts.path))).resolve()
-            inside = any(path.is_relative_to(root) for root in self.roots)
-            if not inside or path.suffix not in _MIME_TYPES or not path.is_file():
-                return None
-            return path
-
-    return LetterheadOnlyFetcher
 
 
 def make_url_fetcher(letterhead: Letterhead):
     """The URL fetcher of one document: the letterhead's folder and the vendored fonts only."""
     return restricted_fetcher((letterhead.directory, FONTS_DIR))
-
-
-def restricted_fetcher(roots: tuple[Path, ...]):
-    """A URL fetcher that serves only the (letter file types in the) given folders."""
-    return _letter_fetcher_class()(list(roots))
 
 
 def html_to_pdf(
@@ -75,7 +32,7 @@ def html_to_pdf(
     In a worker process when the server has a render pool (render_pool.py), else in this thread.
     """
     if fetcher is None and render_pool.active():
-        return render_pool.render(html, letterhead=letterhead, identifier=identifier)
+        return render_pool.render(render_here, html, letterhead=letterhead, identifier=identifier)
     return render_here(html, letterhead=letterhead, identifier=identifier, fetcher=fetcher)
 
 

@@ -19,6 +19,7 @@ import multiprocessing
 import os
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
@@ -51,14 +52,17 @@ def active() -> bool:
     return _processes > 0
 
 
-def render(html: str, *, letterhead: Letterhead, identifier: str) -> bytes:
-    """The PDF of the HTML, rendered by a worker process."""
+def render(
+    render_here: Callable[..., bytes], html: str, *, letterhead: Letterhead, identifier: str
+) -> bytes:
+    """The PDF of the HTML, rendered by a worker process with `render_here` (a module's function,
+    as the worker imports it by name)."""
     for attempt in (1, 2):
         pool = _current_pool()
         try:
-            pdf, records = pool.submit(_render_in_worker, html, letterhead, identifier).result(
-                timeout=RENDER_TIMEOUT_S
-            )
+            pdf, records = pool.submit(
+                _render_in_worker, render_here, html, letterhead, identifier
+            ).result(timeout=RENDER_TIMEOUT_S)
             break
         except BrokenProcessPool:
             log.warning("a PDF worker process died; starting the pool again (try %d)", attempt)
@@ -103,7 +107,7 @@ def _warm_up() -> None:
     its end with the server's."""
     import weasyprint  # noqa: F401
 
-    from hotline.documents import pdf  # noqa: F401
+    from hotline.documents import stylesheets  # noqa: F401  (the fonts and CSS it parses)
 
     threading.Thread(target=_exit_with_server, args=(os.getppid(),), daemon=True).start()
     # A letter is waited for, but by one agent: when the cores are busy, the claims and the live
@@ -131,11 +135,9 @@ class _Collect(logging.Handler):
 
 
 def _render_in_worker(
-    html: str, letterhead: Letterhead, identifier: str
+    render_here: Callable[..., bytes], html: str, letterhead: Letterhead, identifier: str
 ) -> tuple[bytes, list[tuple[int, str]]]:
     """In a worker: the PDF, and the renderer's warnings for the caller to log."""
-    from hotline.documents.pdf import render_here
-
     collect = _Collect()
     _weasyprint_logger.addHandler(collect)
     try:

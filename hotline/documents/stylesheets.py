@@ -14,6 +14,7 @@ from functools import cache, lru_cache
 from pathlib import Path
 from typing import NamedTuple
 
+from hotline.documents.fetcher import restricted_fetcher
 from hotline.documents.letterhead import Letterhead
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -94,8 +95,6 @@ def letter_stylesheets(letterhead: Letterhead) -> list[StyleSource]:
 def parse_stylesheet(source: StyleSource, font_config):
     """A weasyprint.CSS of the source; its @font-face rules load into font_config."""
     from weasyprint import CSS
-
-    from hotline.documents.pdf import restricted_fetcher
 
     return CSS(
         string=source.string,
