@@ -38,6 +38,8 @@ import time
 from contextlib import ExitStack
 from pathlib import Path
 
+from hotline.models import install_listeners
+
 try:
     from bench._calls_client import Pool
     from bench._calls_data import agent_ids, build_database, call_rows
@@ -153,6 +155,7 @@ def generator_check(tmp: Path) -> float:
 
 
 def main(argv: list[str] | None = None) -> None:
+    install_listeners()  # the product's ORM listeners, as its own processes have them
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=30.0, help="measured surge length")
     parser.add_argument("--rate", type=float, default=SURGE_RATE, help="surge newCalls/s in all")

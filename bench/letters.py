@@ -42,6 +42,8 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
+from hotline.models import install_listeners
+
 try:
     from bench import _letters_data as data
     from bench._letters_client import (
@@ -263,6 +265,7 @@ def _load() -> str:
 
 
 def main() -> None:
+    install_listeners()  # the product's ORM listeners, as its own processes have them
     print(f"load average at start: {_load()} ({os.cpu_count()} CPUs)")
     from hotline.documents.harfbuzz import harfbuzz_subset_available
 

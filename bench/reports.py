@@ -34,6 +34,8 @@ import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from hotline.models import install_listeners
+
 try:
     from bench._reports_claims import AGENTS, CYCLE_S, QUEUE_DEPTH, ClaimLoad, capacity, prepare
     from bench._reports_data import (
@@ -83,6 +85,7 @@ def generator_capacity(tmp: Path):
 
 
 def main(argv: list[str] | None = None) -> None:
+    install_listeners()  # the product's ORM listeners, as its own processes have them
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--calls",

@@ -32,6 +32,7 @@ import snowballstemmer
 from sqlalchemy import text
 
 from hotline.db import make_engine, make_sessionmaker
+from hotline.models import install_listeners
 from hotline.rules.cache import prime
 from hotline.rules.resolve import resolve_rule
 from hotline.rules.search import search_topics
@@ -156,6 +157,7 @@ def speed(url: str, store: data.Store, queries: list[str]) -> dict:
 
 
 def main() -> None:
+    install_listeners()  # the product's ORM listeners, as its own processes have them
     only_http = "--http" in sys.argv[1:]
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="hotline-bench-rules-") as tmp_name:

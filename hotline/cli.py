@@ -10,6 +10,10 @@ from hotline.db import cli_session
 @click.group()
 def main() -> None:
     """Hotline: the agent desktop of a shared after-hours municipal hotline."""
+    # Before any command opens a session: the workers (outbox, CTI adapters) run as commands too.
+    from hotline.models import install_listeners
+
+    install_listeners()
 
 
 @main.command()

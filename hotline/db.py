@@ -3,10 +3,12 @@
 import asyncio
 import hashlib
 import inspect
+import threading
 import weakref
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial, wraps
 
@@ -95,20 +97,69 @@ def write_at_commit(session: Session, key: str, write: Callable[[Session], None]
     session.info.setdefault(_AT_COMMIT, {})[key] = write
 
 
-@event.listens_for(Session, "before_commit")
 def _run_writes_at_commit(session: Session) -> None:
     for write in session.info.pop(_AT_COMMIT, {}).values():
         write(session)
 
 
-@event.listens_for(Session, "after_rollback")
 def _drop_writes_at_commit(session: Session) -> None:
     if session.get_nested_transaction() is None:  # the whole transaction, not a savepoint
         session.info.pop(_AT_COMMIT, None)
 
 
+@dataclass(frozen=True)
+class Listener:
+    """An ORM event listener as its module declares it: switched on by install_listeners."""
+
+    # A class (Session, a model) and module-level functions: an export worker process gets the
+    # server's listeners pickled, by reference.
+    target: type
+    event_name: str
+    fn: Callable
+
+
+LISTENERS = (
+    Listener(Session, "before_commit", _run_writes_at_commit),
+    Listener(Session, "after_rollback", _drop_writes_at_commit),
+)
+
+_installed: dict[Listener, None] = {}  # in the order installed
+_installing = threading.Lock()
+
+
+class ListenersNotInstalled(RuntimeError):
+    """Sessions asked for in a process whose entry point switched no listeners on."""
+
+
+def install_listeners(listeners: Iterable[Listener]) -> None:
+    """Switch the listeners on for this process, each once: installing again changes nothing.
+
+    SQLAlchemy would call a function listening twice twice (the roll-up would count each call
+    twice), and the tests build many apps in one process.
+    """
+    with _installing:
+        for listener in listeners:
+            if listener not in _installed:
+                event.listen(listener.target, listener.event_name, listener.fn)
+                _installed[listener] = None
+
+
+def installed_listeners() -> tuple[Listener, ...]:
+    """The listeners switched on in this process, in the order they were."""
+    return tuple(_installed)
+
+
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
-    """A sessionmaker whose objects stay readable after commit."""
+    """A sessionmaker whose objects stay readable after commit; refused before any listener is on.
+
+    A process whose entry point forgot to install the listeners would write calls without their
+    roll-up and let audit entries change, silently; refused here, it fails at its first session.
+    """
+    if not _installed:
+        raise ListenersNotInstalled(
+            "no ORM listeners are installed in this process: its entry point must install them "
+            "first (hotline.models.install_listeners installs the product's)"
+        )
     return sessionmaker(engine, expire_on_commit=False)
 
 

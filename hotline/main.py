@@ -17,6 +17,7 @@ from hotline.kit.security import (
     SecurityHeadersMiddleware,
     SessionUnlessBearerMiddleware,
 )
+from hotline.models import install_listeners
 from hotline.web.error_pages import add_error_handlers
 
 log = logging.getLogger(__name__)
@@ -26,6 +27,7 @@ STATIC_DIR = Path(__file__).parent / "web" / "static"
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app: routers, middleware, error handlers; the lifespan opens the database."""
     settings = settings or Settings()
+    install_listeners()  # the app's sessions, its workers' and its export workers'
     if insecure := settings.insecure_defaults():
         raise RuntimeError(
             f"Set {' and '.join(insecure)}: the defaults are public (only demo mode may use them)."

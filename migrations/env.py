@@ -2,12 +2,13 @@
 
 from alembic import context
 
-import hotline.models  # noqa: F401  (registers every table)
 from hotline.config import Settings
 from hotline.db import Base, UTCDateTime, make_engine
+from hotline.models import install_listeners  # importing it registers every table
 from hotline.rules.search import include_name
 
 config = context.config
+install_listeners()  # a migration that uses the ORM keeps the roll-ups and the audit log intact
 target_metadata = Base.metadata
 
 

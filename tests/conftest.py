@@ -14,7 +14,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
-import hotline.models  # noqa: F401
 from hotline.auth import service as auth_service
 from hotline.auth.models import Role, User
 from hotline.auth.service import create_user
@@ -23,6 +22,7 @@ from hotline.config import Settings
 from hotline.db import make_engine, make_sessionmaker
 from hotline.main import create_app
 from hotline.migrate import upgrade_database
+from hotline.models import install_listeners
 from hotline.municipalities.service import load_municipalities
 from hotline.rules.cache import clear as clear_rule_cache
 from hotline.rules.search.synonyms import clear as clear_synonyms
@@ -34,6 +34,8 @@ from tests.tables import empty_tables
 
 IN_CI = os.environ.get("CI") == "true"
 TEST_PASSWORD = "correct horse battery staple"
+
+install_listeners()  # as every process of the product does at its start
 
 
 def require(condition: bool, what: str) -> None:

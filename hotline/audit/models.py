@@ -3,10 +3,10 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String, event
+from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from hotline.db import Base, UTCDateTime, utcnow
+from hotline.db import Base, Listener, UTCDateTime, utcnow
 
 
 class AuditEntry(Base):
@@ -26,8 +26,6 @@ class AuditEntry(Base):
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
-@event.listens_for(AuditEntry, "before_update")
-@event.listens_for(AuditEntry, "before_delete")
 def _append_only(_mapper, _connection, entry: AuditEntry) -> None:
     """Refuse to change or delete an audit entry (PostgreSQL also refuses it with a trigger)."""
     raise AuditLogIsAppendOnly(f"audit entry {entry.id} cannot be changed or deleted")
@@ -35,3 +33,9 @@ def _append_only(_mapper, _connection, entry: AuditEntry) -> None:
 
 class AuditLogIsAppendOnly(RuntimeError):
     """An attempt to change history."""
+
+
+LISTENERS = (
+    Listener(AuditEntry, "before_update", _append_only),
+    Listener(AuditEntry, "before_delete", _append_only),
+)

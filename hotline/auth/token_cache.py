@@ -11,10 +11,10 @@ import threading
 import time
 from collections import OrderedDict
 
-from sqlalchemy import event
 from sqlalchemy.orm import Session, make_transient_to_detached
 
 from hotline.auth.models import ApiToken, User
+from hotline.db import Listener
 
 TOKEN_TTL_S = 2.0
 MAX_ENTRIES = 10_000
@@ -55,15 +55,19 @@ def forget_all() -> None:
         _entries.clear()
 
 
-@event.listens_for(Session, "after_flush")
 def _forget_after_user_or_token_changes(session: Session, _context) -> None:
     changed = (*session.dirty, *session.deleted)
     if any(isinstance(obj, _WATCHED) for obj in changed):
         forget_all()
 
 
-@event.listens_for(Session, "do_orm_execute")
 def _forget_after_bulk_changes(state) -> None:
     mapper = state.bind_mapper
     if (state.is_update or state.is_delete) and mapper is not None and mapper.class_ in _WATCHED:
         forget_all()
+
+
+LISTENERS = (
+    Listener(Session, "after_flush", _forget_after_user_or_token_changes),
+    Listener(Session, "do_orm_execute", _forget_after_bulk_changes),
+)

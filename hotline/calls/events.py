@@ -13,9 +13,11 @@ import threading
 from contextlib import asynccontextmanager, suppress
 
 import psycopg
-from sqlalchemy import event, text
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, SessionTransaction
+
+from hotline.db import Listener
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +43,6 @@ def mark_calls_changed(session: Session) -> None:
         session.execute(text(f"NOTIFY {CHANNEL}"))
 
 
-@event.listens_for(Session, "after_commit")
 def _publish_after_commit(session: Session) -> None:
     if not session.info.pop(_PENDING, False):
         return
@@ -50,10 +51,15 @@ def _publish_after_commit(session: Session) -> None:
         publish_locally(str(bind.url))
 
 
-@event.listens_for(Session, "after_transaction_end")
 def _forget_after_rollback(session: Session, transaction: SessionTransaction) -> None:
     if transaction.parent is None:  # the outermost transaction ended (a commit published already)
         session.info.pop(_PENDING, None)
+
+
+LISTENERS = (
+    Listener(Session, "after_commit", _publish_after_commit),
+    Listener(Session, "after_transaction_end", _forget_after_rollback),
+)
 
 
 def publish_locally(database_url: str) -> None:

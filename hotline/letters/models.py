@@ -4,10 +4,10 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, LargeBinary, String, Text, event, inspect
+from sqlalchemy import JSON, ForeignKey, LargeBinary, String, Text, inspect
 from sqlalchemy.orm import Mapped, mapped_column
 
-from hotline.db import Base, UTCDateTime, utcnow
+from hotline.db import Base, Listener, UTCDateTime, utcnow
 
 
 class Channel(enum.StrEnum):
@@ -66,9 +66,11 @@ DELIVERY_FIELDS = frozenset(
 )
 
 
-@event.listens_for(Reply, "before_update")
 def _refuse_content_changes(_mapper, _connection, reply: Reply) -> None:
     attributes = inspect(reply).attrs
     changed = {a.key for a in attributes if a.history.has_changes()} - DELIVERY_FIELDS
     if changed:
         raise ValueError(f"a reply is immutable; refused changes to {sorted(changed)}")
+
+
+LISTENERS = (Listener(Reply, "before_update", _refuse_content_changes),)

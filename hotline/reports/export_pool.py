@@ -26,6 +26,7 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 from multiprocessing.connection import Connection
 
+from hotline.db import Listener, install_listeners, installed_listeners
 from hotline.reports.filters import ReportFilters
 from hotline.reports.period import utc_midnight
 
@@ -119,8 +120,9 @@ class _Worker:
         # spawn, not fork: the server process has threads (and locks held by them).
         context = multiprocessing.get_context("spawn")
         self.connection, child = context.Pipe()
+        # A spawned process starts with no listener on: it gets the server's.
         self.process = context.Process(
-            target=_serve, args=(child,), name="hotline-export", daemon=True
+            target=_serve, args=(child, installed_listeners()), name="hotline-export", daemon=True
         )
         self.process.start()
         child.close()
@@ -194,8 +196,9 @@ def _shut_down() -> None:
         worker.kill()
 
 
-def _serve(connection: Connection) -> None:
+def _serve(connection: Connection, listeners: tuple[Listener, ...]) -> None:
     """In a worker: make the exports the server asks for, one at a time, until the pipe closes."""
     from hotline.reports.export_worker import serve
 
+    install_listeners(listeners)
     serve(connection)

@@ -18,13 +18,13 @@ from collections.abc import Iterator
 from datetime import date
 from functools import lru_cache
 
-from sqlalchemy import Table, delete, event, inspect, select, text
+from sqlalchemy import Table, delete, inspect, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, SessionTransaction
 
 from hotline.calls.models import Call
-from hotline.db import advisory_key
+from hotline.db import Listener, advisory_key
 from hotline.reports.facts import (
     FACT_COLUMNS,
     FINISHED_STATES,
@@ -60,7 +60,6 @@ MonthKey = tuple[date, str]
 _PENDING = "hotline_rollup_pending"
 
 
-@event.listens_for(Session, "after_flush")
 def _follow_finished_calls(session: Session, _flush_context) -> None:
     """Note what this flush finished, changed or deleted among calls, for the commit to write."""
     cells: Cells = {}
@@ -81,13 +80,11 @@ def _follow_finished_calls(session: Session, _flush_context) -> None:
         merge_cells(_pending(session).setdefault(current, {}), cells)
 
 
-@event.listens_for(Session, "before_commit")
 def _write_before_commit(session: Session) -> None:
     """Write the noted cells as the (outermost or a nested) transaction commits."""
     write_pending_cells(session)
 
 
-@event.listens_for(Session, "after_rollback")
 def _drop_rolled_back(session: Session) -> None:
     nested = session.get_nested_transaction()
     if nested is None:
@@ -96,12 +93,19 @@ def _drop_rolled_back(session: Session) -> None:
         _pending(session).pop(nested, None)
 
 
-@event.listens_for(Session, "after_transaction_end")
 def _hand_to_parent(session: Session, transaction: SessionTransaction) -> None:
     # A savepoint closed without commit or rollback (its outer transaction ended first).
     cells = _pending(session).pop(transaction, None)
     if cells and transaction.parent is not None:
         merge_cells(_pending(session).setdefault(transaction.parent, {}), cells)
+
+
+LISTENERS = (
+    Listener(Session, "after_flush", _follow_finished_calls),
+    Listener(Session, "before_commit", _write_before_commit),
+    Listener(Session, "after_rollback", _drop_rolled_back),
+    Listener(Session, "after_transaction_end", _hand_to_parent),
+)
 
 
 def _pending(session: Session) -> dict[SessionTransaction, Cells]:
