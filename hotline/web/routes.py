@@ -18,11 +18,7 @@ from hotline.web import (
     privacy_views,
     report_job_views,
     report_views,
-    rule_drafts_views,
-    rule_flags_views,
-    rule_history_views,
-    rules_admin_views,
-    rules_views,
+    rule_routes,
     search_admin_views,
     supervisor_views,
     survey_views,
@@ -32,12 +28,7 @@ from hotline.web import (
 routers = [
     auth_views.router,
     console_views.router,
-    rules_views.router,
-    # Before rules_admin_views: its /admin/rules/{code}/... must not shadow /admin/rules/flags.
-    rule_flags_views.router,
-    rules_admin_views.router,
-    rule_history_views.router,
-    rule_drafts_views.router,
+    rule_routes.router,  # the rule store's views, in their own order
     letters_views.router,
     supervisor_views.router,
     report_views.router,

@@ -15,7 +15,6 @@ from hotline.kit.markdown import render_markdown
 from hotline.municipalities.service import get_municipality
 from hotline.rules.drafts import (
     discard_draft,
-    get_draft,
     preview_draft,
     publish_draft,
     save_draft,
@@ -28,7 +27,7 @@ from hotline.web.rule_form import (
     form_from_version,
     posted_rule_form,
 )
-from hotline.web.rules_admin_views import _render_form, admin_user
+from hotline.web.rule_pages import admin_user, render_rule_form, rule_draft
 from hotline.web.templating import render
 
 router = APIRouter(route_class=TransactionRoute, include_in_schema=False)
@@ -105,8 +104,8 @@ def admin_draft_preview(
             error_heading=t("rules.drafts.not_previewed_fields"),
             **context,
         )
-    draft = _draft_of(session, user, editing)
-    return _render_form(
+    draft = rule_draft(session, user, editing)
+    return render_rule_form(
         request,
         session,
         user,
@@ -183,20 +182,13 @@ def admin_draft_discard(
     except NotFound:
         pass  # published or discarded by someone else meanwhile: the page shows what there is
     except Conflict as exc:
-        draft = _draft_of(session, user, editing)
+        draft = rule_draft(session, user, editing)
         form = draft_form(draft) if draft else form_from_version(editing)
         message = t(exc.key, **exc.params)
-        return _render_form(
+        return render_rule_form(
             request, session, user, editing, form, message, status_code=409, draft=draft
         )
     return RedirectResponse(f"/admin/rules/{code}/{quote(slug)}?draft=discarded", status_code=303)
-
-
-def edit_page_context(session: Session, user: User, editing) -> tuple[dict[str, str], dict]:
-    """The edit form's values (the draft's when there is one) and the draft for the template."""
-    draft = _draft_of(session, user, editing)
-    form = draft_form(draft) if draft else form_from_version(editing)
-    return form, {"draft": draft}
 
 
 def _posted(submitted: dict[str, str], editing) -> dict[str, str]:
@@ -220,8 +212,8 @@ def _save(session: Session, user: User, editing, form: dict[str, str], data) -> 
 
 def _invalid(request, session, user, editing, form, errors: dict[str, str], heading_key: str):
     """Re-render the form (422) with each problem at its field and a summary linking to them."""
-    draft = _draft_of(session, user, editing)
-    return _render_form(
+    draft = rule_draft(session, user, editing)
+    return render_rule_form(
         request,
         session,
         user,
@@ -238,8 +230,8 @@ def _refused(request, session, user, editing, form, exc: Exception, invalid_key:
     """Re-render the form with the admin's input and why it was refused (422 or 409)."""
     if not isinstance(exc, Conflict):
         message = _message(exc, invalid_key)
-        draft = _draft_of(session, user, editing)
-        return _render_form(
+        draft = rule_draft(session, user, editing)
+        return render_rule_form(
             request, session, user, editing, form, message, status_code=422, draft=draft
         )
     # Whatever was written before the conflict (a draft save before a publish) stays.
@@ -250,13 +242,13 @@ def _refused(request, session, user, editing, form, exc: Exception, invalid_key:
         municipality_code=editing.municipality_code,
         topic_slug=editing.topic_slug,
     )
-    draft = _draft_of(session, user, editing)
+    draft = rule_draft(session, user, editing)
     # Keep the admin's text; a second save or publish then deliberately goes over the newer one.
     form["draft_revision"] = str(draft.revision if draft else 0)
     other_draft = draft if exc.key == "rules.drafts.conflict" else None
     if other_draft is None:
         form["expected_version"] = str(editing.current_version)
-    return _render_form(
+    return render_rule_form(
         request,
         session,
         user,
@@ -268,15 +260,6 @@ def _refused(request, session, user, editing, form, exc: Exception, invalid_key:
         draft=draft,
         other_draft=other_draft,
         other_draft_html=render_markdown(other_draft.content["body_md"]) if other_draft else "",
-    )
-
-
-def _draft_of(session: Session, user: User, editing) -> RuleDraft | None:
-    return get_draft(
-        session=session,
-        user=user,
-        municipality_code=editing.municipality_code,
-        topic_slug=editing.topic_slug,
     )
 
 

@@ -6,8 +6,8 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse
 from sqlalchemy.orm import Session
 
-from hotline.auth.deps import current_user, require_roles
-from hotline.auth.models import Role, User
+from hotline.auth.deps import current_user
+from hotline.auth.models import User
 from hotline.auth.service import administered_municipalities
 from hotline.db import TransactionRoute, request_session
 from hotline.i18n import t
@@ -19,31 +19,15 @@ from hotline.rules.flags import (
     flag_rule,
     get_flag,
     list_flags,
-    may_flag,
     open_flag_counts,
-    own_flags,
 )
-from hotline.rules.models import FlagKind
 from hotline.rules.resolve import resolve_rule
 from hotline.rules.service import admin_overview
+from hotline.web.rule_pages import admin_user, flag_form_context
 from hotline.web.templating import render
 
 router = APIRouter(route_class=TransactionRoute, include_in_schema=False)
-admin_user = require_roles(Role.MUNICIPALITY_ADMIN, Role.SYSTEM_ADMIN)
 CODE = Form(pattern=r"^\d{4}$")
-
-
-def flag_form_context(session: Session, user: User, municipality_code: str, slug: str) -> dict:
-    """What the flag control under a resolved rule needs (see rules/_flag.html)."""
-    return {
-        "can_flag": may_flag(user),
-        "own_flags": own_flags(
-            session=session, user=user, municipality_code=municipality_code, topic_slug=slug
-        ),
-        "flag_kinds": list(FlagKind),
-        "flag_max": MAX_TEXT_LENGTH,
-        "flag_form": {},
-    }
 
 
 @router.post("/console/rules/{slug}/flags")

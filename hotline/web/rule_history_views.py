@@ -19,7 +19,7 @@ from hotline.rules.history import (
 )
 from hotline.rules.service import local_rule_for_edit
 from hotline.web.rule_form import form_from_version
-from hotline.web.rules_admin_views import _render_form, admin_user, rendered_diff
+from hotline.web.rule_pages import admin_user, render_rule_form, rendered_diff
 from hotline.web.templating import render
 
 router = APIRouter(route_class=TransactionRoute, include_in_schema=False)
@@ -99,7 +99,7 @@ def admin_rule_review(
         )
         message = t(exc.key, **exc.params)
         form = form_from_version(editing)
-        return _render_form(request, session, user, editing, form, message, status_code=409)
+        return render_rule_form(request, session, user, editing, form, message, status_code=409)
     query = urlencode({"municipality": code, "reviewed": slug, "version": saved.version})
     return RedirectResponse(f"/admin/rules?{query}", status_code=303)
 

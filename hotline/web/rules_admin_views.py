@@ -1,31 +1,24 @@
 """HTML views of the rule store for municipality admins: the list and the edit form.
 
 The form's buttons post to the draft routes (rule_drafts_views); history, restore and review are in
-rule_history_views. The form's values and problems are in rule_form; both render with the helpers
-below.
+rule_history_views. The form's values and problems are in rule_form; the page is rendered by
+rule_pages.
 """
 
 from fastapi import APIRouter, Depends, Query, Request
-from markupsafe import Markup
 from sqlalchemy.orm import Session
 
-from hotline.auth.deps import require_roles
-from hotline.auth.models import Role, User
+from hotline.auth.models import User
 from hotline.auth.service import administered_municipalities
 from hotline.db import TransactionRoute, request_session
-from hotline.i18n import t
-from hotline.kit.markdown import render_markdown
-from hotline.kit.markdown_diff import markdown_diff
 from hotline.municipalities.service import get_municipality
-from hotline.rules.changes import TextChange
 from hotline.rules.drafts import draft_topics
 from hotline.rules.flags import open_flag_counts
-from hotline.rules.history import national_change
 from hotline.rules.service import admin_overview, local_rule_for_edit
+from hotline.web.rule_pages import admin_user, edit_page_context, render_rule_form
 from hotline.web.templating import render
 
 router = APIRouter(route_class=TransactionRoute, include_in_schema=False)
-admin_user = require_roles(Role.MUNICIPALITY_ADMIN, Role.SYSTEM_ADMIN)
 
 
 @router.get("/admin/rules")
@@ -70,56 +63,8 @@ def admin_rule_form(
     session: Session = request_session,
 ):
     """The edit form of a local rule beside the national text (its draft's content, if any)."""
-    from hotline.web.rule_drafts_views import edit_page_context  # it imports this module
-
     editing = local_rule_for_edit(
         session=session, user=user, municipality_code=code, topic_slug=slug
     )
     form, extra = edit_page_context(session, user, editing)
-    return _render_form(request, session, user, editing, form, **extra)
-
-
-def _render_form(
-    request: Request,
-    session: Session,
-    user: User,
-    editing,
-    form: dict[str, str],
-    message: str | None = None,
-    status_code: int = 200,
-    conflict: bool = False,
-    errors: dict[str, str] | None = None,
-    **extra,
-):
-    place = get_municipality(session=session, code=editing.municipality_code)
-    return render(
-        request,
-        "rules/admin_edit.html",
-        status_code=status_code,
-        user=user,
-        nav="rules",
-        editing=editing,
-        municipality=place,
-        form=form,
-        message=message,
-        conflict=conflict,
-        errors=errors or {},
-        national_html=render_markdown(editing.national.body_md) if editing.national else "",
-        saved_html=render_markdown(editing.local.body_md) if editing.local else "",
-        national_change=national_change(
-            session=session, topic_slug=editing.topic_slug, local=editing.local
-        ),
-        rendered_diff=rendered_diff,
-        **extra,
-    )
-
-
-def rendered_diff(change: TextChange) -> Markup:
-    """A text change as the rendered newer text with additions and deletions marked."""
-    html = markdown_diff(
-        change.before,
-        change.after,
-        added=t("rules.history.added_hidden"),
-        removed=t("rules.history.removed_hidden"),
-    )
-    return Markup(html)  # sanitised by markdown_diff
+    return render_rule_form(request, session, user, editing, form, **extra)

@@ -14,7 +14,7 @@ from hotline.insight.search_gaps import record_opened, record_search
 from hotline.municipalities.service import get_municipality
 from hotline.rules.resolve import list_resolved_topics, resolve_rule, today_in_denmark
 from hotline.rules.search import search_topics
-from hotline.web.rule_flags_views import flag_form_context
+from hotline.web.rule_pages import flag_form_context
 from hotline.web.templating import render
 
 router = APIRouter(route_class=TransactionRoute, include_in_schema=False)
