@@ -71,8 +71,7 @@ def archive_page(
     response = render(
         request,
         "archive/_results.html" if fragment else "archive/page.html",
-        # htmx swaps only 2xx: its fragment shows the error with a 200.
-        status_code=422 if error and not fragment else 200,
+        status_code=422 if error else 200,
         user=user,
         nav="archive",
         filters=filters,

@@ -97,8 +97,7 @@ def book_callback(
                 request.session[FLASH_KEY] = {"kind": "success", "text": notice}
                 return RedirectResponse("/console", status_code=303)
             return _panel(request, session, call, None, notice=notice)
-    # htmx swaps only 2xx: the form comes back 200 with the messages in it.
-    return _panel(request, session, call, form, errors=errors, status_code=200 if is_htmx else 422)
+    return _panel(request, session, call, form, errors=errors, status_code=422)
 
 
 def _panel(request, session, call: Call, form, notice=None, errors=None, status_code=200):

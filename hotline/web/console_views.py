@@ -126,7 +126,7 @@ def save_notes(
             return _console_page(
                 request, session, user, status_code=422, notes_draft=notes, notes_warning=warning
             )
-        return render(request, "console/_notes_result.html", notes_warning=warning)
+        return render(request, "console/_notes_result.html", status_code=422, notes_warning=warning)
     if not request.headers.get("HX-Request"):
         return RedirectResponse("/console", status_code=303)
     return render(request, "console/_notes_result.html", saved_at=utcnow())
@@ -172,6 +172,7 @@ def wrap_up(
             return render(
                 request,
                 "console/_wrap_up_failed.html",
+                status_code=422,
                 call=call,
                 **_wrap_up_context(session),
                 wrap_up_errors=errors,

@@ -184,7 +184,10 @@ def send_reply(
     if reply is not None:
         notice = "letters.queued_notice" if reply.channel == Channel.EMAIL else "letters.archived"
         return _composer(request, session=session, call=call, user=user, notice=t(notice))
-    # Errors: htmx swaps only 2xx, so the fragment comes back 200 with the messages in it.
+    if is_htmx and status_code == 409:
+        # A closed call is nothing the agent can correct, and htmx swaps no 409: the composer
+        # comes back as it now is (saying the call is closed) with a 200.
+        status_code = 200
     return _composer(
         request,
         session=session,
@@ -193,7 +196,7 @@ def send_reply(
         form=form,
         errors=errors,
         page=not is_htmx,
-        status_code=200 if is_htmx else status_code,
+        status_code=status_code,
     )
 
 

@@ -95,10 +95,10 @@ def admin_draft_preview(
     place = get_municipality(session=session, code=code)
     context = dict(preview=preview, preview_error=message, verify_after_days=days)
     if request.headers.get("HX-Request"):
-        # htmx swaps only 2xx: bad input comes back 200 with the problems in the fragment.
         return render(
             request,
             "rules/_draft_preview.html",
+            status_code=status,
             municipality=place,
             preview_errors=errors,
             error_heading=t("rules.drafts.not_previewed_fields"),

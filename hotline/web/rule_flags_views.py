@@ -59,12 +59,10 @@ def console_flag(
     context = flag_form_context(session, user, municipality, slug)
     if error:
         context["flag_form"] = {"kind": kind, "comment": comment}
-    # htmx swaps only 2xx: a validation error comes back 200 with the message in the fragment.
-    is_htmx = bool(request.headers.get("HX-Request"))
     return render(
         request,
         "rules/_flag.html",
-        status_code=422 if error and not is_htmx else 200,
+        status_code=422 if error else 200,
         rule=rule,
         municipality=place,
         flag_error=error,

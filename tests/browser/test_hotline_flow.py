@@ -266,8 +266,10 @@ def test_agent_flags_a_rule_and_the_aarhus_admin_closes_it(page, chromium, live_
     summary.focus()
     page.keyboard.press("Enter")  # the disclosure opens from the keyboard
     page.get_by_label("Uklar").check()
-    page.locator("#rule-flag button[type=submit]").click()
-    # ... a missing comment is explained in the form, and the chosen kind is kept ...
+    with page.expect_response(lambda r: r.url.endswith("/flags")) as refused:
+        page.locator("#rule-flag button[type=submit]").click()
+    # ... a missing comment is explained in the form (a 422 htmx swaps), the chosen kind kept ...
+    assert refused.value.status == 422
     page.locator("#rule-flag-error").wait_for()
     assert page.get_by_label("Uklar").is_checked()
     comment = f"Skal borgeren bestille tid? {uuid.uuid4().hex[:6]}"

@@ -80,6 +80,13 @@ def test_wrap_up_without_reason_rerenders_with_error_then_succeeds(
     assert missing.status_code == 422
     assert "Vælg en henvendelsesårsag" in missing.text
     assert "Ring igen i morgen" in missing.text
+    fragment = client.post(
+        f"/console/calls/{call_id}/wrap-up",
+        data={"outcome": "callback", "notes": "Ring igen i morgen"},
+        headers={"HX-Request": "true"},
+    )
+    assert fragment.status_code == 422  # the form with its error, which htmx swaps in
+    assert "Vælg en henvendelsesårsag" in fragment.text and "<html" not in fragment.text
     done = client.post(
         f"/console/calls/{call_id}/wrap-up",
         data={"contact_reason_code": "flytning", "outcome": "callback"},

@@ -82,7 +82,7 @@ def test_validation_errors_rerender_the_form_keeping_the_text(login, call, agent
         headers={"HX-Request": "true"},
     )
 
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert "Skriv borgerens e-mailadresse" in response.text
     assert "Her er svaret om dit pas." in response.text
     assert re.search(r'id="cite-pas"\s+checked', response.text)
@@ -138,7 +138,7 @@ def test_citing_an_unknown_topic_rerenders_the_composer_with_the_danish_message(
     sent = client.post(f"/console/calls/{call.id}/reply", data=data, headers={"HX-Request": "true"})
     preview = client.post(f"/console/calls/{call.id}/reply/preview", data=data)
 
-    assert sent.status_code == 200 and preview.status_code == 422
+    assert sent.status_code == 422 and preview.status_code == 422
     for response in (sent, preview):
         assert "Reglen »findes-ikke« findes ikke for kommunen." in response.text
         assert "Her er svaret om dit pas." in response.text

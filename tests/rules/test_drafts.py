@@ -434,7 +434,7 @@ def test_edit_page_conflicts_and_errors_keep_the_admins_text(app, session, login
     assert "Bo Aarhus har gemt kladden den" in lost.text
     assert 'name="draft_revision" value="1"' in lost.text
     assert invalid.status_code == 422 and "Reglen blev ikke udgivet" in invalid.text
-    assert bad_preview.status_code == 200
+    assert bad_preview.status_code == 422
     assert "Skriv gebyret som et helt antal kroner" in bad_preview.text
     assert "alert-error" in bad_preview.text and 'class="hl-rule"' not in bad_preview.text
     session.expire_all()

@@ -29,6 +29,15 @@ function showFlash(text) {
   showFlash.timer = setTimeout(() => { flash.hidden = true; }, 8000);
 }
 
+// A 422 is swapped (base.html's htmx-config) when it is a fragment: a form with its mistakes. The
+// error handlers' plain text and FastAPI's JSON about a malformed request are failures like others.
+document.addEventListener("htmx:beforeSwap", (event) => {
+  const xhr = event.detail.xhr;
+  if (xhr.status !== 422 || (xhr.getResponseHeader("Content-Type") || "").startsWith("text/html")) return;
+  event.detail.shouldSwap = false;
+  event.detail.isError = true;
+});
+
 document.addEventListener("htmx:responseError", (event) => {
   const xhr = event.detail.xhr;
   const plain = (xhr.getResponseHeader("Content-Type") || "").startsWith("text/plain");
