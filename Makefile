@@ -35,6 +35,7 @@ bench: install-test
 lint: install-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/python scripts/import_cycles.py hotline
 
 format: install-test
 	$(BIN)/ruff format .
