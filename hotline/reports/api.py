@@ -1,6 +1,6 @@
 """JSON API of the reports domain: the call-cost report as CSV and XLSX."""
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
@@ -8,10 +8,11 @@ from hotline.auth.deps import require_roles
 from hotline.auth.models import Role, User
 from hotline.db import TransactionRoute, request_session, utcnow
 from hotline.kit.errors import InvalidInput
-from hotline.reports.export import DIALECTS, EXCEL_DA, cost_report_csv, cost_report_filename
-from hotline.reports.filters import ReportFilters, filtered_report, report_filters
+from hotline.reports import export_pool
+from hotline.reports.cost_files import cost_report_file
+from hotline.reports.export import DIALECTS, EXCEL_DA
+from hotline.reports.filters import ReportFilters, report_filters
 from hotline.reports.xlsx import MEDIA_TYPE as XLSX_MEDIA_TYPE
-from hotline.reports.xlsx import cost_report_xlsx
 
 router = APIRouter(route_class=TransactionRoute, prefix="/api", tags=["reports"])
 report_readers = require_roles(Role.SUPERVISOR, Role.SYSTEM_ADMIN)
@@ -19,6 +20,7 @@ report_readers = require_roles(Role.SUPERVISOR, Role.SYSTEM_ADMIN)
 
 @router.get("/reports/cost.csv")
 def cost_csv(
+    request: Request,
     user: User = Depends(report_readers),
     filters: ReportFilters = Depends(report_filters),
     dialect: str = Query(EXCEL_DA),
@@ -27,26 +29,30 @@ def cost_csv(
     """The call-cost report as CSV: ?from=…&to=…[&municipality=…][&region=…][&dialect=rfc4180]."""
     if dialect not in DIALECTS:
         raise InvalidInput("exports.bad_dialect", dialect=dialect[:20])
-    report = filtered_report(session=session, filters=filters)
-    return download_response(
-        cost_report_csv(report, dialect),
-        "text/csv; charset=utf-8",
-        cost_report_filename(report, "csv", dialect),
-    )
+    content, filename = _cost_file(request, session, filters, "csv", dialect)
+    return download_response(content, "text/csv; charset=utf-8", filename)
 
 
 @router.get("/reports/cost.xlsx")
 def cost_xlsx(
+    request: Request,
     user: User = Depends(report_readers),
     filters: ReportFilters = Depends(report_filters),
     session: Session = request_session,
 ):
     """The call-cost report as an Excel workbook, with the same filters as the CSV."""
-    report = filtered_report(session=session, filters=filters)
-    return download_response(
-        cost_report_xlsx(report, filters, utcnow()),
-        XLSX_MEDIA_TYPE,
-        cost_report_filename(report, "xlsx"),
+    content, filename = _cost_file(request, session, filters, "xlsx", EXCEL_DA)
+    return download_response(content, XLSX_MEDIA_TYPE, filename)
+
+
+def _cost_file(
+    request: Request, session: Session, filters: ReportFilters, kind: str, dialect: str
+) -> tuple[bytes, str]:
+    if export_pool.active():  # a year of roll-up cells is much Python: out of this process's GIL
+        database_url = request.app.state.settings.resolved_database_url
+        return export_pool.cost_report_file(database_url, filters, kind, dialect, utcnow())
+    return cost_report_file(
+        session=session, filters=filters, kind=kind, dialect=dialect, generated_at=utcnow()
     )
 
 

@@ -1,4 +1,4 @@
-"""Call-detail exports made in worker processes: out of the server's GIL and off its event loop.
+"""Call-detail exports and cost-report files made in worker processes, out of the server's GIL.
 
 Encoding a year of calls is seconds of pure Python; in a thread of the server it holds the GIL
 that every claim, stream and page of the same process needs. When the server configures a pool
@@ -13,8 +13,11 @@ On SQLite, a period of a week or more is cut in two consecutive slices of time, 
 two workers when a second is free: the first slice streams as it comes, the second worker keeps
 its chunks in a temporary file until the first slice is sent, then sends them and streams on.
 
-Guarantee: the bytes are exactly those of call_detail.call_detail_csv in the server's own thread
-(with one worker, so are the chunks).
+A cost report's file (CSV or XLSX) is made whole by one worker and sent back in one message: a
+year of roll-up cells is a second of Python, which in a server thread held up its claims.
+
+Guarantee: the bytes are exactly those of call_detail.call_detail_csv and
+cost_files.cost_report_file in the server's own thread (with one worker, so are the chunks).
 """
 
 import atexit
@@ -35,6 +38,7 @@ log = logging.getLogger(__name__)
 CHUNK_TIMEOUT_S = 300
 STOP = "stop"
 GO = "go"  # a slice kept back: send it now
+DETAIL, COST = "detail", "cost"  # what a request asks for
 SLICED_FROM_DAYS = 7  # a shorter period is quick in one worker
 
 _lock = threading.Condition()
@@ -76,7 +80,7 @@ def call_detail_csv(database_url: str, filters: ReportFilters, dialect: str) -> 
             finished.append(False)
         parts = slices(filters, len(workers))
         for n, (worker, part) in enumerate(zip(workers, parts, strict=True)):
-            worker.connection.send((database_url, filters, dialect, part, n > 0))
+            worker.connection.send((DETAIL, database_url, filters, dialect, part, n > 0))
         for n, worker in enumerate(workers):
             if n:
                 worker.connection.send(GO)
@@ -95,6 +99,24 @@ def call_detail_csv(database_url: str, filters: ReportFilters, dialect: str) -> 
                 worker.kill()
                 worker = None
             _give_back(worker)
+
+
+def cost_report_file(
+    database_url: str, filters: ReportFilters, kind: str, dialect: str, generated_at: datetime
+) -> tuple[bytes, str]:
+    """The cost report's file and name (see cost_files.cost_report_file), made by a worker."""
+    worker = _take()
+    try:
+        worker.connection.send((COST, database_url, filters, kind, dialect, generated_at))
+        answer, payload = worker.receive()
+    except BaseException:
+        worker.kill()
+        _give_back(None)
+        raise
+    _give_back(worker)
+    if answer != "file":
+        raise ExportFailed(payload)
+    return payload
 
 
 def _sliced(database_url: str, filters: ReportFilters) -> bool:

@@ -1,4 +1,4 @@
-"""The worker process side of export_pool: one export at a time, on its own database engine."""
+"""The worker process side of export_pool: one export or file at a time, on its own engine."""
 
 import logging
 import os
@@ -11,9 +11,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from hotline.db import make_engine, make_sessionmaker
 from hotline.reports.call_detail import call_detail_csv
+from hotline.reports.cost_files import cost_report_file
 
 log = logging.getLogger(__name__)
 STOP, GO = "stop", "go"  # as export_pool.STOP and GO
+DETAIL, COST = "detail", "cost"  # as export_pool.DETAIL and COST
 SPILL_READ = 1 << 20
 NICENESS = 10
 
@@ -36,12 +38,36 @@ def serve(connection: Connection) -> None:
             break
         if request in (STOP, GO):  # it came after the export had ended: nothing to do
             continue
+        kind, *arguments = request
         try:
-            _export(connection, *request)
+            if kind == COST:
+                _cost_file(connection, *arguments)
+            else:
+                _export(connection, *arguments)
         except (BrokenPipeError, ConnectionResetError):
             break
     if _engine is not None:
         _engine.dispose()
+
+
+def _cost_file(
+    connection: Connection, database_url: str, filters, kind: str, dialect: str, generated_at
+) -> None:
+    """One cost report's file and name, sent back whole."""
+    try:
+        with _sessions_for(database_url)() as session:
+            answer = cost_report_file(
+                session=session,
+                filters=filters,
+                kind=kind,
+                dialect=dialect,
+                generated_at=generated_at,
+            )
+    except Exception as exc:  # the server raises it in its own thread; the details are here
+        log.exception("cost report file failed")
+        connection.send(("error", f"{type(exc).__name__}: {exc}"[:500]))
+        return
+    connection.send(("file", answer))
 
 
 def _export(

@@ -1,13 +1,14 @@
-"""The call-detail export made in a worker process: the same bytes, stopped and broken downloads."""
+"""Exports and cost-report files made in worker processes: the same bytes; stopped, broken work."""
 
 import multiprocessing
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from hotline.db import make_sessionmaker
+from hotline.db import make_sessionmaker, utcnow
 from hotline.reports import export_pool
 from hotline.reports.call_detail import call_detail_csv
+from hotline.reports.cost_files import cost_report_file
 from hotline.reports.filters import ReportFilters
 from tests.reports import test_call_detail as detail
 
@@ -166,3 +167,48 @@ def test_short_periods_and_busy_pools_export_in_one_worker(two_workers, database
     next(busy)  # one worker is taken: the next export does not wait for a second one
     assert b"".join(export_pool.call_detail_csv(database_url, PERIOD, "rfc4180")) == whole
     busy.close()
+
+
+COST_FILES = (("csv", "excel-da"), ("csv", "rfc4180"), ("xlsx", "excel-da"))
+
+
+def test_a_worker_makes_exactly_the_cost_report_files_made_in_process(
+    one_worker, database_url, session, calls
+):
+    at = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
+    for kind, dialect in COST_FILES:
+        here = cost_report_file(
+            session=session, filters=PERIOD, kind=kind, dialect=dialect, generated_at=at
+        )
+        there = export_pool.cost_report_file(database_url, PERIOD, kind, dialect, at)
+        assert there == here
+    csv_bytes, name = export_pool.cost_report_file(database_url, PERIOD, "csv", "rfc4180", at)
+    assert name == "opkaldsomkostninger_2026-11-01_2026-11-30-rfc4180.csv"
+    assert b"0751" in csv_bytes and b"0851" in csv_bytes  # the period's municipalities
+
+
+def test_the_cost_routes_make_their_files_in_a_worker(one_worker, supervisor, session, calls):
+    before = export_workers()
+    answer = supervisor.get("/api/reports/cost.csv", params=detail.NOVEMBER)
+    assert answer.status_code == 200
+    assert export_workers() and export_workers() != before  # started for it
+    here, name = cost_report_file(
+        session=session, filters=PERIOD, kind="csv", dialect="excel-da", generated_at=utcnow()
+    )
+    assert answer.content == here
+    assert name in answer.headers["content-disposition"]
+    workbook = supervisor.get("/api/reports/cost.xlsx", params=detail.NOVEMBER)
+    assert workbook.status_code == 200 and workbook.content.startswith(b"PK")
+
+
+def test_a_failed_cost_report_is_an_error_and_the_worker_carries_on(
+    one_worker, database_url, calls, tmp_path
+):
+    at = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
+    whole = export_pool.cost_report_file(database_url, PERIOD, "csv", "excel-da", at)
+    missing = f"sqlite:///{tmp_path / 'no-such-folder' / 'x.sqlite3'}"
+    with pytest.raises(export_pool.ExportFailed, match="OperationalError"):
+        export_pool.cost_report_file(missing, PERIOD, "csv", "excel-da", at)
+    (worker,) = export_workers()
+    assert export_pool.cost_report_file(database_url, PERIOD, "csv", "excel-da", at) == whole
+    assert export_workers() == [worker]
