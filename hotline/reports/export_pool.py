@@ -114,6 +114,9 @@ def cost_report_file(
         _give_back(None)
         raise
     _give_back(worker)
+    if answer == "refused":  # a service's refusal, raised here as the route expects it
+        error, key, params = payload
+        raise error(key, **params)
     if answer != "file":
         raise ExportFailed(payload)
     return payload

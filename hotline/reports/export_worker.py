@@ -10,6 +10,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from hotline.db import make_engine, make_sessionmaker
+from hotline.kit.errors import HotlineError
 from hotline.reports.call_detail import call_detail_csv
 from hotline.reports.cost_files import cost_report_file
 
@@ -63,6 +64,9 @@ def _cost_file(
                 dialect=dialect,
                 generated_at=generated_at,
             )
+    except HotlineError as exc:  # refused (no cost rate, ...): the server answers it as its own
+        connection.send(("refused", (type(exc), exc.key, exc.params)))
+        return
     except Exception as exc:  # the server raises it in its own thread; the details are here
         log.exception("cost report file failed")
         connection.send(("error", f"{type(exc).__name__}: {exc}"[:500]))

@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from hotline.db import make_sessionmaker, utcnow
+from hotline.kit.errors import InvalidInput
 from hotline.reports import export_pool
 from hotline.reports.call_detail import call_detail_csv
 from hotline.reports.cost_files import cost_report_file
@@ -212,3 +213,18 @@ def test_a_failed_cost_report_is_an_error_and_the_worker_carries_on(
     (worker,) = export_workers()
     assert export_pool.cost_report_file(database_url, PERIOD, "csv", "excel-da", at) == whole
     assert export_workers() == [worker]
+
+
+def test_a_refused_cost_report_is_the_same_refusal_from_a_worker(
+    one_worker, database_url, supervisor
+):
+    # No cost rate for the period (no calls fixture): the service's InvalidInput, as in-thread.
+    at = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
+    with pytest.raises(InvalidInput) as refused:
+        export_pool.cost_report_file(database_url, PERIOD, "csv", "excel-da", at)
+    assert refused.value.key == "reports.no_cost_rate"
+    assert refused.value.params == {"day": "2026-11-01"}
+    answer = supervisor.get("/api/reports/cost.csv", params=detail.NOVEMBER)
+    assert answer.status_code == 422
+    (worker,) = export_workers()  # the worker that refused carries on
+    assert worker.is_alive()
