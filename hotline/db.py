@@ -15,10 +15,11 @@ from functools import partial, wraps
 import anyio
 from fastapi import Depends, Request
 from fastapi.routing import APIRoute
-from sqlalchemy import DateTime, MetaData, TypeDecorator, create_engine, event, text
+from sqlalchemy import DateTime, MetaData, TypeDecorator, event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
+from hotline.db_postgres import make_postgres_engine
 from hotline.db_sqlite import begin_immediate, make_sqlite_engine
 
 NAMING_CONVENTION = {
@@ -51,11 +52,8 @@ def make_engine(url: str) -> Engine:
     # As many pooled connections as route threads too: with fewer, threads beyond the pool waited
     # for a connection and, in a surge, failed after the pool's 30 s timeout; now a request waits
     # for a thread, which has no timeout. The overflow's connections are closed when idle.
-    return create_engine(
-        url,
-        pool_pre_ping=True,
-        pool_size=POSTGRES_POOL_SIZE,
-        max_overflow=SQLITE_POOL_SIZE - POSTGRES_POOL_SIZE,
+    return make_postgres_engine(
+        url, pool_size=POSTGRES_POOL_SIZE, max_overflow=SQLITE_POOL_SIZE - POSTGRES_POOL_SIZE
     )
 
 

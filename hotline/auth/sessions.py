@@ -10,10 +10,10 @@ by the cookie's own timestamps and deleted at the next login.
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import Select, delete, select
+from sqlalchemy import Select, delete, literal, select, union_all
 from sqlalchemy.orm import Session
 
-from hotline.auth.models import User, UserSession
+from hotline.auth.models import ApiToken, User, UserSession
 from hotline.auth.service import token_sha256
 from hotline.db import utcnow
 
@@ -54,9 +54,17 @@ def end_all_sessions(*, session: Session, user: User) -> None:
     session.execute(delete(UserSession).where(UserSession.user_id == user.id))
 
 
-def live_sessions(*, session: Session, user_ids: Select) -> dict[str, int]:
-    """Each live session's id SHA-256 and its user, for the users the query selects."""
-    rows = session.execute(
-        select(UserSession.id_sha256, UserSession.user_id).where(UserSession.user_id.in_(user_ids))
+def live_logins(*, session: Session, user_ids: Select) -> tuple[dict[str, int], dict[str, int]]:
+    """The unrevoked API tokens' and the live sessions' SHA-256 with their users, for the users
+    the query selects (one round trip)."""
+    tokens = select(ApiToken.token_sha256, ApiToken.user_id, literal(True)).where(
+        ApiToken.revoked_at.is_(None), ApiToken.user_id.in_(user_ids)
     )
-    return dict(rows.all())
+    sessions = select(UserSession.id_sha256, UserSession.user_id, literal(False)).where(
+        UserSession.user_id.in_(user_ids)
+    )
+    token_owners: dict[str, int] = {}
+    session_owners: dict[str, int] = {}
+    for sha256, user_id, is_token in session.execute(union_all(tokens, sessions)):
+        (token_owners if is_token else session_owners)[sha256] = user_id
+    return token_owners, session_owners

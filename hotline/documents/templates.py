@@ -43,6 +43,7 @@ def document_environment(templates_dir: Path) -> Environment:
         autoescape=select_autoescape(["html", "css"], disabled_extensions=["txt"], default=True),
         trim_blocks=True,
         lstrip_blocks=True,
+        auto_reload=False,  # package files: they change only with a release (see web/templating)
     )
     environment.globals.update(t=t)
     environment.filters.update(

@@ -15,13 +15,14 @@ import time
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from hotline.auth.models import ApiToken, Role, User
-from hotline.auth.sessions import live_sessions
+from hotline.auth.models import Role, User
+from hotline.auth.sessions import live_logins
 from hotline.calls.models import AgentState, AgentStatus, Call
 from hotline.calls.queue import BUSY_STATES, list_waiting_calls, queue_window, waited_seconds
 from hotline.db import utcnow
@@ -131,38 +132,46 @@ def fill(html: str, csrf: str) -> str:
 
 def build_snapshot(session: Session, board: bool = True) -> Snapshot:
     """Read the queue, the agents and the logins once, and render every variant."""
+    # Three reads: each round trip is a wait in a surge, and a build runs for every change.
     now = utcnow()
     window = queue_window(session=session, rows=QUEUE_ROWS)
+    streaming = User.role.in_(STREAM_ROLES)
+    busy = select(Call.id).where(Call.agent_id == User.id, Call.state.in_(BUSY_STATES)).exists()
     users = session.execute(
-        select(User.id, User.is_active, User.role, User.session_epoch, User.is_demo).where(
-            User.role.in_(STREAM_ROLES)
+        select(
+            User.id,
+            User.is_active,
+            User.role,
+            User.session_epoch,
+            User.is_demo,
+            AgentStatus.state,
+            busy,
         )
-    )
-    tokens = session.execute(
-        select(ApiToken.token_sha256, ApiToken.user_id)
-        .join(User, User.id == ApiToken.user_id)
-        .where(ApiToken.revoked_at.is_(None), User.role.in_(STREAM_ROLES))
+        .outerjoin(AgentStatus, AgentStatus.user_id == User.id)
+        .where(streaming)
+    ).all()
+    token_owners, session_owners = live_logins(
+        session=session, user_ids=select(User.id).where(streaming)
     )
     return Snapshot(
         queue=render_queue_views(window, now),
-        agent_state={
-            state: _render("console/_agent_state.html", **agent_state_choices(state))
-            for state in AgentState
-        },
+        agent_state=agent_state_badges(),
         board=_render_board(session, now) if board else None,
-        states={
-            user_id: AgentState(state)
-            for user_id, state in session.execute(select(AgentStatus.user_id, AgentStatus.state))
-        },
-        busy=frozenset(
-            session.scalars(select(Call.agent_id).where(Call.state.in_(BUSY_STATES)).distinct())
-        ),
-        signers={user_id: Signer(*rest) for user_id, *rest in users},
-        token_owners=dict(tokens.all()),
-        session_owners=live_sessions(
-            session=session, user_ids=select(User.id).where(User.role.in_(STREAM_ROLES))
-        ),
+        states={row.id: AgentState(row.state) for row in users if row.state is not None},
+        busy=frozenset(row.id for row in users if row[6]),
+        signers={row.id: Signer(*row[1:5]) for row in users},
+        token_owners=token_owners,
+        session_owners=session_owners,
     )
+
+
+@lru_cache(maxsize=1)
+def agent_state_badges() -> dict[AgentState, str]:
+    """The agent-state badge for each state, with the CSRF slot (the same for every change)."""
+    return {
+        state: _render("console/_agent_state.html", **agent_state_choices(state))
+        for state in AgentState
+    }
 
 
 def _render_board(session: Session, now) -> str:

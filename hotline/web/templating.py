@@ -22,6 +22,9 @@ from hotline.kit.numbers import (
 from hotline.web.navigation import header_menu
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+# The templates ship with the package and change only with a new release (and a restart):
+# checking each file's time at every render cost a system call per template on every page.
+templates.env.auto_reload = False
 templates.env.globals.update(t=t, csrf_token=csrf_token, header_menu=header_menu)
 # Every number and date a page shows goes through these: "1.105,34 kr.", "7. december 2026".
 templates.env.filters.update(
