@@ -1,6 +1,6 @@
 """PostgreSQL's pool: a connection idle for a while is pinged before use, a busy one is not.
 
-The PostgreSQL pass of the suite runs these; the SQLite pass has no such pool.
+Collected in the suite's PostgreSQL pass only (tests/conftest.py).
 """
 
 import time
@@ -15,8 +15,6 @@ from hotline.db import make_engine
 @pytest.fixture
 def pool_engine(database_url, monkeypatch):
     """A fresh engine on the test database, its pings counted in engine.pings."""
-    if not database_url.startswith("postgresql"):
-        pytest.skip("the PostgreSQL pass runs this")
     monkeypatch.setattr(db_postgres, "PING_AFTER_IDLE_S", 0.3)
     engine = make_engine(database_url)
     engine.pings = 0

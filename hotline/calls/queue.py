@@ -77,8 +77,8 @@ def queue_window(*, session: Session, rows: int) -> QueueWindow:
             Call.from_number,
             Call.offered_at,
             func.coalesce(chosen.name, line.name),
-            count,
-            newest,
+            count.label("waiting_count"),
+            newest.label("newest_reference"),
         )
         .outerjoin(chosen, chosen.code == Call.municipality_code)
         .outerjoin(line, line.code == Call.line_municipality_code)
@@ -98,7 +98,7 @@ def queue_window(*, session: Session, rows: int) -> QueueWindow:
     ]
     if not oldest:
         return QueueWindow(calls, 0, None)
-    return QueueWindow(calls, oldest[0][5], oldest[0][6])
+    return QueueWindow(calls, oldest[0].waiting_count, oldest[0].newest_reference)
 
 
 def queue_status(*, session: Session, now: datetime | None = None) -> QueueStatus:

@@ -145,7 +145,7 @@ def build_snapshot(session: Session, board: bool = True) -> Snapshot:
             User.session_epoch,
             User.is_demo,
             AgentStatus.state,
-            busy,
+            busy.label("busy"),
         )
         .outerjoin(AgentStatus, AgentStatus.user_id == User.id)
         .where(streaming)
@@ -158,8 +158,10 @@ def build_snapshot(session: Session, board: bool = True) -> Snapshot:
         agent_state=agent_state_badges(),
         board=_render_board(session, now) if board else None,
         states={row.id: AgentState(row.state) for row in users if row.state is not None},
-        busy=frozenset(row.id for row in users if row[6]),
-        signers={row.id: Signer(*row[1:5]) for row in users},
+        busy=frozenset(row.id for row in users if row.busy),
+        signers={
+            row.id: Signer(row.is_active, row.role, row.session_epoch, row.is_demo) for row in users
+        },
         token_owners=token_owners,
         session_owners=session_owners,
     )
